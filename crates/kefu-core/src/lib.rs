@@ -1,1 +1,13 @@
-//! kefu-core
+//! kefu-core: the domain rules of the platform foundation, with no I/O.
+//! Roles and permissions, agent profiles and presence, customer tiers and identities,
+//! and the validation errors every layer above reports with stable codes.
+
+pub mod agent;
+pub mod customer;
+pub mod error;
+pub mod role;
+
+pub use agent::{AgentProfile, Channel, Presence, PresenceState, SkillLevel};
+pub use customer::{IdentityKind, TierSet, normalize_identity, normalize_tags};
+pub use error::{FieldError, ValidationErrors};
+pub use role::{Role, Scope};
