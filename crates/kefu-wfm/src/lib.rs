@@ -1,1 +1,15 @@
-//! kefu-wfm
+//! kefu-wfm: workforce-management math with no I/O, no async and no clock.
+//! Erlang B/C/A, staffing searches, requirement curves, shift scheduling by integer
+//! programming and volume/AHT forecasting; dates and data come in as arguments.
+
+pub mod erlang;
+pub mod error;
+pub mod staffing;
+mod validate;
+
+pub use erlang::{ErlangC, ErlangCMetrics, erlang_b, erlang_c};
+pub use error::WfmError;
+pub use staffing::{
+    ErlangBInput, ErlangBOutput, ErlangCInput, ErlangCStaffing, MAX_AGENTS, erlang_b_blocking,
+    scheduled_agents, staff_erlang_c,
+};

@@ -1,0 +1,57 @@
+//! Invariants of Erlang B/C and the Erlang C staffing search.
+
+use kefu_wfm::{ErlangCInput, erlang_b, erlang_c, staff_erlang_c};
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn erlang_b_is_a_probability_falling_in_lines(a in 0.01f64..500.0, n in 0u32..600) {
+        let b = erlang_b(a, n).unwrap();
+        let next = erlang_b(a, n + 1).unwrap();
+        prop_assert!((0.0..=1.0).contains(&b));
+        prop_assert!(next <= b);
+    }
+
+    #[test]
+    fn erlang_c_service_level_rises_with_agents(
+        a in 0.1f64..200.0, extra in 1u32..40, aht in 10.0f64..900.0, t in 0.0f64..120.0,
+    ) {
+        let n = a.floor() as u32 + extra;
+        let m = erlang_c(a, n, aht, t).unwrap().metrics().unwrap();
+        let m1 = erlang_c(a, n + 1, aht, t).unwrap().metrics().unwrap();
+        for v in [m.service_level, m.waiting_probability, m.occupancy] {
+            prop_assert!((0.0..=1.0).contains(&v));
+        }
+        prop_assert!(m1.service_level >= m.service_level - 1e-12);
+        prop_assert!(m1.asa_secs <= m.asa_secs + 1e-9);
+        prop_assert!(m.asa_secs.is_finite() && m.asa_secs >= 0.0);
+    }
+
+    #[test]
+    fn no_agents_beyond_traffic_means_unbounded_never_nan(a in 1.0f64..300.0, aht in 1.0f64..900.0) {
+        let n = a.floor() as u32;
+        prop_assert!(erlang_c(a, n, aht, 20.0).unwrap().metrics().is_none());
+    }
+
+    #[test]
+    fn staffing_is_minimal(
+        calls in 1.0f64..3000.0, aht in 30.0f64..900.0, t in 0.0f64..90.0,
+        sl in 0.5f64..0.99, occ in proptest::option::of(0.5f64..=1.0),
+        shrink in proptest::option::of(0.0f64..0.6),
+    ) {
+        let input = ErlangCInput {
+            calls, interval_secs: 1800.0, aht_secs: aht, target_secs: t,
+            service_level: sl, max_occupancy: occ, shrinkage: shrink,
+        };
+        let s = staff_erlang_c(&input).unwrap();
+        let a = calls * aht / 1800.0;
+        prop_assert!(s.service_level >= sl);
+        prop_assert!(s.occupancy <= occ.unwrap_or(1.0));
+        prop_assert!(s.scheduled_agents >= s.agents);
+        // One agent fewer must break the service level, the occupancy cap or stability.
+        let fewer = erlang_c(a, s.agents - 1, aht, t).unwrap();
+        if let Some(m) = fewer.metrics() {
+            prop_assert!(m.service_level < sl || m.occupancy > occ.unwrap_or(1.0));
+        }
+    }
+}
