@@ -4,11 +4,16 @@
 
 pub mod erlang;
 pub mod error;
+pub mod schedule;
 pub mod staffing;
 mod validate;
 
 pub use erlang::{ErlangC, ErlangCMetrics, erlang_b, erlang_c};
 pub use error::WfmError;
+pub use schedule::{
+    Objective, ScheduleInput, ScheduleOutput, ScheduleStatus, ShiftAssignment, ShiftTemplate,
+    solve_schedule,
+};
 pub use staffing::{
     ErlangBInput, ErlangBOutput, ErlangCInput, ErlangCStaffing, MAX_AGENTS, erlang_b_blocking,
     scheduled_agents, staff_erlang_c,

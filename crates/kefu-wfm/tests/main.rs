@@ -3,4 +3,5 @@
 
 mod cases {
     pub mod erlang;
+    pub mod schedule;
 }
