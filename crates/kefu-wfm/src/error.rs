@@ -32,6 +32,9 @@ pub enum WfmError {
     /// Staffing would need more agents than any single queue plausibly has.
     #[error("the target needs more than {max} agents; check the volume and handle time")]
     TooManyAgents { max: u32 },
+    /// A number of agents that is zero where at least one is needed.
+    #[error("agents must be at least 1")]
+    InvalidAgents,
     /// A numeric series did not converge within its term budget (absurd patience × volume).
     #[error("the Erlang A series did not converge; patience_secs × arrival rate is too large")]
     NotConverged,
@@ -76,6 +79,7 @@ impl WfmError {
             Self::InvalidOccupancy { .. } => "invalid_occupancy",
             Self::InvalidShrinkage { .. } => "invalid_shrinkage",
             Self::TooManyAgents { .. } => "too_many_agents",
+            Self::InvalidAgents => "invalid_agents",
             Self::NotConverged => "not_converged",
             Self::InvalidShape(_) => "invalid_schedule_shape",
             Self::InvalidRequirement { .. } => "invalid_requirement",

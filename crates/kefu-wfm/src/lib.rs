@@ -3,18 +3,20 @@
 //! programming and volume/AHT forecasting; dates and data come in as arguments.
 
 pub mod erlang;
+pub mod erlang_a;
 pub mod error;
 pub mod schedule;
 pub mod staffing;
 mod validate;
 
 pub use erlang::{ErlangC, ErlangCMetrics, erlang_b, erlang_c};
+pub use erlang_a::{ErlangAMetrics, erlang_a};
 pub use error::WfmError;
 pub use schedule::{
     Objective, ScheduleInput, ScheduleOutput, ScheduleStatus, ShiftAssignment, ShiftTemplate,
     solve_schedule,
 };
 pub use staffing::{
-    ErlangBInput, ErlangBOutput, ErlangCInput, ErlangCStaffing, MAX_AGENTS, erlang_b_blocking,
-    scheduled_agents, staff_erlang_c,
+    ErlangAInput, ErlangAStaffing, ErlangBInput, ErlangBOutput, ErlangCInput, ErlangCStaffing,
+    MAX_AGENTS, erlang_b_blocking, scheduled_agents, staff_erlang_a, staff_erlang_c,
 };

@@ -1,6 +1,8 @@
 //! Invariants of Erlang B/C and the Erlang C staffing search.
 
-use kefu_wfm::{ErlangCInput, erlang_b, erlang_c, staff_erlang_c};
+use kefu_wfm::{
+    ErlangAInput, ErlangCInput, erlang_a, erlang_b, erlang_c, staff_erlang_a, staff_erlang_c,
+};
 use proptest::prelude::*;
 
 proptest! {
@@ -52,6 +54,58 @@ proptest! {
         let fewer = erlang_c(a, s.agents - 1, aht, t).unwrap();
         if let Some(m) = fewer.metrics() {
             prop_assert!(m.service_level < sl || m.occupancy > occ.unwrap_or(1.0));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn erlang_a_tends_to_erlang_c_with_patience(
+        a in 0.5f64..80.0, extra in 1u32..10, aht in 30.0f64..600.0, t in 0.0f64..60.0,
+    ) {
+        // Near ρ = 1 the queue feels even very rare abandonment, hence the extreme patience.
+        let n = a.floor() as u32 + extra;
+        let c = erlang_c(a, n, aht, t).unwrap().metrics().unwrap();
+        let m = erlang_a(a, n, aht, aht * 1e9, t).unwrap();
+        prop_assert!((m.service_level - c.service_level).abs() < 1e-4, "{:?} vs {:?}", m, c);
+        prop_assert!((m.waiting_probability - c.waiting_probability).abs() < 1e-4);
+        prop_assert!((m.asa_secs - c.asa_secs).abs() < 1e-4 * c.asa_secs.max(1.0));
+    }
+
+    #[test]
+    fn erlang_a_serves_at_least_as_well_as_c(
+        a in 0.5f64..80.0, extra in 1u32..10, aht in 30.0f64..600.0,
+        patience in 5.0f64..2000.0, t in 0.0f64..60.0,
+    ) {
+        let n = a.floor() as u32 + extra;
+        let c = erlang_c(a, n, aht, t).unwrap().metrics().unwrap();
+        let m = erlang_a(a, n, aht, patience, t).unwrap();
+        prop_assert!(m.service_level >= c.service_level - 1e-9);
+        prop_assert!(m.waiting_probability <= c.waiting_probability + 1e-9);
+        for p in [m.service_level, m.waiting_probability, m.abandon_probability, m.occupancy] {
+            prop_assert!((0.0..=1.0).contains(&p));
+        }
+    }
+
+    #[test]
+    fn erlang_a_staffing_is_minimal_and_below_c(
+        calls in 5.0f64..1500.0, aht in 30.0f64..600.0, t in 0.0f64..60.0,
+        sl in 0.5f64..0.95, patience in 10.0f64..1200.0,
+    ) {
+        let c = staff_erlang_c(&ErlangCInput {
+            calls, interval_secs: 1800.0, aht_secs: aht, target_secs: t,
+            service_level: sl, max_occupancy: None, shrinkage: None,
+        }).unwrap();
+        let s = staff_erlang_a(&ErlangAInput {
+            calls, interval_secs: 1800.0, aht_secs: aht, target_secs: t,
+            service_level: sl, patience_secs: patience, max_occupancy: None, shrinkage: None,
+        }).unwrap();
+        prop_assert!(s.agents <= c.agents);
+        prop_assert!(s.service_level >= sl);
+        if s.agents > 1 {
+            let fewer = erlang_a(calls * aht / 1800.0, s.agents - 1, aht, patience, t).unwrap();
+            prop_assert!(fewer.service_level < sl);
         }
     }
 }
