@@ -14,6 +14,7 @@ mod queue;
 mod rng;
 mod router;
 mod select;
+pub mod sim;
 mod slab;
 mod types;
 
