@@ -1,1 +1,138 @@
-//! kefu-store
+//! kefu-store: all SQL of kefu, for SQLite and PostgreSQL, behind one repository API.
+//! It owns connections, migrations, transactions and the event log; rules about content
+//! live in kefu-core and the server, not here.
+
+#[macro_use]
+mod sql;
+mod audit;
+mod auth;
+mod customers;
+mod error;
+mod events;
+mod groups;
+mod page;
+mod tenants;
+mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use audit::AuditEntry;
+pub use auth::{ApiToken, NewApiToken, SessionPrincipal, TokenPrincipal};
+pub use customers::{Customer, CustomerFilter, CustomerPatch, Identity, NewCustomer, NewIdentity};
+pub use error::StoreError;
+pub use events::{Actor, ActorKind, Event};
+pub use groups::{GroupPatch, NewGroup, ServiceGroup};
+pub use page::Page;
+pub use tenants::{Tenant, TenantSettings};
+pub use users::{LoginCandidate, NewUser, User, UserFilter, UserPatch};
+
+use sql::WriteTx;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// How long a request waits for a connection before the database counts as unreachable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Store {
+    /// Connects to `sqlite://path` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                pool: Pool::Postgres(pool),
+            })
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+            })
+        } else {
+            Err(StoreError::BadUrl)
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this backend; safe to run on every start.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Answers whether the database takes queries now (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.read().await?;
+        sql_scalar!(i64, conn.conn(), "SELECT CAST(1 AS BIGINT)")?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// A pooled connection for reads outside a transaction.
+    async fn read(&self) -> Result<sql::ReadConn, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => sql::ReadConn::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => sql::ReadConn::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
+    /// so two writers queue on the busy timeout instead of failing on lock upgrade.
+    async fn write(&self) -> Result<WriteTx, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => WriteTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => WriteTx::Postgres(pool.begin().await?),
+        })
+    }
+}

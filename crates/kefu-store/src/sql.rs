@@ -1,0 +1,99 @@
+//! The two-backend plumbing: connections and transactions as enums, and macros that expand
+//! one SQL text into a query per backend, so each query is written once and type-checked twice.
+//! Both SQLite and PostgreSQL accept `$1`-style placeholders.
+
+use crate::StoreError;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+pub(crate) enum ReadConn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl ReadConn {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            ReadConn::Sqlite(c) => Conn::Sqlite(c),
+            ReadConn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+pub(crate) enum WriteTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl WriteTx {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            WriteTx::Sqlite(tx) => Conn::Sqlite(tx),
+            WriteTx::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            WriteTx::Sqlite(tx) => tx.commit().await?,
+            WriteTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Runs a statement; yields `Result<u64 rows affected, sqlx::Error>`.
+/// Call sites pass a `Conn` or a `&mut Conn`; the typed `let` in each arm reborrows both alike.
+macro_rules! sql_execute {
+    ($conn:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $conn {
+            $crate::sql::Conn::Sqlite(c) => { let c: &mut sqlx::SqliteConnection = c; sqlx::query($sql)$(.bind($arg))*.execute(c).await.map(|r| r.rows_affected()) }
+            $crate::sql::Conn::Postgres(c) => { let c: &mut sqlx::PgConnection = c; sqlx::query($sql)$(.bind($arg))*.execute(c).await.map(|r| r.rows_affected()) }
+        }
+    };
+}
+
+/// Fetches one value of the first column.
+macro_rules! sql_scalar {
+    ($ty:ty, $conn:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $conn {
+            $crate::sql::Conn::Sqlite(c) => { let c: &mut sqlx::SqliteConnection = c; sqlx::query_scalar::<_, $ty>($sql)$(.bind($arg))*.fetch_one(c).await }
+            $crate::sql::Conn::Postgres(c) => { let c: &mut sqlx::PgConnection = c; sqlx::query_scalar::<_, $ty>($sql)$(.bind($arg))*.fetch_one(c).await }
+        }
+    };
+}
+
+/// Fetches the first column of at most one row.
+macro_rules! sql_scalar_optional {
+    ($ty:ty, $conn:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $conn {
+            $crate::sql::Conn::Sqlite(c) => { let c: &mut sqlx::SqliteConnection = c; sqlx::query_scalar::<_, $ty>($sql)$(.bind($arg))*.fetch_optional(c).await }
+            $crate::sql::Conn::Postgres(c) => { let c: &mut sqlx::PgConnection = c; sqlx::query_scalar::<_, $ty>($sql)$(.bind($arg))*.fetch_optional(c).await }
+        }
+    };
+}
+
+/// Fetches at most one row as `$ty` (a `FromRow` struct).
+macro_rules! sql_optional {
+    ($ty:ty, $conn:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $conn {
+            $crate::sql::Conn::Sqlite(c) => { let c: &mut sqlx::SqliteConnection = c; sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_optional(c).await }
+            $crate::sql::Conn::Postgres(c) => { let c: &mut sqlx::PgConnection = c; sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_optional(c).await }
+        }
+    };
+}
+
+/// Fetches every row as `$ty`.
+macro_rules! sql_all {
+    ($ty:ty, $conn:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $conn {
+            $crate::sql::Conn::Sqlite(c) => { let c: &mut sqlx::SqliteConnection = c; sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_all(c).await }
+            $crate::sql::Conn::Postgres(c) => { let c: &mut sqlx::PgConnection = c; sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_all(c).await }
+        }
+    };
+}

@@ -1,0 +1,31 @@
+mod customers;
+mod events;
+mod tenancy;
+mod users;
+
+use kefu_store::testing::TestDatabase;
+use kefu_store::{Actor, Store, Tenant, TenantSettings};
+
+pub struct Fixture {
+    pub store: Store,
+    pub tenant: Tenant,
+    _db: TestDatabase,
+}
+
+pub async fn fixture() -> Fixture {
+    let db = TestDatabase::create().await.expect("create test database");
+    let store = db.store().await.expect("migrate");
+    let tenant = store
+        .create_tenant("acme", "Acme", &TenantSettings::default(), &Actor::system())
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        tenant,
+        _db: db,
+    }
+}
+
+pub fn actor() -> Actor {
+    Actor::system()
+}
