@@ -17,8 +17,8 @@
 //! * ASA (answered contacts only): E[W; served] / P(served), where an arrival with j ahead
 //!   that is served waits Σₖ₌₁..ⱼ₊₁ 1/(Nμ + kγ) on average.
 //!
-//! Every sum has positive terms and is accumulated in log space, so nothing overflows for
-//! large traffic or patience and nothing cancels.
+//! Every sum has positive terms (nothing cancels) and carries a log offset, so nothing
+//! overflows for large traffic or patience.
 
 use serde::Serialize;
 
@@ -93,14 +93,26 @@ pub fn erlang_a(
     })
 }
 
-/// ln(1/B_N − 1), via the recursion 1/Bₖ = 1 + (k/A)·(1/Bₖ₋₁) carried in log space.
+/// ln(1/B_N − 1), via the recursion 1/Bₖ = 1 + (k/A)·(1/Bₖ₋₁), carried as a mantissa and a
+/// log offset so it never overflows, without a logarithm per step.
 fn ln_inverse_blocking_minus_one(traffic: f64, agents: u32) -> f64 {
-    let ln_traffic = traffic.ln();
-    let ln_r = (1..=agents).fold(0.0, |ln_r: f64, k| {
-        softplus(f64::from(k).ln() - ln_traffic + ln_r)
-    });
+    let mut r = 1.0_f64;
+    let mut offset = 0.0_f64;
+    let mut one = 1.0_f64;
+    for k in 1..=agents {
+        r = one + f64::from(k) / traffic * r;
+        if r > RESCALE {
+            r /= RESCALE;
+            offset += RESCALE.ln();
+            one = (-offset).exp();
+        }
+    }
+    let ln_r = r.ln() + offset;
     ln_r + ln_one_minus_exp(-ln_r)
 }
+
+/// Threshold at which running sums are scaled down and the factor moved into a log offset.
+const RESCALE: f64 = 1e200;
 
 /// The three positive series of the module docs, as logarithms.
 struct Sums {
@@ -113,81 +125,46 @@ struct Sums {
 }
 
 impl Sums {
+    /// Sums term by term in plain floating point, rescaling everything (terms and sums
+    /// alike) when they grow large, so overloaded queues with huge terms cannot overflow.
     fn over(a: f64, y: f64) -> Result<Self, WfmError> {
-        let ln_y = y.ln();
-        let ln_a = a.ln();
-        let mut q = LogSum::default();
-        let mut jq = LogSum::default();
-        let mut sw = LogSum::default();
-        let mut ln_qj = 0.0;
-        let mut harmonic = 0.0;
+        let mut offset = 0.0_f64;
+        let (mut q, mut jq, mut sw) = (0.0_f64, 0.0_f64, 0.0_f64);
+        let mut term = 1.0_f64;
+        let mut harmonic = 0.0_f64;
         for j in 0..MAX_TERMS {
             let jf = j as f64;
-            harmonic += 1.0 / (a + jf + 1.0);
-            let ln_sw = ln_qj + ln_a - (a + jf + 1.0).ln() + harmonic.ln();
-            q.add(ln_qj);
-            sw.add(ln_sw);
-            if j > 0 {
-                jq.add(jf.ln() + ln_qj);
-            }
+            let next = a + jf + 1.0;
+            harmonic += 1.0 / next;
+            let sw_term = term * a / next * harmonic;
+            q += term;
+            jq += jf * term;
+            sw += sw_term;
             // Later terms shrink at least by `ratio` each (the weights grow by ≤ (j+2)/(j+1)),
             // so once it is below 1 the tail is bounded by a geometric series.
-            let ratio = y / (a + jf + 1.0) * (jf + 2.0) / (jf + 1.0);
+            let ratio = y / next * (jf + 2.0) / (jf + 1.0);
             if ratio < 1.0 {
-                let tail = -(1.0 - ratio).ln();
-                let done = |sum: &LogSum, last: f64| last + tail < sum.ln() - 40.0;
-                let ln_jq_last = if j > 0 {
-                    jf.ln() + ln_qj
-                } else {
-                    f64::NEG_INFINITY
-                };
-                if done(&q, ln_qj) && done(&sw, ln_sw) && (j == 0 || done(&jq, ln_jq_last)) {
+                let tail = 1.0 / (1.0 - ratio);
+                let small = |last: f64, sum: f64| last * tail <= sum * 1e-17;
+                if small(term, q) && small(sw_term, sw) && small(jf * term, jq) {
                     return Ok(Self {
-                        ln_q: q.ln(),
-                        ln_jq: jq.ln(),
-                        ln_served_wait: sw.ln(),
+                        ln_q: q.ln() + offset,
+                        ln_jq: jq.ln() + offset,
+                        ln_served_wait: sw.ln() + offset,
                     });
                 }
             }
-            ln_qj += ln_y - (a + jf + 1.0).ln();
+            term *= y / next;
+            if q > RESCALE {
+                term /= RESCALE;
+                q /= RESCALE;
+                jq /= RESCALE;
+                sw /= RESCALE;
+                offset += RESCALE.ln();
+            }
         }
         Err(WfmError::NotConverged)
     }
-}
-
-/// A running sum of exp(xᵢ) kept as max + ln Σ exp(xᵢ − max), so no term overflows.
-#[derive(Debug, Clone, Copy)]
-struct LogSum {
-    max: f64,
-    scaled: f64,
-}
-
-impl Default for LogSum {
-    fn default() -> Self {
-        Self {
-            max: f64::NEG_INFINITY,
-            scaled: 0.0,
-        }
-    }
-}
-
-impl LogSum {
-    fn add(&mut self, x: f64) {
-        if x > self.max {
-            self.scaled = self.scaled * (self.max - x).exp() + 1.0;
-            self.max = x;
-        } else {
-            self.scaled += (x - self.max).exp();
-        }
-    }
-
-    fn ln(&self) -> f64 {
-        self.max + self.scaled.ln()
-    }
-}
-
-fn softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 fn ln_add_exp(x: f64, y: f64) -> f64 {

@@ -2,6 +2,7 @@
 //! Erlang B/C/A, staffing searches, requirement curves, shift scheduling by integer
 //! programming and volume/AHT forecasting; dates and data come in as arguments.
 
+pub mod curve;
 pub mod erlang;
 pub mod erlang_a;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod schedule;
 pub mod staffing;
 mod validate;
 
+pub use curve::{CurveTargets, IntervalDemand, RequirementCurve, requirement_curve};
 pub use erlang::{ErlangC, ErlangCMetrics, erlang_b, erlang_c};
 pub use erlang_a::{ErlangAMetrics, erlang_a};
 pub use error::WfmError;

@@ -51,6 +51,8 @@ pub struct ErlangCStaffing {
 }
 
 /// Erlang A staffing question (`kefu wfm erlang-a`): the Erlang C question plus patience.
+/// The fields repeat `ErlangCInput`'s rather than flattening it because serde cannot combine
+/// `flatten` with `deny_unknown_fields`, and a misspelt option must fail loudly.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErlangAInput {
