@@ -6,6 +6,7 @@ pub mod curve;
 pub mod erlang;
 pub mod erlang_a;
 pub mod error;
+pub mod forecast;
 pub mod schedule;
 pub mod staffing;
 mod validate;
@@ -14,6 +15,9 @@ pub use curve::{CurveTargets, IntervalDemand, RequirementCurve, requirement_curv
 pub use erlang::{ErlangC, ErlangCMetrics, erlang_b, erlang_c};
 pub use erlang_a::{ErlangAMetrics, erlang_a};
 pub use error::WfmError;
+pub use forecast::{
+    Accuracy, Backtest, Forecast, ForecastInput, History, ModelSummary, backtest, forecast,
+};
 pub use schedule::{
     Objective, ScheduleInput, ScheduleOutput, ScheduleStatus, ShiftAssignment, ShiftTemplate,
     solve_schedule,
