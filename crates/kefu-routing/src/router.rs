@@ -217,6 +217,7 @@ impl Router {
         self.in_flight_per_queue[index] = 0;
         self.rebuild_membership(slot);
         self.serve_members(slot, now);
+        self.advance(now);
         Ok(())
     }
 
@@ -246,6 +247,7 @@ impl Router {
             self.schedule_interaction(interaction, now);
         }
         self.serve_members(slot, now);
+        self.advance(now);
         Ok(())
     }
 
@@ -287,6 +289,7 @@ impl Router {
         self.rebuild_agent_queues(slot);
         self.refresh_ready(slot, now);
         self.serve_agent(slot, now);
+        self.advance(now);
         Ok(())
     }
 
@@ -307,6 +310,7 @@ impl Router {
         self.rebuild_agent_queues(slot);
         self.refresh_ready(slot, now);
         self.serve_agent(slot, now);
+        self.advance(now);
         Ok(())
     }
 
@@ -345,6 +349,7 @@ impl Router {
         for (_, interaction) in self.interactions.iter_mut() {
             interaction.declined.retain(|&(agent, _)| agent != slot);
         }
+        self.advance(now);
         Ok(())
     }
 
@@ -366,6 +371,7 @@ impl Router {
         }
         self.refresh_ready(slot, now);
         self.serve_agent(slot, now);
+        self.advance(now);
         Ok(())
     }
 
@@ -416,6 +422,7 @@ impl Router {
             agent.load[channel.index()] += 1;
         }
         self.refresh_ready(agent_slot, now);
+        self.advance(now);
         Ok(())
     }
 
@@ -431,6 +438,7 @@ impl Router {
         // The offer may have timed out while the timers caught up.
         let (slot, agent_slot) = self.offered_to(id, agent)?;
         self.assign(slot, agent_slot, now);
+        self.advance(now);
         Ok(())
     }
 
@@ -445,38 +453,35 @@ impl Router {
         self.advance(now);
         let (slot, agent_slot) = self.offered_to(id, agent)?;
         self.decline(slot, agent_slot, now);
+        self.advance(now);
         Ok(())
     }
 
     /// The agent finished; wrap-up on that channel starts now.
     pub fn complete(&mut self, id: InteractionId, now: Millis) -> Result<(), RoutingError> {
+        let assigned = |s| matches!(s, Status::Assigned { .. });
         self.check_clock(now)?;
-        let slot = self.interaction_slot(id)?;
-        self.expect_status(slot, id, "assigned", |s| {
-            matches!(s, Status::Assigned { .. })
-        })?;
+        self.slot_in_state(id, "assigned", assigned)?;
         self.advance(now);
-        self.end_handling(slot, now);
-        if let Some(interaction) = self.interactions.remove(slot) {
-            self.interaction_slots.remove(&interaction.id);
-            self.leave_queue_count(interaction.queue);
-        }
+        let slot = self.slot_in_state(id, "assigned", assigned)?;
+        let freed = self.end_handling(slot, now);
+        self.forget(slot);
+        self.serve_freed(freed, now);
+        self.advance(now);
         Ok(())
     }
 
     /// The customer left before being answered (waiting or being offered).
     pub fn abandon(&mut self, id: InteractionId, now: Millis) -> Result<(), RoutingError> {
+        let unanswered = |s| !matches!(s, Status::Assigned { .. });
         self.check_clock(now)?;
-        let slot = self.interaction_slot(id)?;
-        self.expect_status(slot, id, "waiting or offered", |s| {
-            !matches!(s, Status::Assigned { .. })
-        })?;
+        self.slot_in_state(id, "waiting or offered", unanswered)?;
         self.advance(now);
-        self.detach(slot, now);
-        if let Some(interaction) = self.interactions.remove(slot) {
-            self.interaction_slots.remove(&interaction.id);
-            self.leave_queue_count(interaction.queue);
-        }
+        let slot = self.slot_in_state(id, "waiting or offered", unanswered)?;
+        let freed = self.detach(slot, now);
+        self.forget(slot);
+        self.serve_freed(freed, now);
+        self.advance(now);
         Ok(())
     }
 
@@ -503,7 +508,9 @@ impl Router {
             }
         };
         self.advance(now);
-        self.detach(slot, now);
+        // A timer may have ended it (max wait with "leave a message").
+        let slot = self.interaction_slot(id)?;
+        let freed = self.detach(slot, now);
         let keep = self.config.transfer_keeps_enqueue_time;
         if let Some(interaction) = self.interactions.get_mut(slot) {
             interaction.declined.clear();
@@ -524,18 +531,21 @@ impl Router {
             self.hold_for(slot, agent, now.saturating_add(self.config.transfer_hold));
         }
         self.place(slot, now);
+        self.serve_freed(freed, now);
         self.advance(now);
         Ok(())
     }
 
     /// Puts an offered or handled interaction back in its queue, in its old place.
     pub fn requeue(&mut self, id: InteractionId, now: Millis) -> Result<(), RoutingError> {
+        let taken = |s| s != Status::Waiting;
         self.check_clock(now)?;
-        let slot = self.interaction_slot(id)?;
-        self.expect_status(slot, id, "offered or assigned", |s| s != Status::Waiting)?;
+        self.slot_in_state(id, "offered or assigned", taken)?;
         self.advance(now);
-        self.detach(slot, now);
+        let slot = self.slot_in_state(id, "offered or assigned", taken)?;
+        let freed = self.detach(slot, now);
         self.place(slot, now);
+        self.serve_freed(freed, now);
         self.advance(now);
         Ok(())
     }
@@ -736,20 +746,21 @@ impl Router {
         }
     }
 
-    fn expect_status(
+    /// The interaction's slot if its status is one `ok` accepts.
+    fn slot_in_state(
         &self,
-        slot: u32,
         id: InteractionId,
         expected: &'static str,
         ok: impl Fn(Status) -> bool,
-    ) -> Result<(), RoutingError> {
+    ) -> Result<u32, RoutingError> {
+        let slot = self.interaction_slot(id)?;
         let status = self
             .interactions
             .get(slot)
             .map(|interaction| interaction.status)
             .ok_or(RoutingError::UnknownInteraction(id))?;
         if ok(status) {
-            Ok(())
+            Ok(slot)
         } else {
             Err(RoutingError::WrongInteractionState {
                 interaction: id,
@@ -1050,6 +1061,14 @@ impl Router {
         slot
     }
 
+    /// Drops an interaction that has ended.
+    fn forget(&mut self, slot: u32) {
+        if let Some(interaction) = self.interactions.remove(slot) {
+            self.interaction_slots.remove(&interaction.id);
+            self.leave_queue_count(interaction.queue);
+        }
+    }
+
     fn hold_for(&mut self, slot: u32, agent: u32, until: Millis) {
         if let Some(interaction) = self.interactions.get_mut(slot) {
             interaction.preferred = Some((agent, until));
@@ -1147,51 +1166,58 @@ impl Router {
                 self.place(slot, now);
             }
             None => {
-                if let Some(interaction) = self.interactions.remove(slot) {
-                    self.interaction_slots.remove(&interaction.id);
-                    self.leave_queue_count(from_slot);
-                    self.decisions.push(Decision::Overflowed {
-                        interaction: interaction.id,
-                        from: from_id,
-                        to: OverflowTarget::LeaveMessage,
-                        reason,
-                        at: now,
-                    });
-                }
+                self.forget(slot);
+                self.decisions.push(Decision::Overflowed {
+                    interaction: id,
+                    from: from_id,
+                    to: OverflowTarget::LeaveMessage,
+                    reason,
+                    at: now,
+                });
             }
         }
     }
 
-    /// Offers a waiting interaction to the best ready agent, if any.
+    /// Routes a waiting interaction: its queue's strategy picks a ready,
+    /// eligible agent, who then takes the best work open to them (this
+    /// interaction or one that outranks it); repeats until it is placed or
+    /// nobody is left.
     fn try_route(&mut self, slot: u32, now: Millis) {
-        let Some(interaction) = self.interactions.get(slot) else {
-            return;
-        };
+        while let Some(agent) = self.select_agent(slot, now) {
+            let best = self.find_work(agent, now).unwrap_or(slot);
+            self.offer(best, agent, now);
+            if best == slot {
+                return;
+            }
+        }
+    }
+
+    fn select_agent(&mut self, slot: u32, now: Millis) -> Option<u32> {
+        let interaction = self.interactions.get(slot)?;
         if interaction.status != Status::Waiting {
-            return;
+            return None;
         }
         let queue_slot = interaction.queue;
-        let random_draw = match self.queues.get_mut(queue_slot) {
-            Some(queue) if queue.spec.strategy == crate::config::Strategy::Random => {
-                queue.rng.next_u64()
-            }
-            Some(_) => 0,
-            None => return,
+        let queue = self.queues.get_mut(queue_slot)?;
+        let random_draw = if queue.spec.strategy == crate::config::Strategy::Random {
+            queue.rng.next_u64()
+        } else {
+            0
         };
-        let (Some(queue), Some(interaction)) =
-            (self.queues.get(queue_slot), self.interactions.get(slot))
-        else {
-            return;
-        };
+        let queue = self.queues.get(queue_slot)?;
+        let interaction = self.interactions.get(slot)?;
         let channel = queue.channel();
         let level = queue.level_after(now.saturating_sub(interaction.queue_entered_at));
-        let chosen = Candidates {
+        Candidates {
             ready: &self.ready[channel.index()],
             agents: &self.agents,
         }
-        .select(queue, level, interaction, now, random_draw);
-        if let Some(agent) = chosen {
-            self.offer(slot, agent, now);
+        .select(queue, level, interaction, now, random_draw)
+    }
+
+    fn serve_freed(&mut self, agent: Option<u32>, now: Millis) {
+        if let Some(agent) = agent {
+            self.serve_agent(agent, now);
         }
     }
 
@@ -1414,12 +1440,12 @@ impl Router {
     }
 
     /// Ends handling by the agent: records the handle time and starts wrap-up.
-    fn end_handling(&mut self, slot: u32, now: Millis) {
-        let Some(interaction) = self.interactions.get(slot) else {
-            return;
-        };
+    /// Returns the agent, whom the caller serves once the interaction is
+    /// re-placed or dropped, so the agent sees it at its true priority.
+    fn end_handling(&mut self, slot: u32, now: Millis) -> Option<u32> {
+        let interaction = self.interactions.get(slot)?;
         let Status::Assigned { agent, since } = interaction.status else {
-            return;
+            return None;
         };
         let queue_slot = interaction.queue;
         let wrap = self.queues.get_mut(queue_slot).map(|queue| {
@@ -1433,15 +1459,14 @@ impl Router {
         if let Some(interaction) = self.interactions.get_mut(slot) {
             interaction.status = Status::Waiting;
         }
-        self.serve_agent(agent, now);
+        Some(agent)
     }
 
     /// Takes an interaction out of wherever it is (waiting set, offer or
-    /// handling) so it can be re-placed or dropped; frees agents it held.
-    fn detach(&mut self, slot: u32, now: Millis) {
-        let Some(interaction) = self.interactions.get(slot) else {
-            return;
-        };
+    /// handling) so it can be re-placed or dropped; returns the agent it
+    /// freed, for the caller to serve afterwards.
+    fn detach(&mut self, slot: u32, now: Millis) -> Option<u32> {
+        let interaction = self.interactions.get(slot)?;
         match interaction.status {
             Status::Waiting => {
                 if let Some((agent, _)) = interaction.preferred {
@@ -1451,6 +1476,7 @@ impl Router {
                 if let Some(interaction) = self.interactions.get_mut(slot) {
                     interaction.timer_token = 0;
                 }
+                None
             }
             Status::Offered { agent, .. } => {
                 self.release_agent(slot, agent, None, now);
@@ -1458,7 +1484,7 @@ impl Router {
                     interaction.status = Status::Waiting;
                     interaction.timer_token = 0;
                 }
-                self.serve_agent(agent, now);
+                Some(agent)
             }
             Status::Assigned { .. } => self.end_handling(slot, now),
         }

@@ -5,4 +5,5 @@
 mod common;
 mod erlang;
 mod errors;
+mod properties;
 mod semantics;
