@@ -49,6 +49,20 @@ pub struct RequirementCurve {
     pub service_level: Vec<f64>,
 }
 
+impl RequirementCurve {
+    /// `scheduled_agents` cut into days of `periods_per_day`, the shape of
+    /// `ScheduleInput::required`; a trailing partial day is dropped.
+    pub fn scheduled_by_day(&self, periods_per_day: usize) -> Vec<Vec<f64>> {
+        if periods_per_day == 0 {
+            return Vec::new();
+        }
+        self.scheduled_agents
+            .chunks_exact(periods_per_day)
+            .map(|day| day.iter().map(|&n| f64::from(n)).collect())
+            .collect()
+    }
+}
+
 /// Staffs every interval independently with the same targets.
 pub fn requirement_curve(
     demand: &[IntervalDemand],

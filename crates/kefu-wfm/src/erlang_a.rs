@@ -13,7 +13,7 @@
 //! * service level: P(W ≤ T) with W = min(V, patience) the time actually spent queueing, so
 //!   P(W > T) = P(V > T)·e^(−γT). This is GLOSSARY definition 1 (answered or abandoned
 //!   within T count as within T); it tends to Erlang C's SL(T) as θ → ∞.
-//! * abandon probability: γ·E[queue]/λ = π_N·Σ j·q_j / y.
+//! * abandon probability: γ·E(queue length)/λ = π_N·Σ j·q_j / y.
 //! * ASA (answered contacts only): E[W; served] / P(served), where an arrival with j ahead
 //!   that is served waits Σₖ₌₁..ⱼ₊₁ 1/(Nμ + kγ) on average.
 //!

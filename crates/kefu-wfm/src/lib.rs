@@ -1,6 +1,22 @@
 //! kefu-wfm: workforce-management math with no I/O, no async and no clock.
 //! Erlang B/C/A, staffing searches, requirement curves, shift scheduling by integer
 //! programming and volume/AHT forecasting; dates and data come in as arguments.
+//!
+//! # Entry points for the CLI and HTTP API
+//! Every input struct is `Deserialize` (unknown fields rejected), every output `Serialize`;
+//! every failure is a [`WfmError`] with a stable [`WfmError::code`].
+//!
+//! | command | input | function | output |
+//! |---|---|---|---|
+//! | `kefu wfm erlang-c` | [`ErlangCInput`] | [`staff_erlang_c`] | [`ErlangCStaffing`] |
+//! | `kefu wfm erlang-a` | [`ErlangAInput`] | [`staff_erlang_a`] | [`ErlangAStaffing`] |
+//! | `kefu wfm erlang-b` | [`ErlangBInput`] | [`erlang_b_blocking`] | [`ErlangBOutput`] |
+//! | `kefu wfm schedule` | [`ScheduleInput`] | [`solve_schedule`] | [`ScheduleOutput`] |
+//! | forecast | [`ForecastInput`] | [`forecast()`] / [`backtest`] | [`Forecast`] / [`Backtest`] |
+//! | requirement curve | [`IntervalDemand`]s + [`CurveTargets`] | [`requirement_curve`] | [`RequirementCurve`] |
+//!
+//! The queue formulas for a fixed number of agents are [`erlang_b()`], [`erlang_c()`] (with
+//! [`ErlangC::Unbounded`] when agents ≤ traffic) and [`erlang_a()`].
 
 pub mod curve;
 pub mod erlang;

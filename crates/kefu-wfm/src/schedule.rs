@@ -10,8 +10,8 @@
 //!   period. A period with a positive requirement that no shift covers makes it infeasible.
 //! * `min-abs-difference`: minimise `Σ |on-duty − required|` over all periods; the absolute
 //!   value is linearised with continuous slack `u − v = on-duty − required`, `u, v ≥ 0`, so
-//!   only the `x` stay integer. Among schedules with the same difference any one may be
-//!   returned; `cost` reports the cost of the one chosen.
+//!   only the `x` stay integer. Among the schedules with that smallest difference the
+//!   cheapest is returned (a second solve with the difference capped at its optimum).
 //! * `max_period_concurrency`: at most this many agents on duty in any single period.
 //! * `max_shift_concurrency`: at most this many agents on any one shift on one day.
 //!
@@ -286,54 +286,115 @@ fn solve_day(
         bound.iter_mut().for_each(|b| *b = b.min(f64::from(cap)));
     }
 
-    let mut vars = ProblemVariables::new();
-    let x: Vec<Variable> = bound
-        .iter()
-        .map(|&ub| vars.add(variable().integer().min(0).max(ub)))
-        .collect();
-    let on_duty = |g: &Group| -> Expression { g.shifts.iter().map(|&s| x[s]).sum() };
-    let mut constraints = Vec::new();
-    let objective: Expression = match input.objective {
-        Objective::MinCost => {
-            for g in groups.iter().filter(|g| !g.shifts.is_empty()) {
-                let need = whole(peak(g));
+    let day = DayModel {
+        groups: &groups,
+        bound: &bound,
+        costs: shifts.iter().map(|(_, t)| t.cost).collect(),
+        period_cap,
+    };
+    match input.objective {
+        Objective::MinCost => day.solve(Goal::Cost, None),
+        Objective::MinAbsDifference => {
+            // Lexicographic: the closest schedule first, then the cheapest as close as that.
+            let Some(closest) = day.solve(Goal::Difference, None)? else {
+                return Ok(None);
+            };
+            let best = day.difference(&closest);
+            let tolerance = 1e-6 * (1.0 + best);
+            Ok(day
+                .solve(Goal::Cost, Some(best + tolerance))?
+                .filter(|cheaper| day.difference(cheaper) <= best + tolerance)
+                .or(Some(closest)))
+        }
+    }
+}
+
+/// What one day's ILP minimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    Cost,
+    Difference,
+}
+
+/// One day's grouped periods and per-shift bounds, ready to be turned into an ILP.
+struct DayModel<'a> {
+    groups: &'a [Group],
+    bound: &'a [f64],
+    costs: Vec<f64>,
+    period_cap: Option<f64>,
+}
+
+impl DayModel<'_> {
+    /// Σ |on-duty − required| of an assignment.
+    fn difference(&self, agents: &[u32]) -> f64 {
+        self.groups
+            .iter()
+            .map(|g| {
+                let on: f64 = g.shifts.iter().map(|&s| f64::from(agents[s])).sum();
+                g.required
+                    .iter()
+                    .map(|&(r, count)| count as f64 * (on - r).abs())
+                    .sum::<f64>()
+            })
+            .sum()
+    }
+
+    /// Solves for `goal`. Covering every period is required when minimising cost without a
+    /// difference cap; with `difference_cap`, the total difference must stay within it.
+    fn solve(&self, goal: Goal, difference_cap: Option<f64>) -> Result<Option<Vec<u32>>, WfmError> {
+        let mut vars = ProblemVariables::new();
+        let x: Vec<Variable> = self
+            .bound
+            .iter()
+            .map(|&ub| vars.add(variable().integer().min(0).max(ub)))
+            .collect();
+        let on_duty = |g: &Group| -> Expression { g.shifts.iter().map(|&s| x[s]).sum() };
+        let mut constraints = Vec::new();
+        let covering = goal == Goal::Cost && difference_cap.is_none();
+        if covering {
+            for g in self.groups.iter().filter(|g| !g.shifts.is_empty()) {
+                let need = whole(g.required.iter().map(|&(r, _)| r).fold(0.0, f64::max));
                 if need > 0.0 {
                     constraints.push(constraint!(on_duty(g) >= need));
                 }
             }
-            x.iter().zip(shifts).map(|(&v, (_, t))| t.cost * v).sum()
         }
-        Objective::MinAbsDifference => {
-            let mut total = Expression::from(0.0);
-            for g in &groups {
+        let mut difference = Expression::from(0.0);
+        if !covering {
+            for g in self.groups {
                 for &(r, count) in &g.required {
                     let over = vars.add(variable().min(0));
                     let under = vars.add(variable().min(0));
                     constraints.push(constraint!(on_duty(g) - r == over - under));
-                    total += (count as f64) * (over + under);
+                    difference += (count as f64) * (over + under);
                 }
             }
-            total
         }
-    };
-    if let Some(cap) = period_cap {
-        for g in groups.iter().filter(|g| !g.shifts.is_empty()) {
-            constraints.push(constraint!(on_duty(g) <= cap));
+        if let Some(cap) = difference_cap {
+            constraints.push(constraint!(difference.clone() <= cap));
         }
-    }
-
-    let mut model = vars.minimise(objective).using(microlp);
-    for c in constraints {
-        model.add_constraint(c);
-    }
-    match model.solve() {
-        Ok(solution) => Ok(Some(
-            x.iter()
-                .map(|&v| solution.value(v).round().max(0.0) as u32)
-                .collect(),
-        )),
-        Err(ResolutionError::Infeasible) => Ok(None),
-        Err(other) => Err(WfmError::Solver(other.to_string())),
+        if let Some(cap) = self.period_cap {
+            for g in self.groups.iter().filter(|g| !g.shifts.is_empty()) {
+                constraints.push(constraint!(on_duty(g) <= cap));
+            }
+        }
+        let objective = match goal {
+            Goal::Cost => x.iter().zip(&self.costs).map(|(&v, &c)| c * v).sum(),
+            Goal::Difference => difference,
+        };
+        let mut model = vars.minimise(objective).using(microlp);
+        for c in constraints {
+            model.add_constraint(c);
+        }
+        match model.solve() {
+            Ok(solution) => Ok(Some(
+                x.iter()
+                    .map(|&v| solution.value(v).round().max(0.0) as u32)
+                    .collect(),
+            )),
+            Err(ResolutionError::Infeasible) => Ok(None),
+            Err(other) => Err(WfmError::Solver(other.to_string())),
+        }
     }
 }
 
@@ -459,6 +520,22 @@ mod tests {
         // Day 0: early + late ≤ 2 caps periods 1–2 at 2 (diff 2), and then periods 0 and 3
         // cannot both match (diff ≥ 1). Day 1: no shift covers only periods 0–1 (diff 1).
         assert_eq!(diff, 4.0);
+    }
+
+    #[test]
+    fn demo_file_solves() {
+        // The example input shipped for the CLI (`kefu wfm schedule --input …`).
+        let i = input(include_str!("../testdata/schedule-week.json"));
+        let out = solve_schedule(&i).unwrap();
+        assert_eq!(out.status, ScheduleStatus::Optimal);
+        for (have, need) in out
+            .coverage
+            .iter()
+            .flatten()
+            .zip(i.required.iter().flatten())
+        {
+            assert!(f64::from(*have) >= *need);
+        }
     }
 
     #[test]

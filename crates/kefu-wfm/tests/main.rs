@@ -3,5 +3,6 @@
 
 mod cases {
     pub mod erlang;
+    pub mod plan;
     pub mod schedule;
 }

@@ -7,13 +7,14 @@ use proptest::prelude::*;
 
 const MAX_PER_SHIFT: u32 = 4;
 
-/// Best objective over every assignment with at most `MAX_PER_SHIFT` agents per shift, or
-/// `None` when nothing is feasible. Requirements stay ≤ 3, so larger values never help.
-fn brute_force(input: &ScheduleInput) -> Option<f64> {
+/// Best (objective, cost) over every assignment with at most `MAX_PER_SHIFT` agents per
+/// shift, lexicographically, or `None` when nothing is feasible. Requirements stay ≤ 3, so
+/// larger values never help.
+fn brute_force(input: &ScheduleInput) -> Option<(f64, f64)> {
     let shifts: Vec<&ShiftTemplate> = input.shifts.values().collect();
-    let mut total = 0.0;
+    let mut total = (0.0, 0.0);
     for required in &input.required {
-        let mut best: Option<f64> = None;
+        let mut best: Option<(f64, f64)> = None;
         let combos = (MAX_PER_SHIFT + 1).pow(shifts.len() as u32);
         for mut code in 0..combos {
             let mut x = Vec::new();
@@ -41,16 +42,17 @@ fn brute_force(input: &ScheduleInput) -> Option<f64> {
             {
                 continue;
             }
+            let cost: f64 = shifts
+                .iter()
+                .zip(&x)
+                .map(|(s, &n)| s.cost * f64::from(n))
+                .sum();
             let value = match input.objective {
                 Objective::MinCost => {
                     if on_duty.iter().zip(required).any(|(c, r)| c < r) {
                         continue;
                     }
-                    shifts
-                        .iter()
-                        .zip(&x)
-                        .map(|(s, &n)| s.cost * f64::from(n))
-                        .sum()
+                    cost
                 }
                 _ => on_duty
                     .iter()
@@ -58,9 +60,13 @@ fn brute_force(input: &ScheduleInput) -> Option<f64> {
                     .map(|(c, r)| (c - r).abs())
                     .sum(),
             };
-            best = Some(best.map_or(value, |b: f64| b.min(value)));
+            let better = best.is_none_or(|(v, c)| value < v || (value == v && cost < c));
+            if better {
+                best = Some((value, cost));
+            }
         }
-        total += best?;
+        let (v, c) = best?;
+        total = (total.0 + v, total.1 + c);
     }
     Some(total)
 }
@@ -117,13 +123,15 @@ proptest! {
         let expected = brute_force(&input);
         match expected {
             None => prop_assert_eq!(out.status, ScheduleStatus::Infeasible),
-            Some(best) => {
+            Some((best, best_cost)) => {
                 prop_assert_eq!(out.status, ScheduleStatus::Optimal);
                 let got = match input.objective {
                     Objective::MinCost => out.cost.unwrap(),
                     _ => out.abs_difference.unwrap(),
                 };
                 prop_assert!((got - best).abs() < 1e-6, "solver {} vs brute force {}", got, best);
+                let cost = out.cost.unwrap();
+                prop_assert!((cost - best_cost).abs() < 1e-6, "cost {} vs {}", cost, best_cost);
                 if let Some(cap) = input.max_period_concurrency {
                     prop_assert!(out.coverage.iter().flatten().all(|&c| c <= cap));
                 }
