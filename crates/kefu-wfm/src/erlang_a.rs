@@ -202,13 +202,13 @@ mod tests {
 
     fn chain(lambda: f64, aht: f64, theta: f64, n: u32, t: f64) -> Chain {
         let (mu, gamma, nf) = (1.0 / aht, 1.0 / theta, f64::from(n));
-        // Queue positions kept: far beyond the mean queue (λ − Nμ)⁺·θ of these cases.
-        let k_max = 60 + (theta / 4.0) as usize;
-        // RK4 step small against the fastest rate in the chain, and dividing T exactly.
-        let steps = (t * 10.0 * (nf * mu + k_max as f64 * gamma))
-            .ceil()
-            .max(1.0);
-        let h = t / steps;
+        // Queue positions kept: far beyond the mean queue (λ − Nμ)⁺·θ.
+        let excess = (lambda - nf * mu).max(0.0) * theta;
+        let k_max = 60 + (theta / 4.0 + 4.0 * excess) as usize;
+        // RK4 steps small against the fastest rate in the chain; the T grid divides T exactly.
+        let h = 0.1 / (nf * mu + k_max as f64 * gamma);
+        let steps = (t / h).ceil();
+        let h_t = if steps > 0.0 { t / steps } else { 0.0 };
         let mut pi = vec![1.0_f64];
         for s in 1..=(n as usize + k_max) {
             let death = if s <= n as usize {
@@ -260,7 +260,7 @@ mod tests {
         // Still waiting at T.
         let mut f = vec![1.0; k_max];
         for _ in 0..steps as usize {
-            f = step(&f, h);
+            f = step(&f, h_t);
         }
         let late: f64 = queue.iter().zip(&f).map(|(p, x)| p * x).sum();
         // Waiting at t and served later, integrated over t (Simpson on the RK4 grid).
@@ -314,6 +314,24 @@ mod tests {
                     c.asa
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+        #[test]
+        fn matches_the_chain_anywhere(
+            calls in 20.0f64..200.0, aht in 60.0f64..400.0, theta in 20.0f64..300.0,
+            offset in -3i32..6, t in 0.0f64..60.0,
+        ) {
+            let lambda = calls / 1800.0;
+            let n = ((lambda * aht).floor() as i32 + offset).max(1) as u32;
+            let m = erlang_a(lambda * aht, n, aht, theta, t).unwrap();
+            let c = chain(lambda, aht, theta, n, t);
+            proptest::prop_assert!((m.waiting_probability - c.pw).abs() < 1e-7, "{:?}", m);
+            proptest::prop_assert!((m.abandon_probability - c.abandon).abs() < 1e-7, "{:?}", m);
+            proptest::prop_assert!((m.service_level - c.sl).abs() < 1e-6, "{:?} {}", m, c.sl);
+            proptest::prop_assert!((m.asa_secs - c.asa).abs() < 1e-4, "{:?} {}", m, c.asa);
         }
     }
 

@@ -32,6 +32,9 @@ pub const MIN_HISTORY_DAYS: usize = 14;
 pub const MAX_HORIZON_WEEKS: u32 = 52;
 
 const SECS_PER_DAY: u32 = 86_400;
+/// A weekday factor below this is a closed day (e.g. Sundays): it forecasts ~0 and is left
+/// out of the level, which dividing by ~0 would wreck.
+const CLOSED: f64 = 1e-6;
 
 /// A contiguous history of whole days, starting at midnight (contact-center local time).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -352,14 +355,17 @@ impl Model {
         let totals: Vec<f64> = (0..s.days()).map(|d| s.total(d)).collect();
         let factors = day_of_week_factors(s, &totals)?;
         let deseasonalised: Vec<Option<f64>> = (0..s.days())
-            .map(|d| (!s.holiday[d]).then(|| totals[d] / factors[s.weekday[d]]))
+            .map(|d| {
+                let f = factors[s.weekday[d]];
+                (!s.holiday[d] && f > CLOSED).then(|| totals[d] / f)
+            })
             .collect();
         let holt = Holt::best(&deseasonalised);
         let run = holt.run(&deseasonalised);
 
         // Past holidays against what the model expected for them that day.
         let ratios: Vec<f64> = (0..s.days())
-            .filter(|&d| s.holiday[d] && run.expected[d] > 0.0)
+            .filter(|&d| s.holiday[d] && run.expected[d] > 0.0 && factors[s.weekday[d]] > CLOSED)
             .map(|d| totals[d] / (run.expected[d] * factors[s.weekday[d]]))
             .collect();
         let holiday_factor = if ratios.is_empty() {
@@ -447,7 +453,7 @@ fn day_of_week_factors(s: &Series, totals: &[f64]) -> Result<[f64; 7], WfmError>
     let mut factors = [1.0; 7];
     for _ in 0..5 {
         let mut level = vec![(0.0, 0.0); weeks];
-        for d in s.normal_days() {
+        for d in s.normal_days().filter(|&d| factors[s.weekday[d]] > CLOSED) {
             level[d / 7].0 += totals[d] / factors[s.weekday[d]];
             level[d / 7].1 += 1.0;
         }
@@ -470,9 +476,7 @@ fn day_of_week_factors(s: &Series, totals: &[f64]) -> Result<[f64; 7], WfmError>
         }
         factors.iter_mut().for_each(|f| *f /= mean);
     }
-    // A weekday with no contacts at all (closed on Sundays) keeps factor 0 and forecasts 0;
-    // elsewhere dividing by it would blow up, so floor it for deseasonalising only.
-    Ok(factors.map(|f| f.max(1e-9)))
+    Ok(factors)
 }
 
 fn aht_profile(s: &Series, aht: &[f64]) -> Vec<f64> {

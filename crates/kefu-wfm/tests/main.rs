@@ -3,6 +3,7 @@
 
 mod cases {
     pub mod erlang;
+    pub mod forecast;
     pub mod plan;
     pub mod schedule;
 }
