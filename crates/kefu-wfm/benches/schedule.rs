@@ -62,15 +62,40 @@ fn instance(objective: Objective) -> ScheduleInput {
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("schedule_14d_96p_20shifts");
     group.sample_size(10);
-    for (name, objective) in [
-        ("min_cost", Objective::MinCost),
-        ("min_abs_difference", Objective::MinAbsDifference),
+    // Capped variants: at most 9 agents per shift spreads the starts, and for the
+    // abs-difference objective at most 38 on duty cuts the ~44-agent peaks, so
+    // branch-and-bound has real work to do.
+    let capped = |objective, period_cap| ScheduleInput {
+        max_shift_concurrency: Some(9),
+        max_period_concurrency: Some(period_cap),
+        ..instance(objective)
+    };
+    for (name, input) in [
+        ("min_cost", instance(Objective::MinCost)),
+        ("min_abs_difference", instance(Objective::MinAbsDifference)),
+        ("min_cost_capped", capped(Objective::MinCost, 60)),
+        (
+            "min_abs_difference_capped",
+            capped(Objective::MinAbsDifference, 38),
+        ),
     ] {
-        let input = instance(objective);
         assert_eq!(input.shifts.len(), 20);
-        assert_eq!(
-            solve_schedule(&input).unwrap().status,
-            ScheduleStatus::Optimal
+        let out = solve_schedule(&input).unwrap();
+        assert_eq!(out.status, ScheduleStatus::Optimal);
+        let peak = input
+            .required
+            .iter()
+            .flatten()
+            .fold(0.0_f64, |a, &b| a.max(b));
+        let busiest = out.schedule.iter().map(|a| a.agents).max().unwrap_or(0);
+        // The shift cap must bind, or the capped variants would measure nothing new.
+        match input.max_shift_concurrency {
+            Some(cap) => assert_eq!(busiest, cap),
+            None => assert!(busiest > 9),
+        }
+        eprintln!(
+            "{name}: peak requirement {peak}, cost {:?}, abs difference {:?}, most on one shift {busiest}",
+            out.cost, out.abs_difference
         );
         group.bench_function(name, |b| {
             b.iter(|| solve_schedule(black_box(&input)).unwrap())

@@ -63,6 +63,16 @@ pub enum WfmError {
     /// History too short for the requested model or hold-out.
     #[error("history covers {got_days} days; at least {needed_days} are needed")]
     InsufficientHistory { needed_days: usize, got_days: usize },
+    /// A forecast horizon or hold-out outside 1..=max weeks.
+    #[error("{field} must be 1..={max} weeks (got {value})")]
+    InvalidHorizon {
+        field: &'static str,
+        max: u32,
+        value: u32,
+    },
+    /// A holiday factor that is negative or not finite.
+    #[error("holiday_factor must be a finite number ≥ 0 (got {value})")]
+    InvalidHolidayFactor { value: f64 },
     /// History values or timing that cannot be used (negative counts, interval not dividing a day…).
     #[error("history: {0}")]
     InvalidHistory(String),
@@ -88,7 +98,70 @@ impl WfmError {
             Self::Solver(_) => "solver_error",
             Self::EmptyHistory { .. } => "empty_history",
             Self::InsufficientHistory { .. } => "insufficient_history",
+            Self::InvalidHorizon { .. } => "invalid_horizon",
+            Self::InvalidHolidayFactor { .. } => "invalid_holiday_factor",
             Self::InvalidHistory(_) => "invalid_history",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_snake_case() {
+        let all = [
+            WfmError::InvalidVolume {
+                field: "calls",
+                value: 0.0,
+            },
+            WfmError::InvalidDuration {
+                field: "aht_secs",
+                expected: "positive",
+                value: 0.0,
+            },
+            WfmError::InvalidTraffic { value: 0.0 },
+            WfmError::InvalidServiceLevel { value: 1.0 },
+            WfmError::InvalidOccupancy { value: 0.0 },
+            WfmError::InvalidShrinkage { value: 1.0 },
+            WfmError::TooManyAgents { max: 1 },
+            WfmError::InvalidAgents,
+            WfmError::NotConverged,
+            WfmError::InvalidShape("x".into()),
+            WfmError::InvalidRequirement {
+                day: 0,
+                period: 0,
+                value: -1.0,
+            },
+            WfmError::InvalidShift {
+                shift: "a".into(),
+                reason: "b".into(),
+            },
+            WfmError::NoShifts,
+            WfmError::Solver("x".into()),
+            WfmError::EmptyHistory { needed_days: 14 },
+            WfmError::InsufficientHistory {
+                needed_days: 14,
+                got_days: 1,
+            },
+            WfmError::InvalidHorizon {
+                field: "horizon_weeks",
+                max: 52,
+                value: 0,
+            },
+            WfmError::InvalidHolidayFactor { value: -1.0 },
+            WfmError::InvalidHistory("x".into()),
+        ];
+        let mut codes: Vec<&str> = all.iter().map(WfmError::code).collect();
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        );
+        assert!(all.iter().all(|e| !e.to_string().is_empty()));
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
     }
 }

@@ -137,12 +137,7 @@ pub struct Backtest {
 
 /// Forecasts `horizon_weeks` of volume (and AHT) after the history.
 pub fn forecast(input: &ForecastInput) -> Result<Forecast, WfmError> {
-    if input.horizon_weeks == 0 || input.horizon_weeks > MAX_HORIZON_WEEKS {
-        return Err(WfmError::InvalidHistory(format!(
-            "horizon_weeks must be 1..={MAX_HORIZON_WEEKS} (got {})",
-            input.horizon_weeks
-        )));
-    }
+    check_weeks("horizon_weeks", input.horizon_weeks)?;
     let series = Series::new(&input.history, &input.holidays)?;
     let model = Model::fit(&series, input.holiday_factor)?;
     Ok(model.predict(&series, input.horizon_weeks as usize * 7, &input.holidays))
@@ -151,11 +146,12 @@ pub fn forecast(input: &ForecastInput) -> Result<Forecast, WfmError> {
 /// Holds back the last `holdout_weeks` of the history, fits on the rest and scores the
 /// forecast of the held-back weeks against the seasonal-naive baseline.
 pub fn backtest(input: &ForecastInput, holdout_weeks: u32) -> Result<Backtest, WfmError> {
+    check_weeks("holdout_weeks", holdout_weeks)?;
     let full = Series::new(&input.history, &input.holidays)?;
     let held_days = holdout_weeks as usize * 7;
-    if holdout_weeks == 0 || full.days() < held_days + MIN_HISTORY_DAYS {
+    if full.days() < held_days + MIN_HISTORY_DAYS {
         return Err(WfmError::InsufficientHistory {
-            needed_days: held_days.max(7) + MIN_HISTORY_DAYS,
+            needed_days: held_days + MIN_HISTORY_DAYS,
             got_days: full.days(),
         });
     }
@@ -190,6 +186,18 @@ pub fn backtest(input: &ForecastInput, holdout_weeks: u32) -> Result<Backtest, W
         model_aht,
         naive_aht,
     })
+}
+
+fn check_weeks(field: &'static str, value: u32) -> Result<(), WfmError> {
+    if (1..=MAX_HORIZON_WEEKS).contains(&value) {
+        Ok(())
+    } else {
+        Err(WfmError::InvalidHorizon {
+            field,
+            max: MAX_HORIZON_WEEKS,
+            value,
+        })
+    }
 }
 
 /// MAPE and wMAPE of `forecast` against `actual`.
@@ -348,9 +356,7 @@ impl Model {
         if let Some(f) = default_holiday_factor
             && !(f.is_finite() && f >= 0.0)
         {
-            return Err(WfmError::InvalidHistory(format!(
-                "holiday_factor must be finite and ≥ 0 (got {f})"
-            )));
+            return Err(WfmError::InvalidHolidayFactor { value: f });
         }
         let totals: Vec<f64> = (0..s.days()).map(|d| s.total(d)).collect();
         let factors = day_of_week_factors(s, &totals)?;
@@ -728,7 +734,14 @@ mod tests {
         assert_eq!(forecast(&noon).unwrap_err().code(), "invalid_history");
         let mut long = synthetic(3, &[], 1);
         long.horizon_weeks = 0;
-        assert_eq!(forecast(&long).unwrap_err().code(), "invalid_history");
+        assert_eq!(forecast(&long).unwrap_err().code(), "invalid_horizon");
+        assert_eq!(backtest(&three, 0).unwrap_err().code(), "invalid_horizon");
+        let mut factor = synthetic(3, &[], 1);
+        factor.holiday_factor = Some(-0.5);
+        assert_eq!(
+            forecast(&factor).unwrap_err().code(),
+            "invalid_holiday_factor"
+        );
     }
 
     #[test]
