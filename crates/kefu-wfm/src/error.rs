@@ -41,8 +41,8 @@ pub enum WfmError {
     /// Schedule input whose dimensions disagree (days, periods_per_day, required, coverage).
     #[error("schedule shape: {0}")]
     InvalidShape(String),
-    /// A per-period requirement that is negative or not finite.
-    #[error("required[{day}][{period}] must be a finite number ≥ 0 (got {value})")]
+    /// A per-period requirement that is negative, above 1,000,000 or not finite.
+    #[error("required[{day}][{period}] must be a number from 0 to 1000000 (got {value})")]
     InvalidRequirement {
         day: usize,
         period: usize,

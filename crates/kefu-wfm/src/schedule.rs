@@ -41,6 +41,8 @@ use crate::error::WfmError;
 pub const MAX_DAYS: usize = 366;
 pub const MAX_PERIODS_PER_DAY: usize = 1440;
 pub const MAX_SHIFTS: usize = 500;
+/// Largest per-period requirement accepted (microlp bounds integers to i32).
+pub const MAX_REQUIRED: f64 = 1_000_000.0;
 
 /// Schedule question (`kefu wfm schedule --input FILE.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,7 +188,7 @@ fn validate(input: &ScheduleInput) -> Result<(), WfmError> {
         if let Some((period, &value)) = row
             .iter()
             .enumerate()
-            .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+            .find(|(_, v)| !(v.is_finite() && **v >= 0.0 && **v <= MAX_REQUIRED))
         {
             return Err(WfmError::InvalidRequirement { day, period, value });
         }
