@@ -51,6 +51,83 @@ pub struct History {
     pub aht_secs: Option<Vec<f64>>,
 }
 
+/// Contacts seen at a moment: one row of a CSV import, or one contact from the event log
+/// (`calls: 1` and its handle time).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observation {
+    /// When the contacts arrived; they count in the interval containing this moment.
+    pub at: NaiveDateTime,
+    /// Number of contacts (finite, ≥ 0).
+    pub calls: f64,
+    /// Their average handle time in seconds, when known.
+    #[serde(default)]
+    pub aht_secs: Option<f64>,
+}
+
+impl History {
+    /// Buckets observations in any order into whole days of `interval_secs` intervals, from
+    /// the midnight before the first to the midnight after the last. Intervals with no
+    /// observation get 0 contacts; AHT is the calls-weighted mean, and AHT is reported only
+    /// when some observation carries one.
+    pub fn from_observations(
+        interval_secs: u32,
+        observations: &[Observation],
+    ) -> Result<Self, WfmError> {
+        if interval_secs == 0 || !SECS_PER_DAY.is_multiple_of(interval_secs) {
+            return Err(WfmError::InvalidHistory(format!(
+                "interval_secs must divide a day of 86400 s (got {interval_secs})"
+            )));
+        }
+        let (Some(first), Some(last)) = (
+            observations.iter().map(|o| o.at).min(),
+            observations.iter().map(|o| o.at).max(),
+        ) else {
+            return Err(WfmError::EmptyHistory {
+                needed_days: MIN_HISTORY_DAYS,
+            });
+        };
+        let start = first.date().and_time(NaiveTime::MIN);
+        let days = (last.date() - first.date()).num_days() as usize + 1;
+        let per_day = (SECS_PER_DAY / interval_secs) as usize;
+        let mut calls = vec![0.0; days * per_day];
+        let mut handled = vec![0.0; days * per_day];
+        let mut with_aht = vec![0.0; days * per_day];
+        for (i, o) in observations.iter().enumerate() {
+            if !(o.calls.is_finite() && o.calls >= 0.0) {
+                return Err(WfmError::InvalidHistory(format!(
+                    "observation {i}: calls must be finite and ≥ 0 (got {})",
+                    o.calls
+                )));
+            }
+            let slot = ((o.at - start).num_seconds() / i64::from(interval_secs)) as usize;
+            calls[slot] += o.calls;
+            if let Some(aht) = o.aht_secs {
+                if !(aht.is_finite() && aht >= 0.0) {
+                    return Err(WfmError::InvalidHistory(format!(
+                        "observation {i}: aht_secs must be finite and ≥ 0 (got {aht})"
+                    )));
+                }
+                handled[slot] += o.calls * aht;
+                with_aht[slot] += o.calls;
+            }
+        }
+        let any_aht = observations.iter().any(|o| o.aht_secs.is_some());
+        Ok(Self {
+            start,
+            interval_secs,
+            calls,
+            aht_secs: any_aht.then(|| {
+                handled
+                    .iter()
+                    .zip(&with_aht)
+                    .map(|(h, n)| if *n > 0.0 { h / n } else { 0.0 })
+                    .collect()
+            }),
+        })
+    }
+}
+
 /// Forecast question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -741,6 +818,50 @@ mod tests {
         assert_eq!(
             forecast(&factor).unwrap_err().code(),
             "invalid_holiday_factor"
+        );
+    }
+
+    #[test]
+    fn observations_are_bucketed_into_whole_days() {
+        let at = |d: u32, h: u32, m: u32| {
+            NaiveDate::from_ymd_opt(2026, 2, d)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+        };
+        let obs = [
+            Observation {
+                at: at(3, 9, 10),
+                calls: 1.0,
+                aht_secs: Some(100.0),
+            },
+            Observation {
+                at: at(2, 23, 59),
+                calls: 2.0,
+                aht_secs: None,
+            },
+            Observation {
+                at: at(3, 9, 59),
+                calls: 3.0,
+                aht_secs: Some(300.0),
+            },
+        ];
+        let h = History::from_observations(3600, &obs).unwrap();
+        assert_eq!(h.start, at(2, 0, 0));
+        assert_eq!(h.calls.len(), 48);
+        assert_eq!(h.calls[23], 2.0);
+        assert_eq!(h.calls[24 + 9], 4.0);
+        assert_eq!(h.calls.iter().sum::<f64>(), 6.0);
+        let aht = h.aht_secs.unwrap();
+        assert_eq!(aht[24 + 9], 250.0);
+        assert_eq!(aht[23], 0.0);
+        assert_eq!(
+            History::from_observations(3600, &[]).unwrap_err().code(),
+            "empty_history"
+        );
+        assert_eq!(
+            History::from_observations(7, &obs).unwrap_err().code(),
+            "invalid_history"
         );
     }
 

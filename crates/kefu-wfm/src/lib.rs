@@ -32,7 +32,8 @@ pub use erlang::{ErlangC, ErlangCMetrics, erlang_b, erlang_c};
 pub use erlang_a::{ErlangAMetrics, erlang_a};
 pub use error::WfmError;
 pub use forecast::{
-    Accuracy, Backtest, Forecast, ForecastInput, History, ModelSummary, backtest, forecast,
+    Accuracy, Backtest, Forecast, ForecastInput, History, ModelSummary, Observation, backtest,
+    forecast,
 };
 pub use schedule::{
     Objective, ScheduleInput, ScheduleOutput, ScheduleStatus, ShiftAssignment, ShiftTemplate,
