@@ -37,21 +37,28 @@ impl Level {
     }
 }
 
-/// Sort key of a waiting interaction: highest score first, then the tie-break
-/// (FIFO or LIFO), then arrival sequence; the slot rides along.
+/// Sort key of a waiting interaction: highest score first, then the
+/// tie-break (order time and arrival, reversed for LIFO); the slot rides
+/// along and keeps keys unique.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct WaitKey {
     pub neg_score: i64,
-    pub order: u64,
-    pub seq: u64,
+    pub tiebreak: u64,
     pub slot: u32,
+    /// No language, extra skills, declines or sticky hold: any member of a
+    /// queue without relaxation may take it, so the router need not look
+    /// at the interaction itself.
+    pub plain: bool,
 }
 
 #[derive(Debug)]
 pub(crate) struct QueueSlot {
     pub spec: QueueSpec,
     pub levels: Vec<Level>,
-    pub waiting: BTreeSet<WaitKey>,
+    waiting: BTreeSet<WaitKey>,
+    /// First key of `waiting`, kept here so a freed agent reads one cache
+    /// line per queue instead of walking the tree.
+    head: Option<WaitKey>,
     /// Agent slots that meet the widest level and serve the channel.
     pub members: Vec<u32>,
     pub round_robin_after: Option<u64>,
@@ -70,6 +77,7 @@ impl QueueSlot {
             spec,
             levels,
             waiting: BTreeSet::new(),
+            head: None,
             members: Vec::new(),
             round_robin_after: None,
             rng,
@@ -80,6 +88,46 @@ impl QueueSlot {
     pub fn replace_spec(&mut self, spec: QueueSpec) {
         self.levels = build_levels(&spec);
         self.spec = spec;
+    }
+
+    pub fn insert(&mut self, key: WaitKey) {
+        if self.head.is_none_or(|head| key < head) {
+            self.head = Some(key);
+        }
+        self.waiting.insert(key);
+    }
+
+    pub fn remove(&mut self, key: &WaitKey) {
+        self.waiting.remove(key);
+        if self.head.as_ref() == Some(key) {
+            self.head = self.waiting.first().copied();
+        }
+    }
+
+    /// Empties the queue, returning the slots in service order.
+    pub fn take_all(&mut self) -> Vec<u32> {
+        self.head = None;
+        std::mem::take(&mut self.waiting)
+            .into_iter()
+            .map(|key| key.slot)
+            .collect()
+    }
+
+    pub fn head(&self) -> Option<WaitKey> {
+        self.head
+    }
+
+    pub fn waiting(&self) -> &BTreeSet<WaitKey> {
+        &self.waiting
+    }
+
+    pub fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Whether requirements never change with waiting time.
+    pub fn has_relaxation(&self) -> bool {
+        self.levels.len() > 1
     }
 
     pub fn id(&self) -> QueueId {
@@ -93,6 +141,12 @@ impl QueueSlot {
     pub fn widest(&self) -> &Level {
         // build_levels always yields at least the base level.
         &self.levels[self.levels.len() - 1]
+    }
+
+    /// A skill every eligible agent has at every level, if the queue has
+    /// one: arrivals look only at ready agents holding it.
+    pub fn anchor(&self) -> Option<SkillId> {
+        self.widest().skills.first().map(|req| req.skill)
     }
 
     pub fn level_after(&self, waited: Millis) -> &Level {

@@ -15,12 +15,13 @@ use crate::config::{
 use crate::error::RoutingError;
 use crate::interaction::{InteractionSlot, Status};
 use crate::queue::{QueueSlot, WaitKey};
+use crate::ready::ReadyIndex;
 use crate::select::Candidates;
 use crate::slab::{IdMap, Slab, id_map};
 use crate::types::{AgentId, Channel, InteractionId, Millis, QueueId};
 use serde::Serialize;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
 
 /// Largest aging rate accepted, so scores stay inside `i64` for any epoch time.
 const MAX_AGING_PER_SEC: u32 = 1_000_000;
@@ -134,8 +135,18 @@ struct Timer {
     target: TimerTarget,
 }
 
-/// Best waiting interaction found for an agent so far: score, order, seq, slot.
-type WorkCandidate = (i64, Reverse<Millis>, Reverse<u64>, u32);
+#[derive(Debug, Clone, Copy, Default)]
+struct QueueHot {
+    head: Option<WaitKey>,
+    aging_per_sec: u32,
+    channel_bit: u8,
+    lifo: bool,
+    /// Requirements change with waiting time (bullseye steps).
+    relaxes: bool,
+}
+
+/// Best waiting interaction found for an agent so far: score, tie-break, slot.
+type WorkCandidate = (i64, Reverse<u64>, u32);
 
 #[derive(Debug)]
 pub struct Router {
@@ -146,10 +157,12 @@ pub struct Router {
     queues: Slab<QueueSlot>,
     queue_slots: IdMap<QueueId>,
     in_flight_per_queue: Vec<u32>,
+    /// What a freed agent reads about each queue, by queue slot, packed so
+    /// all queues fit in cache: the agent path rarely touches `queues`.
+    queue_hot: Vec<QueueHot>,
     interactions: Slab<InteractionSlot>,
     interaction_slots: IdMap<InteractionId>,
-    /// Per channel: agents who can take an offer on it, by (idle since, slot).
-    ready: [BTreeSet<(Millis, u32)>; Channel::COUNT],
+    ready: ReadyIndex,
     timers: BinaryHeap<Reverse<Timer>>,
     next_token: u64,
     next_seq: u64,
@@ -167,9 +180,10 @@ impl Router {
             queues: Slab::default(),
             queue_slots: id_map(),
             in_flight_per_queue: Vec::new(),
+            queue_hot: Vec::new(),
             interactions: Slab::default(),
             interaction_slots: id_map(),
-            ready: Default::default(),
+            ready: ReadyIndex::new(),
             timers: BinaryHeap::new(),
             next_token: 1,
             next_seq: 0,
@@ -213,8 +227,10 @@ impl Router {
         let index = slot as usize;
         if self.in_flight_per_queue.len() <= index {
             self.in_flight_per_queue.resize(index + 1, 0);
+            self.queue_hot.resize(index + 1, QueueHot::default());
         }
         self.in_flight_per_queue[index] = 0;
+        self.sync_hot(slot);
         self.rebuild_membership(slot);
         self.serve_members(slot, now);
         self.advance(now);
@@ -232,12 +248,12 @@ impl Router {
             .queues
             .get_mut(slot)
             .map(|queue| {
-                let slots = queue.waiting.iter().map(|key| key.slot).collect();
-                queue.waiting.clear();
+                let slots = queue.take_all();
                 queue.replace_spec(spec);
                 slots
             })
             .unwrap_or_default();
+        self.sync_hot(slot);
         for &interaction in &waiting {
             self.insert_waiting(interaction);
         }
@@ -264,6 +280,9 @@ impl Router {
             return Err(RoutingError::QueueNotEmpty(id));
         }
         self.advance(now);
+        if let Some(hot) = self.queue_hot.get_mut(slot as usize) {
+            *hot = QueueHot::default();
+        }
         if let Some(queue) = self.queues.remove(slot) {
             for member in queue.members {
                 if let Some(agent) = self.agents.get_mut(member) {
@@ -300,8 +319,15 @@ impl Router {
         spec.validate(self.config.skill_count)?;
         let slot = self.agent_slot(spec.id)?;
         self.advance(now);
+        // Leave the ready index under the old skills before they change.
+        let was_available = self
+            .agents
+            .get_mut(slot)
+            .map(|agent| std::mem::replace(&mut agent.presence, Presence::Offline))
+            == Some(Presence::Available);
+        self.refresh_ready(slot, now);
         if let Some(agent) = self.agents.get_mut(slot) {
-            if agent.presence != Presence::Available && spec.presence == Presence::Available {
+            if !was_available && spec.presence == Presence::Available {
                 agent.idle_since = now;
                 agent.missed_in_a_row = 0;
             }
@@ -347,7 +373,7 @@ impl Router {
         }
         // Slots are reused: forget this one in every declined list.
         for (_, interaction) in self.interactions.iter_mut() {
-            interaction.declined.retain(|&(agent, _)| agent != slot);
+            interaction.forget_agent(slot);
         }
         self.advance(now);
         Ok(())
@@ -513,16 +539,12 @@ impl Router {
         let freed = self.detach(slot, now);
         let keep = self.config.transfer_keeps_enqueue_time;
         if let Some(interaction) = self.interactions.get_mut(slot) {
-            interaction.declined.clear();
+            interaction.declined = Box::default();
             if let Some(queue) = queue {
                 let old = interaction.queue;
                 interaction.queue = queue;
                 interaction.queue_entered_at = now;
-                interaction.order_at = if keep {
-                    interaction.first_enqueued_at
-                } else {
-                    now
-                };
+                interaction.ordered_by_first = keep;
                 self.leave_queue_count(old);
                 self.enter_queue_count(queue);
             }
@@ -570,7 +592,7 @@ impl Router {
             .get(interaction.queue)
             .ok_or(RoutingError::UnknownInteraction(id))?;
         let key = self.wait_key(queue, interaction, slot);
-        let ahead = queue.waiting.range(..key).count() as u64;
+        let ahead = queue.waiting().range(..key).count() as u64;
         let channel = queue.channel().index();
         let staffed: u64 = queue
             .members
@@ -583,7 +605,7 @@ impl Router {
         let estimated_wait = (staffed > 0).then(|| Millis((ahead + 1) * handle.0 / staffed));
         Ok(Standing {
             position: (ahead + 1) as u32,
-            waiting_in_queue: queue.waiting.len() as u32,
+            waiting_in_queue: queue.len() as u32,
             estimated_wait,
         })
     }
@@ -648,7 +670,7 @@ impl Router {
             .get(self.queue_slot(id)?)
             .ok_or(RoutingError::UnknownQueue(id))?;
         Ok(queue
-            .waiting
+            .waiting()
             .iter()
             .filter_map(|key| self.interactions.get(key.slot).map(|i| i.id))
             .collect())
@@ -656,10 +678,7 @@ impl Router {
 
     /// Interactions waiting in all queues (not counting offered ones).
     pub fn waiting_count(&self) -> usize {
-        self.queues
-            .iter()
-            .map(|(_, queue)| queue.waiting.len())
-            .sum()
+        self.queues.iter().map(|(_, queue)| queue.len()).sum()
     }
 
     /// Interactions the router tracks: waiting, offered or being handled.
@@ -933,15 +952,12 @@ impl Router {
         if mask == agent.ready_mask && agent.ready_key == agent.idle_since {
             return;
         }
-        for channel in Channel::ALL {
-            let set = &mut self.ready[channel.index()];
-            if agent.ready_mask & channel.bit() != 0 {
-                set.remove(&(agent.ready_key, slot));
-            }
-            if mask & channel.bit() != 0 {
-                set.insert((agent.idle_since, slot));
-            }
-        }
+        self.ready.update(
+            slot,
+            &agent.skill_list,
+            (agent.ready_mask, agent.ready_key),
+            (mask, agent.idle_since),
+        );
         agent.ready_mask = mask;
         agent.ready_key = agent.idle_since;
     }
@@ -983,20 +999,13 @@ impl Router {
     fn wait_key(&self, queue: &QueueSlot, interaction: &InteractionSlot, slot: u32) -> WaitKey {
         let points = self.points(interaction);
         let aging = i64::from(queue.spec.aging_per_sec)
-            .saturating_mul(i64::try_from(interaction.order_at.0).unwrap_or(i64::MAX));
-        let (order, seq) = if queue.spec.lifo {
-            (
-                u64::MAX - interaction.order_at.0,
-                u64::MAX - interaction.seq,
-            )
-        } else {
-            (interaction.order_at.0, interaction.seq)
-        };
+            .saturating_mul(i64::try_from(interaction.order_at().0).unwrap_or(i64::MAX));
+        let tiebreak = interaction.tiebreak();
         WaitKey {
             neg_score: aging.saturating_sub(points),
-            order,
-            seq,
+            tiebreak: if queue.spec.lifo { !tiebreak } else { tiebreak },
             slot,
+            plain: interaction.key_plain,
         }
     }
 
@@ -1010,7 +1019,7 @@ impl Router {
 
     /// Priority score at `now`, in thousandths of a point.
     fn score_at(&self, queue: &QueueSlot, interaction: &InteractionSlot, now: Millis) -> i64 {
-        let waited = now.saturating_sub(interaction.order_at).0;
+        let waited = now.saturating_sub(interaction.order_at()).0;
         let aging = i64::from(queue.spec.aging_per_sec)
             .saturating_mul(i64::try_from(waited).unwrap_or(i64::MAX));
         self.points(interaction).saturating_add(aging)
@@ -1024,19 +1033,40 @@ impl Router {
     }
 
     fn insert_waiting(&mut self, slot: u32) {
-        if let Some((queue, key)) = self.waiting_key(slot)
-            && let Some(queue) = self.queues.get_mut(queue)
+        if let Some(interaction) = self.interactions.get_mut(slot) {
+            interaction.key_plain = interaction.is_plain();
+        }
+        if let Some((queue_slot, key)) = self.waiting_key(slot)
+            && let Some(queue) = self.queues.get_mut(queue_slot)
         {
-            queue.waiting.insert(key);
+            queue.insert(key);
+            self.sync_hot(queue_slot);
         }
     }
 
     fn remove_waiting(&mut self, slot: u32) {
-        if let Some((queue, key)) = self.waiting_key(slot)
-            && let Some(queue) = self.queues.get_mut(queue)
+        if let Some((queue_slot, key)) = self.waiting_key(slot)
+            && let Some(queue) = self.queues.get_mut(queue_slot)
         {
-            queue.waiting.remove(&key);
+            queue.remove(&key);
+            self.sync_hot(queue_slot);
         }
+    }
+
+    fn sync_hot(&mut self, queue_slot: u32) {
+        let (Some(queue), Some(hot)) = (
+            self.queues.get(queue_slot),
+            self.queue_hot.get_mut(queue_slot as usize),
+        ) else {
+            return;
+        };
+        *hot = QueueHot {
+            head: queue.head(),
+            aging_per_sec: queue.spec.aging_per_sec,
+            channel_bit: queue.channel().bit(),
+            lifo: queue.spec.lifo,
+            relaxes: queue.has_relaxation(),
+        };
     }
 
     fn enter_queue_count(&mut self, queue: u32) {
@@ -1107,7 +1137,7 @@ impl Router {
             queue
                 .spec
                 .max_length
-                .is_some_and(|max| queue.waiting.len() > max as usize)
+                .is_some_and(|max| queue.len() > max as usize)
         });
         if still_waiting && over_length {
             self.remove_waiting(slot);
@@ -1156,10 +1186,8 @@ impl Router {
                     interaction.overflow_hops += 1;
                     interaction.queue = to_slot;
                     interaction.queue_entered_at = now;
-                    interaction.declined.clear();
-                    if !keep {
-                        interaction.order_at = now;
-                    }
+                    interaction.declined = Box::default();
+                    interaction.ordered_by_first = keep;
                 }
                 self.leave_queue_count(from_slot);
                 self.enter_queue_count(to_slot);
@@ -1197,6 +1225,15 @@ impl Router {
         if interaction.status != Status::Waiting {
             return None;
         }
+        if let Some(held) = interaction.held_for(now) {
+            // Sticky: only that agent, whatever their skills.
+            let channel = self.queue_channel(interaction.queue);
+            let ready = self
+                .agents
+                .get(held)
+                .is_some_and(|agent| agent.ready_mask & channel.bit() != 0);
+            return (ready && !interaction.declined_by(held, now)).then_some(held);
+        }
         let queue_slot = interaction.queue;
         let queue = self.queues.get_mut(queue_slot)?;
         let random_draw = if queue.spec.strategy == crate::config::Strategy::Random {
@@ -1209,7 +1246,7 @@ impl Router {
         let channel = queue.channel();
         let level = queue.level_after(now.saturating_sub(interaction.queue_entered_at));
         Candidates {
-            ready: &self.ready[channel.index()],
+            ready: self.ready.candidates(channel, queue.anchor()),
             agents: &self.agents,
         }
         .select(queue, level, interaction, now, random_draw)
@@ -1226,6 +1263,7 @@ impl Router {
         while let Some(slot) = self.find_work(agent_slot, now) {
             self.offer(slot, agent_slot, now);
         }
+        self.refresh_ready(agent_slot, now);
     }
 
     /// Gives every member of a queue the chance to pick up work from it.
@@ -1244,21 +1282,13 @@ impl Router {
     /// first, then the highest score across the queues it serves.
     fn find_work(&self, agent_slot: u32, now: Millis) -> Option<u32> {
         let agent = self.agents.get(agent_slot)?;
-        let mask = agent.ready_mask;
+        let mask = agent.offerable_channels(&self.config, now);
         if mask == 0 {
             return None;
         }
         let mut best: Option<WorkCandidate> = None;
-        let consider = |best: &mut Option<WorkCandidate>,
-                        score: i64,
-                        interaction: &InteractionSlot,
-                        slot: u32| {
-            let candidate = (
-                score,
-                Reverse(interaction.order_at),
-                Reverse(interaction.seq),
-                slot,
-            );
+        let consider = |best: &mut Option<WorkCandidate>, score: i64, tiebreak: u64, slot: u32| {
+            let candidate = (score, Reverse(tiebreak), slot);
             if best.is_none_or(|top| candidate > top) {
                 *best = Some(candidate);
             }
@@ -1275,25 +1305,40 @@ impl Router {
                 && interaction.held_for(now) == Some(agent_slot)
                 && !interaction.declined_by(agent_slot, now);
             if open {
-                consider(
-                    &mut best,
-                    self.score_at(queue, interaction, now),
-                    interaction,
-                    slot,
-                );
+                let score = self.score_at(queue, interaction, now);
+                consider(&mut best, score, interaction.tiebreak(), slot);
             }
         }
         if best.is_some() {
-            return best.map(|(_, _, _, slot)| slot);
+            return best.map(|(.., slot)| slot);
         }
         for &queue_slot in &agent.queues {
+            let Some(hot) = self.queue_hot.get(queue_slot as usize) else {
+                continue;
+            };
+            if mask & hot.channel_bit == 0 {
+                continue;
+            }
+            let Some(head) = hot.head else {
+                continue;
+            };
+            if head.plain && !hot.relaxes {
+                // Membership already proves the agent meets the requirements.
+                let aging = i64::from(hot.aging_per_sec)
+                    .saturating_mul(i64::try_from(now.0).unwrap_or(i64::MAX));
+                let score = aging.saturating_sub(head.neg_score);
+                let tiebreak = if hot.lifo {
+                    !head.tiebreak
+                } else {
+                    head.tiebreak
+                };
+                consider(&mut best, score, tiebreak, head.slot);
+                continue;
+            }
             let Some(queue) = self.queues.get(queue_slot) else {
                 continue;
             };
-            if mask & queue.channel().bit() == 0 {
-                continue;
-            }
-            for key in &queue.waiting {
+            for key in queue.waiting() {
                 let Some(interaction) = self.interactions.get(key.slot) else {
                     continue;
                 };
@@ -1304,12 +1349,12 @@ impl Router {
                 }
                 let level = queue.level_after(now.saturating_sub(interaction.queue_entered_at));
                 if interaction.admits(agent_slot, agent, level, now) {
-                    consider(&mut best, score, interaction, key.slot);
+                    consider(&mut best, score, interaction.tiebreak(), key.slot);
                     break;
                 }
             }
         }
-        best.map(|(_, _, _, slot)| slot)
+        best.map(|(.., slot)| slot)
     }
 
     fn offer(&mut self, slot: u32, agent_slot: u32, now: Millis) {
@@ -1386,8 +1431,7 @@ impl Router {
         self.release_agent(slot, agent_slot, None, now);
         let until = now.saturating_add(self.config.decline_cooldown);
         if let Some(interaction) = self.interactions.get_mut(slot) {
-            interaction.declined.retain(|&(_, end)| end > now);
-            interaction.declined.push((agent_slot, until));
+            interaction.add_decline(agent_slot, until, now);
         }
         self.place(slot, now);
         self.serve_agent(agent_slot, now);
@@ -1414,6 +1458,8 @@ impl Router {
                 });
             }
         }
+        // Out of the ready index before anything is routed again.
+        self.refresh_ready(agent_slot, now);
         self.decline(slot, agent_slot, now);
     }
 
@@ -1435,7 +1481,8 @@ impl Router {
                 }
             }
         }
-        self.refresh_ready(agent_slot, now);
+        // The ready index catches up in `serve_agent`, which every caller
+        // runs next: an agent who takes new work at once never churns it.
         self.schedule_agent(agent_slot, now);
     }
 

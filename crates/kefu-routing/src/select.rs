@@ -6,12 +6,12 @@ use crate::agent::AgentSlot;
 use crate::config::Strategy;
 use crate::interaction::InteractionSlot;
 use crate::queue::{Level, QueueSlot};
+use crate::ready::ReadySet;
 use crate::slab::Slab;
 use crate::types::Millis;
-use std::collections::BTreeSet;
 
 pub(crate) struct Candidates<'a> {
-    pub ready: &'a BTreeSet<(Millis, u32)>,
+    pub ready: &'a ReadySet,
     pub agents: &'a Slab<AgentSlot>,
 }
 

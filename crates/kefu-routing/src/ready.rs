@@ -1,0 +1,69 @@
+//! The ready index: agents who can take an offer right now, ordered by idle
+//! time, per channel and per (channel, skill). An arrival only looks at the
+//! agents who hold its queue's anchor skill, not at every idle agent.
+
+use crate::types::{Channel, MAX_SKILLS, Millis, SkillId};
+use std::collections::BTreeSet;
+
+pub(crate) type ReadySet = BTreeSet<(Millis, u32)>;
+
+#[derive(Debug)]
+pub(crate) struct ReadyIndex {
+    by_channel: [ReadySet; Channel::COUNT],
+    /// Indexed by `channel * MAX_SKILLS + skill`.
+    by_skill: Vec<ReadySet>,
+}
+
+impl ReadyIndex {
+    pub fn new() -> ReadyIndex {
+        ReadyIndex {
+            by_channel: Default::default(),
+            by_skill: (0..Channel::COUNT * MAX_SKILLS)
+                .map(|_| ReadySet::new())
+                .collect(),
+        }
+    }
+
+    /// Moves an agent with `skills` from (`old_mask`, `old_key`) to
+    /// (`new_mask`, `new_key`); a mask bit per channel it is ready on.
+    pub fn update(
+        &mut self,
+        slot: u32,
+        skills: &[SkillId],
+        (old_mask, old_key): (u8, Millis),
+        (new_mask, new_key): (u8, Millis),
+    ) {
+        for channel in Channel::ALL {
+            let (was, is) = (old_mask & channel.bit() != 0, new_mask & channel.bit() != 0);
+            if !was && !is || (was && is && old_key == new_key) {
+                continue;
+            }
+            let c = channel.index();
+            let skill_sets = skills
+                .iter()
+                .map(|skill| c * MAX_SKILLS + usize::from(skill.0));
+            let move_in = |set: &mut ReadySet| {
+                if was {
+                    set.remove(&(old_key, slot));
+                }
+                if is {
+                    set.insert((new_key, slot));
+                }
+            };
+            move_in(&mut self.by_channel[c]);
+            for index in skill_sets {
+                if let Some(set) = self.by_skill.get_mut(index) {
+                    move_in(set);
+                }
+            }
+        }
+    }
+
+    /// Ready agents on `channel`; only those with `anchor` when one is given.
+    pub fn candidates(&self, channel: Channel, anchor: Option<SkillId>) -> &ReadySet {
+        let c = channel.index();
+        anchor
+            .and_then(|skill| self.by_skill.get(c * MAX_SKILLS + usize::from(skill.0)))
+            .unwrap_or(&self.by_channel[c])
+    }
+}
