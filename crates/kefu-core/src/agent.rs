@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 /// Interaction channels an agent can have capacity for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Voice,
@@ -18,6 +19,7 @@ pub enum Channel {
 
 /// One skill and how well the agent masters it, 1 (novice) to 5 (expert).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SkillLevel {
     pub skill: String,
@@ -26,6 +28,7 @@ pub struct SkillLevel {
 
 /// The routing-relevant profile of an agent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgentProfile {
     #[serde(default)]
@@ -137,6 +140,7 @@ pub fn normalize_language(raw: &str) -> Option<String> {
 
 /// Presence states. `Busy` and `WrapUp` are usually set by the router, the others by the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceState {
     Offline,
@@ -172,6 +176,7 @@ impl PresenceState {
 
 /// A presence with its away reason code (only `Away` carries one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Presence {
     pub state: PresenceState,

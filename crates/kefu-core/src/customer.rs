@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Kinds of identity a customer can be recognised by; each value is unique within a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
     Phone,

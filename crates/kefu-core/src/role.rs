@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// A user's role inside one tenant. Ordered by privilege.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Agent,
@@ -61,6 +62,7 @@ impl FromStr for Role {
 
 /// What an integration's API token may do. Users act with their role instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Scope {
     #[serde(rename = "customers:read")]
     CustomersRead,

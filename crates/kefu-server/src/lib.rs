@@ -1,1 +1,141 @@
-//! kefu-server
+//! kefu-server: HTTP (and later WebSocket and channel listeners) in front of the store.
+//! It speaks the wire: routing, auth, the error contract, OpenAPI, health and metrics,
+//! and the embedded web UI. Business rules stay in the domain crates.
+
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod extract;
+mod ops;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+mod web;
+
+pub use state::{AppState, ServerConfig};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use routes::{audit, auth as auth_routes, customers, events, groups, tenant, tokens, users};
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "kefu API", description = "The kefu contact center API. Every error is `{\"code\",\"message\",\"details\"}`; lists are cursor-paginated (`limit`, `cursor` → `next_cursor`).", license(name = "Apache-2.0")),
+    modifiers(&SecurityAddon),
+    security(("bearer" = []), ("session_cookie" = [])),
+    components(schemas(error::ErrorBody)),
+    tags(
+        (name = "auth", description = "Sign in and out"),
+        (name = "users", description = "Users, agents and presence"),
+        (name = "groups", description = "Service groups (客服分组)"),
+        (name = "customers", description = "Customers and their identities on every channel"),
+        (name = "tenant", description = "The tenant's settings"),
+        (name = "api-tokens", description = "Tokens for integrations"),
+        (name = "audit", description = "Audit log of admin actions"),
+        (name = "events", description = "The event log"),
+        (name = "ops", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The API routes with their OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth_routes::login))
+        .routes(routes!(auth_routes::logout))
+        .routes(routes!(auth_routes::me))
+        .routes(routes!(auth_routes::change_password))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(
+            users::get_user,
+            users::update_user,
+            users::deactivate_user
+        ))
+        .routes(routes!(users::set_presence))
+        .routes(routes!(groups::list_groups, groups::create_group))
+        .routes(routes!(
+            groups::get_group,
+            groups::update_group,
+            groups::delete_group
+        ))
+        .routes(routes!(
+            customers::list_customers,
+            customers::create_customer
+        ))
+        .routes(routes!(customers::lookup_customer))
+        .routes(routes!(
+            customers::get_customer,
+            customers::update_customer,
+            customers::delete_customer
+        ))
+        .routes(routes!(customers::add_identity))
+        .routes(routes!(customers::remove_identity))
+        .routes(routes!(customers::merge_customers))
+        .routes(routes!(customers::customer_history))
+        .routes(routes!(tenant::get_tenant, tenant::update_tenant))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(events::list_events))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+}
+
+/// The OpenAPI document of every endpoint.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// The whole application: API, docs, ops endpoints and web UI.
+pub fn app(state: AppState) -> Router {
+    let (api_router, openapi) = api().split_for_parts();
+    let max_body = state.config().max_body_bytes;
+    Router::new()
+        .merge(api_router)
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
+        .route("/metrics", axum::routing::get(ops::metrics))
+        .fallback(web::static_or_api_not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    ops::install_metrics();
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

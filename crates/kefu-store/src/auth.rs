@@ -38,7 +38,6 @@ pub struct ApiToken {
     pub name: String,
     /// The first characters of the token, to recognise it in a list.
     pub token_prefix: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub scopes: Vec<Scope>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,

@@ -18,7 +18,6 @@ pub type Attributes = serde_json::Map<String, serde_json::Value>;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub id: Uuid,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "phone"))]
     pub kind: IdentityKind,
     pub value: String,
     pub created_at: DateTime<Utc>,

@@ -64,6 +64,7 @@ impl Actor {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub seq: i64,
     pub kind: String,
@@ -71,6 +72,7 @@ pub struct Event {
     pub entity_id: Option<Uuid>,
     pub actor_type: String,
     pub actor_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: Json<serde_json::Value>,
     pub created_at: DateTime<Utc>,
 }

@@ -19,16 +19,12 @@ pub struct User {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "agent"))]
     pub role: Role,
     pub active: bool,
     pub languages: Vec<String>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub skills: Vec<SkillLevel>,
-    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, u16>))]
     pub capacities: BTreeMap<Channel, u16>,
     pub group_ids: Vec<Uuid>,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "available"))]
     pub presence: PresenceState,
     pub away_reason: Option<String>,
     pub presence_changed_at: DateTime<Utc>,

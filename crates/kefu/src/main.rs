@@ -1,1 +1,226 @@
-fn main() {}
+//! The `kefu` binary: the command line in front of the server, the store and the cores.
+//! `serve` runs the platform, `migrate` and `demo` prepare a database, and the other
+//! subcommands expose the routing simulator and workforce math.
+
+mod config;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use config::{Config, LogFormat, Overrides};
+use kefu_server::{AppState, ServerConfig, demo};
+use kefu_store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "kefu",
+    version,
+    about = "kefu 客服: an open-source contact center in one binary"
+)]
+struct Cli {
+    /// A kefu.toml to read (default: ./kefu.toml when it exists).
+    #[arg(long, global = true, env = "KEFU_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct OverrideArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, global = true)]
+    listen: Option<SocketAddr>,
+    /// Directory of the embedded SQLite database (default ./kefu-data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL instead of SQLite.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrations are applied first).
+    Serve {
+        /// Also seed the demo tenant "Demo Shop / 演示商城" and print its logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Seed the demo tenant (idempotent) and print its logins.
+    Demo,
+    /// Print the version.
+    Version,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Version => {
+            println!("kefu {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        command => {
+            let overrides = Overrides {
+                listen: cli.overrides.listen,
+                data_dir: cli.overrides.data_dir,
+                database_url: cli.overrides.database_url,
+                log_format: cli.overrides.log_format,
+            };
+            let config = Config::load(cli.config.as_deref(), &overrides)
+                .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            init_logging(&config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(run(command, config))
+        }
+    }
+}
+
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .context("log_level is not a valid filter")?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    Ok(())
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(&config.database_url())
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    tracing::debug!(?config, "configuration");
+    match command {
+        Command::Migrate => {
+            open_store(&config).await?.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo => {
+            let store = open_store(&config).await?;
+            seed_demo(&store).await?;
+            print_demo_logins(None);
+            store.close().await;
+            Ok(())
+        }
+        Command::Serve { demo } => serve(config, demo).await,
+        Command::Version => Ok(()),
+    }
+}
+
+async fn seed_demo(store: &Store) -> anyhow::Result<()> {
+    let created = demo::seed(store).await.context("seeding the demo tenant")?;
+    tracing::info!(created, "demo tenant ready");
+    Ok(())
+}
+
+fn print_demo_logins(url: Option<&str>) {
+    println!(
+        "Demo tenant \"Demo Shop / 演示商城\" (slug {}); every demo login uses the password {}",
+        demo::DEMO_SLUG,
+        demo::DEMO_PASSWORD
+    );
+    for login in demo::logins() {
+        println!(
+            "  {:<11} {:<26} {}",
+            login.role.as_str(),
+            login.email,
+            login.name
+        );
+    }
+    if let Some(url) = url {
+        println!("Sign in at {url}/ · API docs at {url}/api/docs · try:");
+        println!(
+            "  curl -s {url}/api/v1/auth/login -H 'content-type: application/json' -d '{{\"email\":\"admin@demo.kefu.dev\",\"password\":\"{}\"}}'",
+            demo::DEMO_PASSWORD
+        );
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    if demo {
+        seed_demo(&store).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    let url = format!("http://{address}");
+    println!(
+        "kefu {} listening on {url} ({:?} database)",
+        env!("CARGO_PKG_VERSION"),
+        store.backend()
+    );
+    if demo {
+        print_demo_logins(Some(&url));
+    }
+    let server_config = ServerConfig {
+        session_ttl: Duration::from_secs(u64::from(config.session_ttl_hours.max(1)) * 3600),
+        secure_cookies: config.secure_cookies,
+        trust_forwarded_for: config.trust_forwarded_for,
+        max_body_bytes: config.max_body_bytes,
+    };
+    kefu_server::serve(
+        listener,
+        AppState::new(store.clone(), server_config),
+        shutdown_signal(),
+    )
+    .await
+    .context("serving HTTP")?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; the server then drains in-flight requests.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

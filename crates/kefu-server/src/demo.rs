@@ -1,0 +1,398 @@
+//! The demo tenant "Demo Shop / 演示商城": staff with different skills and languages, the
+//! three service groups, business hours, and customers with some history. Seeding is
+//! idempotent: an existing demo tenant is left as it is.
+
+use crate::auth::hash_password;
+use crate::error::ApiError;
+use kefu_core::{AgentProfile, Channel, IdentityKind, Role, SkillLevel};
+use kefu_store::{
+    Actor, CustomerPatch, NewCustomer, NewGroup, NewIdentity, NewUser, Store, StoreError,
+    TenantSettings,
+};
+use std::collections::BTreeMap;
+
+pub const DEMO_SLUG: &str = "demo";
+/// Every demo login uses this password; it is printed at start-up, so never reuse it.
+pub const DEMO_PASSWORD: &str = "kefu-demo-2026";
+
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub role: Role,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("password hashing failed")]
+    Hash,
+}
+
+impl From<ApiError> for DemoError {
+    fn from(_: ApiError) -> Self {
+        DemoError::Hash
+    }
+}
+
+struct Staff {
+    email: &'static str,
+    name: &'static str,
+    role: Role,
+    languages: &'static [&'static str],
+    skills: &'static [(&'static str, u8)],
+    groups: &'static [usize],
+    capacities: &'static [(Channel, u16)],
+}
+
+const GROUPS: [(&str, &str); 3] = [
+    (
+        "售前 Pre-sales",
+        "产品咨询、选购建议 · Product questions and buying advice",
+    ),
+    (
+        "售后 After-sales",
+        "退换货、物流、发票 · Returns, deliveries and invoices",
+    ),
+    (
+        "技术支持 Tech support",
+        "App 与账户问题 · App and account problems",
+    ),
+];
+
+const STAFF: [Staff; 7] = [
+    Staff {
+        email: "admin@demo.kefu.dev",
+        name: "管理员 Admin",
+        role: Role::Owner,
+        languages: &["zh-CN", "en"],
+        skills: &[],
+        groups: &[],
+        capacities: &[],
+    },
+    Staff {
+        email: "supervisor@demo.kefu.dev",
+        name: "周敏 Zhou Min",
+        role: Role::Supervisor,
+        languages: &["zh-CN", "en"],
+        skills: &[("presales", 4), ("returns", 4)],
+        groups: &[0, 1, 2],
+        capacities: &[(Channel::Chat, 3)],
+    },
+    Staff {
+        email: "lina@demo.kefu.dev",
+        name: "李娜 Li Na",
+        role: Role::Agent,
+        languages: &["zh-CN", "en"],
+        skills: &[("presales", 5), ("billing", 3)],
+        groups: &[0],
+        capacities: &[
+            (Channel::Voice, 1),
+            (Channel::Chat, 5),
+            (Channel::Email, 10),
+        ],
+    },
+    Staff {
+        email: "wangqiang@demo.kefu.dev",
+        name: "王强 Wang Qiang",
+        role: Role::Agent,
+        languages: &["zh-CN"],
+        skills: &[("returns", 4), ("logistics", 4)],
+        groups: &[1],
+        capacities: &[(Channel::Voice, 1), (Channel::Chat, 4)],
+    },
+    Staff {
+        email: "emma@demo.kefu.dev",
+        name: "Emma Clark",
+        role: Role::Agent,
+        languages: &["en", "zh-CN"],
+        skills: &[("tech", 5), ("presales", 2)],
+        groups: &[2, 0],
+        capacities: &[(Channel::Chat, 6), (Channel::Email, 15)],
+    },
+    Staff {
+        email: "chenjing@demo.kefu.dev",
+        name: "陈静 Chen Jing",
+        role: Role::Agent,
+        languages: &["zh-CN", "yue"],
+        skills: &[("billing", 5), ("returns", 3)],
+        groups: &[1],
+        capacities: &[
+            (Channel::Voice, 1),
+            (Channel::Chat, 5),
+            (Channel::Email, 10),
+        ],
+    },
+    Staff {
+        email: "raj@demo.kefu.dev",
+        name: "Raj Patel",
+        role: Role::Agent,
+        languages: &["en"],
+        skills: &[("tech", 4), ("billing", 2)],
+        groups: &[2],
+        capacities: &[(Channel::Chat, 5), (Channel::Ticket, 20)],
+    },
+];
+
+fn demo_settings() -> TenantSettings {
+    let weekday = vec![["09:00".to_owned(), "21:00".to_owned()]];
+    let weekend = vec![["10:00".to_owned(), "18:00".to_owned()]];
+    let business_hours: BTreeMap<String, Vec<[String; 2]>> = ["mon", "tue", "wed", "thu", "fri"]
+        .into_iter()
+        .map(|d| (d.to_owned(), weekday.clone()))
+        .chain(
+            ["sat", "sun"]
+                .into_iter()
+                .map(|d| (d.to_owned(), weekend.clone())),
+        )
+        .collect();
+    TenantSettings {
+        timezone: "Asia/Shanghai".into(),
+        locale: "zh-CN".into(),
+        business_hours,
+        ..TenantSettings::default()
+    }
+}
+
+pub fn logins() -> Vec<DemoLogin> {
+    STAFF
+        .iter()
+        .map(|s| DemoLogin {
+            role: s.role,
+            email: s.email.into(),
+            name: s.name.into(),
+        })
+        .collect()
+}
+
+/// Creates the demo tenant unless it exists. Returns whether it was created now.
+pub async fn seed(store: &Store) -> Result<bool, DemoError> {
+    if store.tenant_by_slug(DEMO_SLUG).await?.is_some() {
+        return Ok(false);
+    }
+    let system = Actor::system();
+    let tenant = store
+        .create_tenant(DEMO_SLUG, "Demo Shop / 演示商城", &demo_settings(), &system)
+        .await?;
+    let mut group_ids = Vec::new();
+    for (name, description) in GROUPS {
+        group_ids.push(
+            store
+                .create_group(
+                    tenant.id,
+                    NewGroup {
+                        name: name.into(),
+                        description: description.into(),
+                        member_ids: vec![],
+                    },
+                    &system,
+                )
+                .await?
+                .id,
+        );
+    }
+    let password_hash = hash_password(DEMO_PASSWORD.to_owned()).await?;
+    for staff in &STAFF {
+        let profile = AgentProfile {
+            languages: staff.languages.iter().map(|l| (*l).to_owned()).collect(),
+            skills: staff
+                .skills
+                .iter()
+                .map(|(skill, proficiency)| SkillLevel {
+                    skill: (*skill).into(),
+                    proficiency: *proficiency,
+                })
+                .collect(),
+            capacities: staff.capacities.iter().copied().collect(),
+        };
+        let new = NewUser {
+            email: staff.email.into(),
+            display_name: staff.name.into(),
+            role: staff.role,
+            password_hash: Some(password_hash.clone()),
+            profile,
+            group_ids: staff
+                .groups
+                .iter()
+                .filter_map(|i| group_ids.get(*i).copied())
+                .collect(),
+        };
+        store.create_user(tenant.id, new, &system).await?;
+    }
+    seed_customers(store, tenant.id, &system).await?;
+    Ok(true)
+}
+
+fn attrs(pairs: &[(&str, serde_json::Value)]) -> serde_json::Map<String, serde_json::Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+fn ids(pairs: &[(IdentityKind, &str)]) -> Vec<NewIdentity> {
+    pairs
+        .iter()
+        .map(|(kind, value)| NewIdentity {
+            kind: *kind,
+            value: (*value).into(),
+        })
+        .collect()
+}
+
+async fn seed_customers(
+    store: &Store,
+    tenant_id: uuid::Uuid,
+    system: &Actor,
+) -> Result<(), DemoError> {
+    use serde_json::json;
+    let zhang = store
+        .create_customer(
+            tenant_id,
+            NewCustomer {
+                name: "张伟".into(),
+                company: None,
+                tier: "gold".into(),
+                tags: vec!["老客户".into()],
+                attributes: attrs(&[
+                    ("city", json!("上海")),
+                    ("orders", json!(27)),
+                    ("lifetime_value_cny", json!(18650)),
+                ]),
+                identities: ids(&[
+                    (IdentityKind::Phone, "+8613800138000"),
+                    (IdentityKind::WechatOpenid, "oDemo_zhangwei_8f3a"),
+                ]),
+            },
+            system,
+        )
+        .await?;
+    store
+        .add_identity(
+            tenant_id,
+            zhang.id,
+            NewIdentity {
+                kind: IdentityKind::Email,
+                value: "zhang.wei@example.cn".into(),
+            },
+            system,
+        )
+        .await?;
+    store
+        .update_customer(
+            tenant_id,
+            zhang.id,
+            CustomerPatch {
+                tier: Some("vip".into()),
+                tags: Some(vec!["老客户".into(), "高价值".into()]),
+                ..Default::default()
+            },
+            system,
+        )
+        .await?;
+
+    let sarah = store
+        .create_customer(
+            tenant_id,
+            NewCustomer {
+                name: "Sarah Johnson".into(),
+                company: Some("Northwind Traders".into()),
+                tier: "silver".into(),
+                tags: vec!["overseas".into(), "b2b".into()],
+                attributes: attrs(&[
+                    ("country", json!("GB")),
+                    ("preferred_language", json!("en")),
+                ]),
+                identities: ids(&[
+                    (IdentityKind::Email, "sarah.johnson@northwind.example"),
+                    (IdentityKind::AppUserId, "app-10086"),
+                ]),
+            },
+            system,
+        )
+        .await?;
+    store
+        .update_customer(
+            tenant_id,
+            sarah.id,
+            CustomerPatch {
+                tier: Some("gold".into()),
+                ..Default::default()
+            },
+            system,
+        )
+        .await?;
+
+    // A visitor first seen on the web, later recognised by phone: merged into one customer.
+    let visitor = store
+        .create_customer(
+            tenant_id,
+            NewCustomer {
+                name: "访客 Visitor 7731".into(),
+                company: None,
+                tier: "normal".into(),
+                tags: vec!["web".into()],
+                attributes: attrs(&[("landing_page", json!("/sale/double-11"))]),
+                identities: ids(&[(IdentityKind::WebVisitorId, "v-7731-demo")]),
+            },
+            system,
+        )
+        .await?;
+    let liu = store
+        .create_customer(
+            tenant_id,
+            NewCustomer {
+                name: "刘洋".into(),
+                company: None,
+                tier: "normal".into(),
+                tags: vec![],
+                attributes: attrs(&[("city", json!("成都"))]),
+                identities: ids(&[(IdentityKind::Phone, "+8613912345678")]),
+            },
+            system,
+        )
+        .await?;
+    store
+        .merge_customers(tenant_id, liu.id, visitor.id, "normal", system)
+        .await?;
+
+    store
+        .create_customer(
+            tenant_id,
+            NewCustomer {
+                name: "赵敏".into(),
+                company: Some("杭州云栖科技有限公司".into()),
+                tier: "silver".into(),
+                tags: vec!["企业客户".into(), "发票".into()],
+                attributes: attrs(&[
+                    ("tax_id", json!("91330100MA2DEMO01X")),
+                    ("orders", json!(4)),
+                ]),
+                identities: ids(&[
+                    (IdentityKind::Email, "zhaomin@yunqi.example.cn"),
+                    (IdentityKind::Phone, "+8657188880000"),
+                ]),
+            },
+            system,
+        )
+        .await?;
+    store
+        .create_customer(
+            tenant_id,
+            NewCustomer {
+                name: "Mike Chen".into(),
+                company: None,
+                tier: "normal".into(),
+                tags: vec!["app".into()],
+                attributes: attrs(&[("app_version", json!("5.2.1"))]),
+                identities: ids(&[
+                    (IdentityKind::AppUserId, "app-20488"),
+                    (IdentityKind::Email, "mike.chen@example.com"),
+                ]),
+            },
+            system,
+        )
+        .await?;
+    Ok(())
+}

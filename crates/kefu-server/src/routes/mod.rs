@@ -1,0 +1,66 @@
+//! The REST API under `/api/v1`, one module per resource. Handlers parse, check the caller's
+//! rights, call the domain rules and the store, and shape the answer; they own no rules.
+
+pub mod audit;
+pub mod auth;
+pub mod customers;
+pub mod events;
+pub mod groups;
+pub mod tenant;
+pub mod tokens;
+pub mod users;
+
+use crate::error::{ApiError, ApiResult};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kefu_store::Page;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One page of a list. Pass `next_cursor` as `cursor` to get the next; it is absent on the last page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> From<Page<T>> for ListResponse<T> {
+    fn from(page: Page<T>) -> Self {
+        ListResponse {
+            items: page.items,
+            next_cursor: page
+                .next_after
+                .map(|id| URL_SAFE_NO_PAD.encode(id.as_bytes())),
+        }
+    }
+}
+
+/// Default number of items per page; at most 200 may be asked for.
+pub const DEFAULT_LIMIT: u32 = 50;
+
+/// Decodes an opaque cursor back to the id a page resumes after.
+pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<Option<Uuid>> {
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out")
+        })
+}
+
+pub fn check_limit(limit: Option<u32>) -> ApiResult<u32> {
+    match limit.unwrap_or(DEFAULT_LIMIT) {
+        limit @ 1..=200 => Ok(limit),
+        _ => Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit is between 1 and 200",
+        )),
+    }
+}

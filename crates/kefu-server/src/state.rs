@@ -1,0 +1,73 @@
+//! Shared server state: the store, the server's settings and its in-memory limiters.
+
+use crate::ratelimit::RateLimiter;
+use kefu_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings the HTTP layer needs; the binary builds them from kefu.toml, env and flags.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            session_ttl: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: ServerConfig,
+    login_by_ip: RateLimiter,
+    login_failures_by_account: RateLimiter,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> Self {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                // Generous for people behind one NAT, tight enough to stop password spraying.
+                login_by_ip: RateLimiter::new(30, Duration::from_secs(300)),
+                // Guessing one account's password stops after ten misses for fifteen minutes.
+                login_failures_by_account: RateLimiter::new(10, Duration::from_secs(900)),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub fn login_by_ip(&self) -> &RateLimiter {
+        &self.inner.login_by_ip
+    }
+
+    pub fn login_failures_by_account(&self) -> &RateLimiter {
+        &self.inner.login_failures_by_account
+    }
+}

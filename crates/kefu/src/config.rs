@@ -1,0 +1,175 @@
+//! Configuration: defaults, overlaid by `kefu.toml`, overlaid by `KEFU_*` environment
+//! variables, overlaid by command-line flags. Unknown keys are errors; secrets never print.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must not reach logs: its Debug and Display show only that it is set.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Where the embedded SQLite database lives when no database_url is given.
+    pub data_dir: PathBuf,
+    /// `postgres://…` switches to PostgreSQL; `sqlite://…` picks another SQLite file.
+    pub database_url: Option<Secret>,
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `kefu_server=debug,info`.
+    pub log_level: String,
+    pub session_ttl_hours: u32,
+    pub max_body_bytes: usize,
+    pub secure_cookies: bool,
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./kefu-data"),
+            database_url: None,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            session_ttl_hours: 12,
+            max_body_bytes: 1024 * 1024,
+            secure_cookies: false,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// The keys `KEFU_*` variables may set. Other `KEFU_` variables (e.g. the test suite's
+/// `KEFU_TEST_DATABASE_URL`) belong to other tools and are not read as configuration.
+pub const ENV_KEYS: [&str; 9] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "log_format",
+    "log_level",
+    "session_ttl_hours",
+    "max_body_bytes",
+    "secure_cookies",
+    "trust_forwarded_for",
+];
+
+/// Flags given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Config {
+    /// Loads the layers. `file` is read if given (and must exist) or if `kefu.toml` exists.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("kefu.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("kefu.toml"))
+            }
+            None => {}
+        }
+        figment
+            .merge(Env::prefixed("KEFU_").only(&ENV_KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The database to open: the configured URL, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("kefu.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // figment's Jail fixes the closure's error type; its size is not ours to choose.
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
+    use super::*;
+
+    #[test]
+    fn env_keys_are_exactly_the_config_fields() {
+        let value = serde_json::to_value(Config::default()).unwrap();
+        let mut fields: Vec<_> = value.as_object().unwrap().keys().cloned().collect();
+        fields.sort();
+        let mut keys: Vec<_> = ENV_KEYS.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        assert_eq!(fields, keys);
+    }
+
+    #[test]
+    fn layers_override_in_order_and_unknown_keys_fail() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("kefu.toml", "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\ndatabase_url = \"postgres://u:hunter2@db/kefu\"\n")?;
+            jail.set_env("KEFU_LOG_LEVEL", "warn");
+            jail.set_env("KEFU_TEST_DATABASE_URL", "ignored");
+            let config = Config::load(
+                None,
+                &Overrides {
+                    listen: Some("127.0.0.1:9100".parse().unwrap()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(config.listen.port(), 9100, "flag beats file");
+            assert_eq!(config.log_level, "warn", "env beats file");
+            assert!(
+                !format!("{config:?}").contains("hunter2"),
+                "secrets are redacted"
+            );
+            assert_eq!(config.database_url(), "postgres://u:hunter2@db/kefu");
+
+            jail.create_file("bad.toml", "listne = \"127.0.0.1:1\"\n")?;
+            let err = Config::load(Some(Path::new("bad.toml")), &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("listne"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn default_is_sqlite_in_the_data_dir() {
+        assert_eq!(
+            Config::default().database_url(),
+            "sqlite://./kefu-data/kefu.db"
+        );
+    }
+}
