@@ -38,6 +38,7 @@ pub(crate) struct InteractionSlot {
     pub overflow_hops: u8,
     /// The `plain` flag of its key in the waiting set, to rebuild the key.
     pub key_plain: bool,
+    pub in_waiting_set: bool,
     pub base_priority: i32,
     /// First entry into any queue: the reporting wait starts here.
     pub first_enqueued_at: Millis,
@@ -65,6 +66,7 @@ impl InteractionSlot {
             tier: spec.tier,
             overflow_hops: 0,
             key_plain: false,
+            in_waiting_set: false,
             base_priority: spec.base_priority,
             first_enqueued_at: enqueued_at,
             queue_entered_at: enqueued_at,

@@ -1035,6 +1035,7 @@ impl Router {
     fn insert_waiting(&mut self, slot: u32) {
         if let Some(interaction) = self.interactions.get_mut(slot) {
             interaction.key_plain = interaction.is_plain();
+            interaction.in_waiting_set = true;
         }
         if let Some((queue_slot, key)) = self.waiting_key(slot)
             && let Some(queue) = self.queues.get_mut(queue_slot)
@@ -1045,6 +1046,12 @@ impl Router {
     }
 
     fn remove_waiting(&mut self, slot: u32) {
+        match self.interactions.get_mut(slot) {
+            Some(interaction) if interaction.in_waiting_set => {
+                interaction.in_waiting_set = false;
+            }
+            _ => return,
+        }
         if let Some((queue_slot, key)) = self.waiting_key(slot)
             && let Some(queue) = self.queues.get_mut(queue_slot)
         {
@@ -1127,8 +1134,21 @@ impl Router {
         };
         interaction.status = Status::Waiting;
         let queue_slot = interaction.queue;
+        // Route before inserting: what finds an agent at once never touches
+        // the waiting set. The chosen agent still takes whatever outranks it.
+        while let Some(agent) = self.select_agent(slot, now) {
+            let own = self.candidate(slot, now);
+            match self.best_work(agent, now) {
+                Some(other) if own.is_none_or(|own| other > own) => {
+                    self.offer(other.2, agent, now);
+                }
+                _ => {
+                    self.offer(slot, agent, now);
+                    return;
+                }
+            }
+        }
         self.insert_waiting(slot);
-        self.try_route(slot, now);
         let still_waiting = self
             .interactions
             .get(slot)
@@ -1281,6 +1301,18 @@ impl Router {
     /// The best waiting interaction this agent may take now: its sticky ones
     /// first, then the highest score across the queues it serves.
     fn find_work(&self, agent_slot: u32, now: Millis) -> Option<u32> {
+        self.best_work(agent_slot, now).map(|(.., slot)| slot)
+    }
+
+    /// A waiting interaction as a candidate for an agent's next work.
+    fn candidate(&self, slot: u32, now: Millis) -> Option<WorkCandidate> {
+        let interaction = self.interactions.get(slot)?;
+        let queue = self.queues.get(interaction.queue)?;
+        let score = self.score_at(queue, interaction, now);
+        Some((score, Reverse(interaction.tiebreak()), slot))
+    }
+
+    fn best_work(&self, agent_slot: u32, now: Millis) -> Option<WorkCandidate> {
         let agent = self.agents.get(agent_slot)?;
         let mask = agent.offerable_channels(&self.config, now);
         if mask == 0 {
@@ -1310,7 +1342,7 @@ impl Router {
             }
         }
         if best.is_some() {
-            return best.map(|(.., slot)| slot);
+            return best;
         }
         for &queue_slot in &agent.queues {
             let Some(hot) = self.queue_hot.get(queue_slot as usize) else {
@@ -1354,7 +1386,7 @@ impl Router {
                 }
             }
         }
-        best.map(|(.., slot)| slot)
+        best
     }
 
     fn offer(&mut self, slot: u32, agent_slot: u32, now: Millis) {
