@@ -411,14 +411,7 @@ impl Router {
         agent: AgentId,
         now: Millis,
     ) -> Result<(), RoutingError> {
-        self.check_clock(now)?;
-        self.offered_to(id, agent)?;
-        self.advance(now);
-        // The offer may have timed out while the timers caught up.
-        let (slot, agent_slot) = self.offered_to(id, agent)?;
-        self.assign(slot, agent_slot, now);
-        self.advance(now);
-        Ok(())
+        self.on_offer(id, agent, now, Self::assign)
     }
 
     pub fn reject(
@@ -427,41 +420,27 @@ impl Router {
         agent: AgentId,
         now: Millis,
     ) -> Result<(), RoutingError> {
-        self.check_clock(now)?;
-        self.offered_to(id, agent)?;
-        self.advance(now);
-        let (slot, agent_slot) = self.offered_to(id, agent)?;
-        self.decline(slot, agent_slot, now);
-        self.advance(now);
-        Ok(())
+        self.on_offer(id, agent, now, Self::decline)
     }
 
     /// The agent finished; wrap-up on that channel starts now.
     pub fn complete(&mut self, id: InteractionId, now: Millis) -> Result<(), RoutingError> {
         let assigned = |s| matches!(s, Status::Assigned { .. });
-        self.check_clock(now)?;
-        self.slot_in_state(id, "assigned", assigned)?;
-        self.advance(now);
-        let slot = self.slot_in_state(id, "assigned", assigned)?;
-        let freed = self.end_handling(slot, now);
-        self.forget(slot);
-        self.serve_freed(freed, now);
-        self.advance(now);
-        Ok(())
+        self.in_state(id, "assigned", assigned, now, |router, slot| {
+            let freed = router.end_handling(slot, now);
+            router.forget(slot);
+            router.serve_freed(freed, now);
+        })
     }
 
     /// The customer left before being answered (waiting or being offered).
     pub fn abandon(&mut self, id: InteractionId, now: Millis) -> Result<(), RoutingError> {
         let unanswered = |s| !matches!(s, Status::Assigned { .. });
-        self.check_clock(now)?;
-        self.slot_in_state(id, "waiting or offered", unanswered)?;
-        self.advance(now);
-        let slot = self.slot_in_state(id, "waiting or offered", unanswered)?;
-        let freed = self.detach(slot, now);
-        self.forget(slot);
-        self.serve_freed(freed, now);
-        self.advance(now);
-        Ok(())
+        self.in_state(id, "waiting or offered", unanswered, now, |router, slot| {
+            let freed = router.detach(slot, now);
+            router.forget(slot);
+            router.serve_freed(freed, now);
+        })
     }
 
     /// Moves an interaction (waiting, offered or being handled) to another
@@ -514,18 +493,51 @@ impl Router {
     /// Puts an offered or handled interaction back in its queue, in its old place.
     pub fn requeue(&mut self, id: InteractionId, now: Millis) -> Result<(), RoutingError> {
         let taken = |s| s != Status::Waiting;
+        self.in_state(id, "offered or assigned", taken, now, |router, slot| {
+            let freed = router.detach(slot, now);
+            router.place(slot, now);
+            router.serve_freed(freed, now);
+        })
+    }
+
+    // ----- validation helpers ------------------------------------------
+
+    /// Runs `act` on an interaction in an accepted state. The state is
+    /// checked before time moves (a bad call changes nothing) and again
+    /// after the timers due by `now` fired (they may have moved it).
+    fn in_state(
+        &mut self,
+        id: InteractionId,
+        expected: &'static str,
+        ok: impl Fn(Status) -> bool,
+        now: Millis,
+        act: impl FnOnce(&mut Self, u32),
+    ) -> Result<(), RoutingError> {
         self.check_clock(now)?;
-        self.slot_in_state(id, "offered or assigned", taken)?;
+        self.slot_in_state(id, expected, &ok)?;
         self.advance(now);
-        let slot = self.slot_in_state(id, "offered or assigned", taken)?;
-        let freed = self.detach(slot, now);
-        self.place(slot, now);
-        self.serve_freed(freed, now);
+        let slot = self.slot_in_state(id, expected, &ok)?;
+        act(self, slot);
         self.advance(now);
         Ok(())
     }
 
-    // ----- validation helpers ------------------------------------------
+    /// Runs `act` on an offer of `id` to `agent`, checked like `in_state`.
+    fn on_offer(
+        &mut self,
+        id: InteractionId,
+        agent: AgentId,
+        now: Millis,
+        act: impl FnOnce(&mut Self, u32, u32, Millis),
+    ) -> Result<(), RoutingError> {
+        self.check_clock(now)?;
+        self.offered_to(id, agent)?;
+        self.advance(now);
+        let (slot, agent_slot) = self.offered_to(id, agent)?;
+        act(self, slot, agent_slot, now);
+        self.advance(now);
+        Ok(())
+    }
 
     fn check_clock(&self, now: Millis) -> Result<(), RoutingError> {
         if now < self.last_now {
