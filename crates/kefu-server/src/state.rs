@@ -37,7 +37,7 @@ pub struct AppState {
 struct Inner {
     store: Store,
     config: ServerConfig,
-    login_by_ip: RateLimiter,
+    login_failures_by_ip: RateLimiter,
     login_failures_by_account: RateLimiter,
 }
 
@@ -47,8 +47,9 @@ impl AppState {
             inner: Arc::new(Inner {
                 store,
                 config,
-                // Generous for people behind one NAT, tight enough to stop password spraying.
-                login_by_ip: RateLimiter::new(30, Duration::from_secs(300)),
+                // Failures only, so a whole shift signing in behind one NAT is never refused,
+                // while spraying many accounts from one address stops after thirty misses.
+                login_failures_by_ip: RateLimiter::new(30, Duration::from_secs(300)),
                 // Guessing one account's password stops after ten misses for fifteen minutes.
                 login_failures_by_account: RateLimiter::new(10, Duration::from_secs(900)),
             }),
@@ -63,8 +64,8 @@ impl AppState {
         &self.inner.config
     }
 
-    pub fn login_by_ip(&self) -> &RateLimiter {
-        &self.inner.login_by_ip
+    pub fn login_failures_by_ip(&self) -> &RateLimiter {
+        &self.inner.login_failures_by_ip
     }
 
     pub fn login_failures_by_account(&self) -> &RateLimiter {

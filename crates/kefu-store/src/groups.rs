@@ -139,7 +139,7 @@ pub(crate) async fn replace_members(
             return Err(kefu_core::ValidationErrors::single(
                 format!("{field}[{i}]"),
                 code,
-                format!("no such record {id} in this tenant"),
+                "no such record in this tenant",
             )
             .into());
         }

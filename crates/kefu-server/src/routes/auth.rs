@@ -79,14 +79,13 @@ pub async fn login(
     let email = req.email.trim().to_lowercase();
     let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
     state
-        .login_by_ip()
+        .login_failures_by_ip()
         .check(&ip_key, now)
         .map_err(ApiError::too_many_requests)?;
     state
         .login_failures_by_account()
         .check(&email, now)
         .map_err(ApiError::too_many_requests)?;
-    state.login_by_ip().hit(&ip_key, now);
 
     let mut candidates = state.store().login_candidates(&email).await?;
     if let Some(slug) = &req.tenant {
@@ -104,6 +103,7 @@ pub async fn login(
     let candidate = match matched.len() {
         0 => {
             state.login_failures_by_account().hit(&email, now);
+            state.login_failures_by_ip().hit(&ip_key, now);
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",

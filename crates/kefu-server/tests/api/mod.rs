@@ -1,0 +1,170 @@
+mod auth;
+mod contract;
+mod customers;
+mod tenancy;
+mod users;
+
+use kefu_core::{AgentProfile, Role};
+use kefu_server::{AppState, ServerConfig};
+use kefu_store::testing::TestDatabase;
+use kefu_store::{Actor, NewUser, Store, Tenant, TenantSettings};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub url: String,
+    pub store: Store,
+    pub http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    _db: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = TestDatabase::create().await.expect("test database");
+    let store = db.store().await.expect("migrated store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    let state = AppState::new(
+        store.clone(),
+        ServerConfig {
+            max_body_bytes: 64 * 1024,
+            ..ServerConfig::default()
+        },
+    );
+    tokio::spawn(kefu_server::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        url,
+        store,
+        http: reqwest::Client::new(),
+        shutdown: Some(tx),
+        _db: db,
+    }
+}
+
+/// A tenant with one user of each role, all signed in.
+pub struct Org {
+    pub tenant: Tenant,
+    pub owner: String,
+    pub admin: String,
+    pub supervisor: String,
+    pub agent: String,
+    pub agent_id: uuid::Uuid,
+}
+
+impl TestApp {
+    pub async fn org(&self, slug: &str) -> Org {
+        let tenant = self
+            .store
+            .create_tenant(
+                slug,
+                &format!("{slug} Inc"),
+                &TenantSettings::default(),
+                &Actor::system(),
+            )
+            .await
+            .unwrap();
+        let hash = kefu_server::auth::hash_password(PASSWORD.into())
+            .await
+            .unwrap();
+        let mut tokens = Vec::new();
+        let mut agent_id = uuid::Uuid::nil();
+        for role in [Role::Owner, Role::Admin, Role::Supervisor, Role::Agent] {
+            let email = format!("{}@{slug}.test", role.as_str());
+            let user = self
+                .store
+                .create_user(
+                    tenant.id,
+                    NewUser {
+                        email: email.clone(),
+                        display_name: role.as_str().into(),
+                        role,
+                        password_hash: Some(hash.clone()),
+                        profile: AgentProfile::default(),
+                        group_ids: vec![],
+                    },
+                    &Actor::system(),
+                )
+                .await
+                .unwrap();
+            agent_id = user.id;
+            tokens.push(self.login(&email, PASSWORD).await);
+        }
+        let [owner, admin, supervisor, agent] = <[String; 4]>::try_from(tokens).unwrap();
+        Org {
+            tenant,
+            owner,
+            admin,
+            supervisor,
+            agent,
+            agent_id,
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {email}: {body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// One request with an optional bearer token and JSON body; the answer as JSON (Null when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            },
+        )
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+}

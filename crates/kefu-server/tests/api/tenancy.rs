@@ -1,0 +1,189 @@
+//! Tenant isolation over every endpoint: a user of tenant B, with every right in B, never
+//! reaches tenant A's data. The checks are driven by the OpenAPI document, so an endpoint
+//! added without a check here fails this test.
+use super::{PASSWORD, TestApp, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+struct TenantA {
+    user_id: String,
+    group_id: String,
+    customer_id: String,
+    identity_id: String,
+    token_id: String,
+    token: String,
+    secrets: Vec<String>,
+}
+
+async fn tenant_a(app: &TestApp) -> TenantA {
+    let org = app.org("acme").await;
+    let (_, group) = app
+        .post(
+            "/api/v1/groups",
+            &org.admin,
+            json!({"name": "Acme Secret Group", "member_ids": [org.agent_id]}),
+        )
+        .await;
+    let (_, customer) = app
+        .post("/api/v1/customers", &org.agent, json!({"name": "Acme Secret Customer", "identities": [{"kind": "phone", "value": "13912345678"}]}))
+        .await;
+    let (_, token) = app
+        .post(
+            "/api/v1/api-tokens",
+            &org.admin,
+            json!({"name": "Acme Secret Token", "scopes": ["customers:read"]}),
+        )
+        .await;
+    let a = TenantA {
+        user_id: org.agent_id.to_string(),
+        group_id: group["id"].as_str().unwrap().into(),
+        customer_id: customer["id"].as_str().unwrap().into(),
+        identity_id: customer["identities"][0]["id"].as_str().unwrap().into(),
+        token_id: token["id"].as_str().unwrap().into(),
+        token: token["token"].as_str().unwrap().into(),
+        secrets: vec![],
+    };
+    let secrets = vec![
+        a.user_id.clone(),
+        a.group_id.clone(),
+        a.customer_id.clone(),
+        a.identity_id.clone(),
+        a.token_id.clone(),
+        "Acme Secret".into(),
+        "13912345678".into(),
+        org.tenant.id.to_string(),
+    ];
+    TenantA { secrets, ..a }
+}
+
+fn assert_no_leak(a: &TenantA, what: &str, body: &Value) {
+    let text = body.to_string();
+    for secret in &a.secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{what} leaked {secret}: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
+    let app = spawn_app().await;
+    let a = tenant_a(&app).await;
+    let b = app.org("globex").await;
+    let (_, b_customer) = app
+        .post(
+            "/api/v1/customers",
+            &b.agent,
+            json!({"name": "Globex customer"}),
+        )
+        .await;
+    let b_customer_id = b_customer["id"].as_str().unwrap().to_owned();
+    let (_, doc) = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let label = format!("{method} {path}");
+            let concrete = path
+                .replace("/users/{id}", &format!("/users/{}", a.user_id))
+                .replace("/groups/{id}", &format!("/groups/{}", a.group_id))
+                .replace("/customers/{id}", &format!("/customers/{}", a.customer_id))
+                .replace("{identity_id}", &a.identity_id)
+                .replace("/api-tokens/{id}", &format!("/api-tokens/{}", a.token_id));
+            assert!(!concrete.contains('{'), "no tenant-A id for {label}");
+            if path.contains('{') {
+                // Every operation on a tenant-A record: 404 with nothing of A in the body.
+                let body = match (method.as_str(), path.as_str()) {
+                    ("PATCH", "/api/v1/users/{id}") => Some(json!({"display_name": "pwned"})),
+                    ("PUT", "/api/v1/users/{id}/presence") => Some(json!({"state": "available"})),
+                    ("PATCH", "/api/v1/groups/{id}") => Some(json!({"name": "pwned"})),
+                    ("PATCH", "/api/v1/customers/{id}") => Some(json!({"name": "pwned"})),
+                    ("POST", "/api/v1/customers/{id}/identities") => {
+                        Some(json!({"kind": "phone", "value": "5550000"}))
+                    }
+                    ("POST", "/api/v1/customers/{id}/merge") => {
+                        Some(json!({"source_id": b_customer_id}))
+                    }
+                    ("GET" | "DELETE", _) => None,
+                    _ => panic!("no cross-tenant check for {label}"),
+                };
+                let (status, response) = app
+                    .call(method.clone(), &concrete, Some(&b.owner), body)
+                    .await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "{label}: {response}");
+                assert_no_leak(&a, &label, &response);
+            } else {
+                let (status, response) = match (method.as_str(), path.as_str()) {
+                    ("POST", "/api/v1/auth/login") => {
+                        app.call(method.clone(), path, None, Some(json!({"email": "agent@acme.test", "password": PASSWORD, "tenant": "globex"}))).await
+                    }
+                    ("POST", "/api/v1/auth/logout") => {
+                        let own = app.login("agent@globex.test", PASSWORD).await;
+                        app.call(method.clone(), path, Some(&own), None).await
+                    }
+                    ("PUT", "/api/v1/auth/password") => app.call(method.clone(), path, Some(&b.owner), Some(json!({"current_password": "wrong-wrong", "new_password": "whatever-123"}))).await,
+                    ("POST", "/api/v1/users") => app.post(path, &b.owner, json!({"email": "x@globex.test", "display_name": "x", "role": "agent", "group_ids": [a.group_id]})).await,
+                    ("POST", "/api/v1/groups") => app.post(path, &b.owner, json!({"name": "x", "member_ids": [a.user_id]})).await,
+                    ("POST", "/api/v1/customers") => app.post(path, &b.owner, json!({"name": "Globex twin", "identities": [{"kind": "phone", "value": "13900000001"}]})).await,
+                    ("POST", "/api/v1/api-tokens") => app.post(path, &b.owner, json!({"name": "b", "scopes": ["customers:read"]})).await,
+                    ("PATCH", "/api/v1/tenant") => app.patch(path, &b.owner, json!({"name": "Globex renamed"})).await,
+                    ("GET", "/api/v1/customers/lookup") => app.get("/api/v1/customers/lookup?kind=phone&value=13912345678", &b.agent).await,
+                    ("GET", "/api/v1/events") => app.get("/api/v1/events?after=0&limit=1000", &b.owner).await,
+                    ("GET", _) => app.get(path, &b.owner).await,
+                    _ => panic!("no cross-tenant check for {label}"),
+                };
+                let expected = match (method.as_str(), path.as_str()) {
+                    ("POST", "/api/v1/auth/login") => StatusCode::UNAUTHORIZED,
+                    ("POST", "/api/v1/auth/logout") => StatusCode::NO_CONTENT,
+                    ("PUT", "/api/v1/auth/password") => StatusCode::FORBIDDEN,
+                    ("POST", "/api/v1/users" | "/api/v1/groups") => {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
+                    ("POST", _) => StatusCode::CREATED,
+                    ("GET", "/api/v1/customers/lookup") => StatusCode::NOT_FOUND,
+                    _ => StatusCode::OK,
+                };
+                assert_eq!(status, expected, "{label}: {response}");
+                assert_no_leak(&a, &label, &response);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} operations checked");
+
+    // Nothing of A changed.
+    let a_admin = app.login("admin@acme.test", PASSWORD).await;
+    let (status, customer) = app
+        .get(&format!("/api/v1/customers/{}", a.customer_id), &a_admin)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(customer["name"], "Acme Secret Customer");
+    assert_eq!(customer["identities"].as_array().unwrap().len(), 1);
+    let (status, group) = app
+        .get(&format!("/api/v1/groups/{}", a.group_id), &a_admin)
+        .await;
+    assert_eq!(
+        (status, group["name"].as_str()),
+        (StatusCode::OK, Some("Acme Secret Group"))
+    );
+    let (_, user) = app
+        .get(&format!("/api/v1/users/{}", a.user_id), &a_admin)
+        .await;
+    assert_eq!(
+        (user["active"].as_bool(), user["presence"].as_str()),
+        (Some(true), Some("offline"))
+    );
+    let (status, _) = app.get("/api/v1/customers", &a.token).await;
+    assert_eq!(status, StatusCode::OK, "A's API token still works");
+    let (_, tenant) = app.get("/api/v1/tenant", &a_admin).await;
+    assert_eq!(tenant["name"], "acme Inc");
+    // And A's token reaches nothing of B.
+    let (status, _) = app
+        .get(&format!("/api/v1/customers/{b_customer_id}"), &a.token)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
