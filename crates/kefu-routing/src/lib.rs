@@ -19,6 +19,7 @@ mod select;
 pub mod sim;
 mod slab;
 mod types;
+mod waiting;
 
 pub use config::{
     AgentSpec, InteractionSpec, MISSED_OFFERS_REASON, OverflowTarget, PreferredAgent, Presence,

@@ -6,7 +6,7 @@ use crate::agent::AgentSlot;
 use crate::config::{QueueSpec, group_bits};
 use crate::rng::Rng;
 use crate::types::{Bits64, Channel, Millis, QueueId, SkillId, SkillReq};
-use std::collections::BTreeSet;
+use crate::waiting::{Iter, WaitingSet};
 
 /// Requirements in force after the interaction has waited `after`.
 #[derive(Debug, Clone)]
@@ -39,7 +39,8 @@ impl Level {
 
 /// Sort key of a waiting interaction: highest score first, then the
 /// tie-break (order time and arrival, reversed for LIFO); the slot rides
-/// along and keeps keys unique.
+/// along and keeps keys unique. `neg_score` is aging × order time − points,
+/// constant while it waits, so the order never needs re-sorting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct WaitKey {
     pub neg_score: i64,
@@ -55,10 +56,7 @@ pub(crate) struct WaitKey {
 pub(crate) struct QueueSlot {
     pub spec: QueueSpec,
     pub levels: Vec<Level>,
-    waiting: BTreeSet<WaitKey>,
-    /// First key of `waiting`, kept here so a freed agent reads one cache
-    /// line per queue instead of walking the tree.
-    head: Option<WaitKey>,
+    waiting: WaitingSet,
     /// Agent slots that meet the widest level and serve the channel.
     pub members: Vec<u32>,
     pub round_robin_after: Option<u64>,
@@ -76,8 +74,7 @@ impl QueueSlot {
         QueueSlot {
             spec,
             levels,
-            waiting: BTreeSet::new(),
-            head: None,
+            waiting: WaitingSet::default(),
             members: Vec::new(),
             round_robin_after: None,
             rng,
@@ -90,35 +87,37 @@ impl QueueSlot {
         self.spec = spec;
     }
 
-    pub fn insert(&mut self, key: WaitKey) {
-        if self.head.is_none_or(|head| key < head) {
-            self.head = Some(key);
-        }
-        self.waiting.insert(key);
+    /// Adds a waiting interaction's key; `class` is its priority points
+    /// (base priority + tier boost), needed again to remove it.
+    pub fn insert(&mut self, key: WaitKey, class: i64) {
+        self.waiting.insert(key, class);
     }
 
-    pub fn remove(&mut self, key: &WaitKey) {
-        self.waiting.remove(key);
-        if self.head.as_ref() == Some(key) {
-            self.head = self.waiting.first().copied();
-        }
+    pub fn remove(&mut self, key: &WaitKey, class: i64) {
+        self.waiting.remove(key, class);
     }
 
     /// Empties the queue, returning the slots in service order.
     pub fn take_all(&mut self) -> Vec<u32> {
-        self.head = None;
-        std::mem::take(&mut self.waiting)
+        self.waiting
+            .take_all()
             .into_iter()
             .map(|key| key.slot)
             .collect()
     }
 
     pub fn head(&self) -> Option<WaitKey> {
-        self.head
+        self.waiting.head()
     }
 
-    pub fn waiting(&self) -> &BTreeSet<WaitKey> {
-        &self.waiting
+    /// Waiting keys in service order.
+    pub fn waiting(&self) -> Iter<'_> {
+        self.waiting.iter()
+    }
+
+    /// How many waiting interactions are served before `key`.
+    pub fn count_before(&self, key: &WaitKey) -> usize {
+        self.waiting.count_before(key)
     }
 
     pub fn len(&self) -> usize {

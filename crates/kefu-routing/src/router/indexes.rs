@@ -95,11 +95,13 @@ impl Router {
         self.points(interaction).saturating_add(aging)
     }
 
-    /// The queue slot and sort key of an interaction, from its current fields.
-    pub(super) fn waiting_key(&self, slot: u32) -> Option<(u32, WaitKey)> {
+    /// The queue slot, sort key and priority class of an interaction, from
+    /// its current fields.
+    pub(super) fn waiting_key(&self, slot: u32) -> Option<(u32, WaitKey, i64)> {
         let interaction = self.interactions.get(slot)?;
         let queue = self.queues.get(interaction.queue)?;
-        Some((interaction.queue, self.wait_key(queue, interaction, slot)))
+        let key = self.wait_key(queue, interaction, slot);
+        Some((interaction.queue, key, self.points(interaction)))
     }
 
     pub(super) fn insert_waiting(&mut self, slot: u32) {
@@ -107,10 +109,10 @@ impl Router {
             interaction.key_plain = interaction.is_plain();
             interaction.in_waiting_set = true;
         }
-        if let Some((queue_slot, key)) = self.waiting_key(slot)
+        if let Some((queue_slot, key, class)) = self.waiting_key(slot)
             && let Some(queue) = self.queues.get_mut(queue_slot)
         {
-            queue.insert(key);
+            queue.insert(key, class);
             self.sync_hot(queue_slot);
         }
     }
@@ -122,10 +124,10 @@ impl Router {
             }
             _ => return,
         }
-        if let Some((queue_slot, key)) = self.waiting_key(slot)
+        if let Some((queue_slot, key, class)) = self.waiting_key(slot)
             && let Some(queue) = self.queues.get_mut(queue_slot)
         {
-            queue.remove(&key);
+            queue.remove(&key, class);
             self.sync_hot(queue_slot);
         }
     }

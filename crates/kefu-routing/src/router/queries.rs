@@ -64,7 +64,7 @@ impl Router {
             .get(interaction.queue)
             .ok_or(RoutingError::UnknownInteraction(id))?;
         let key = self.wait_key(queue, interaction, slot);
-        let ahead = queue.waiting().range(..key).count() as u64;
+        let ahead = queue.count_before(&key) as u64;
         let channel = queue.channel().index();
         let staffed: u64 = queue
             .members
@@ -143,7 +143,6 @@ impl Router {
             .ok_or(RoutingError::UnknownQueue(id))?;
         Ok(queue
             .waiting()
-            .iter()
             .filter_map(|key| self.interactions.get(key.slot).map(|i| i.id))
             .collect())
     }
