@@ -88,21 +88,17 @@ impl AgentSlot {
         if self.presence != Presence::Available {
             return 0;
         }
-        let blocked = Channel::ALL
-            .iter()
-            .filter(|channel| self.load[channel.index()] > 0)
-            .fold(0u8, |blocked, channel| {
-                blocked | config.blocks[channel.index()]
-            });
-        Channel::ALL
-            .iter()
-            .filter(|channel| {
-                let c = channel.index();
-                self.load[c] < self.capacity[c]
-                    && self.wrap_until[c] <= now
-                    && blocked & channel.bit() == 0
-            })
-            .fold(0u8, |mask, channel| mask | channel.bit())
+        let (mut blocked, mut open) = (0u8, 0u8);
+        for c in 0..Channel::COUNT {
+            let load = self.load[c];
+            if load > 0 {
+                blocked |= config.blocks[c];
+            }
+            if load < self.capacity[c] && self.wrap_until[c] <= now {
+                open |= 1 << c;
+            }
+        }
+        open & !blocked
     }
 
     /// Load share on one channel, for the least-occupied strategy, as a

@@ -1,6 +1,7 @@
 //! The ready index: agents who can take an offer right now, ordered by idle
-//! time, per channel and per (channel, skill). An arrival only looks at the
-//! agents who hold its queue's anchor skill, not at every idle agent.
+//! time, per (channel, skill) and, for channels with a queue that requires
+//! no skill, per channel. An arrival only looks at the agents who hold its
+//! queue's anchor skill, not at every idle agent.
 
 use crate::types::{Channel, MAX_SKILLS, Millis, SkillId};
 use std::collections::BTreeSet;
@@ -9,7 +10,10 @@ pub(crate) type ReadySet = BTreeSet<(Millis, u32)>;
 
 #[derive(Debug)]
 pub(crate) struct ReadyIndex {
+    /// Kept only for the channels in `wanted`.
     by_channel: [ReadySet; Channel::COUNT],
+    /// Channels (bit = `Channel::bit`) with a queue that has no anchor skill.
+    wanted: u8,
     /// Indexed by `channel * MAX_SKILLS + skill`.
     by_skill: Vec<ReadySet>,
 }
@@ -18,6 +22,7 @@ impl ReadyIndex {
     pub fn new() -> ReadyIndex {
         ReadyIndex {
             by_channel: Default::default(),
+            wanted: 0,
             by_skill: (0..Channel::COUNT * MAX_SKILLS)
                 .map(|_| ReadySet::new())
                 .collect(),
@@ -50,7 +55,9 @@ impl ReadyIndex {
                     set.insert((new_key, slot));
                 }
             };
-            move_in(&mut self.by_channel[c]);
+            if self.wanted & channel.bit() != 0 {
+                move_in(&mut self.by_channel[c]);
+            }
             for index in skill_sets {
                 if let Some(set) = self.by_skill.get_mut(index) {
                     move_in(set);
@@ -59,7 +66,34 @@ impl ReadyIndex {
         }
     }
 
-    /// Ready agents on `channel`; only those with `anchor` when one is given.
+    /// Channels whose per-channel set is kept.
+    pub fn wanted(&self) -> u8 {
+        self.wanted
+    }
+
+    /// Keeps per-channel sets for exactly the channels in `wanted`, filling
+    /// new ones from `agents`: (slot, ready mask, ready key) of every agent.
+    pub fn want_channels(&mut self, wanted: u8, agents: impl Iterator<Item = (u32, u8, Millis)>) {
+        let added = wanted & !self.wanted;
+        for channel in Channel::ALL {
+            if wanted & channel.bit() == 0 {
+                self.by_channel[channel.index()] = ReadySet::new();
+            }
+        }
+        if added != 0 {
+            for (slot, mask, key) in agents {
+                for channel in Channel::ALL {
+                    if added & mask & channel.bit() != 0 {
+                        self.by_channel[channel.index()].insert((key, slot));
+                    }
+                }
+            }
+        }
+        self.wanted = wanted;
+    }
+
+    /// Ready agents on `channel`: those with `anchor` when one is given,
+    /// else all (the caller has asked for the channel to be kept).
     pub fn candidates(&self, channel: Channel, anchor: Option<SkillId>) -> &ReadySet {
         let c = channel.index();
         anchor

@@ -3,6 +3,7 @@
 //! subcommands expose the routing simulator and workforce math.
 
 mod config;
+mod tools;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -11,6 +12,7 @@ use kefu_server::{AppState, ServerConfig, demo};
 use kefu_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -58,32 +60,54 @@ enum Command {
     Demo,
     /// Print the version.
     Version,
+    /// Workforce math: Erlang B/C/A staffing and shift schedules (prints JSON).
+    Wfm {
+        #[command(subcommand)]
+        command: tools::WfmCommand,
+    },
+    /// Simulate one queue with the real router and report service level, ASA, abandonment.
+    Sim(tools::SimArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Version => {
             println!("kefu {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+            ExitCode::SUCCESS
         }
-        command => {
-            let overrides = Overrides {
-                listen: cli.overrides.listen,
-                data_dir: cli.overrides.data_dir,
-                database_url: cli.overrides.database_url,
-                log_format: cli.overrides.log_format,
-            };
-            let config = Config::load(cli.config.as_deref(), &overrides)
-                .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-            init_logging(&config)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            runtime.block_on(run(command, config))
-        }
+        Command::Wfm { command } => tools::run_wfm(command),
+        Command::Sim(args) => tools::run_sim(args),
+        command => match run_platform(cli.config, cli.overrides, command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("Error: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+/// The commands that need configuration, logging and a database.
+fn run_platform(
+    config_path: Option<PathBuf>,
+    overrides: OverrideArgs,
+    command: Command,
+) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        listen: overrides.listen,
+        data_dir: overrides.data_dir,
+        database_url: overrides.database_url,
+        log_format: overrides.log_format,
+    };
+    let config = Config::load(config_path.as_deref(), &overrides)
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    init_logging(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(command, config))
 }
 
 fn init_logging(config: &Config) -> anyhow::Result<()> {
@@ -127,7 +151,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { demo } => serve(config, demo).await,
-        Command::Version => Ok(()),
+        Command::Version | Command::Wfm { .. } | Command::Sim(_) => Ok(()),
     }
 }
 

@@ -9,7 +9,9 @@ impl Router {
             return;
         };
         let mask = agent.offerable_channels(&self.config, now);
-        if mask == agent.ready_mask && agent.ready_key == agent.idle_since {
+        // Out of the index before and after: nothing to move, whatever the key.
+        if mask == agent.ready_mask && (mask == 0 || agent.ready_key == agent.idle_since) {
+            agent.ready_key = agent.idle_since;
             return;
         }
         self.ready.update(
@@ -58,17 +60,17 @@ impl Router {
 
     pub(super) fn wait_key(
         &self,
-        queue: &QueueSlot,
+        hot: &QueueHot,
         interaction: &InteractionSlot,
         slot: u32,
     ) -> WaitKey {
         let points = self.points(interaction);
-        let aging = i64::from(queue.spec.aging_per_sec)
+        let aging = i64::from(hot.aging_per_sec)
             .saturating_mul(i64::try_from(interaction.order_at().0).unwrap_or(i64::MAX));
         let tiebreak = interaction.tiebreak();
         WaitKey {
             neg_score: aging.saturating_sub(points),
-            tiebreak: if queue.spec.lifo { !tiebreak } else { tiebreak },
+            tiebreak: if hot.lifo { !tiebreak } else { tiebreak },
             slot,
             plain: interaction.key_plain,
         }
@@ -99,8 +101,8 @@ impl Router {
     /// its current fields.
     pub(super) fn waiting_key(&self, slot: u32) -> Option<(u32, WaitKey, i64)> {
         let interaction = self.interactions.get(slot)?;
-        let queue = self.queues.get(interaction.queue)?;
-        let key = self.wait_key(queue, interaction, slot);
+        let hot = self.queue_hot.get(interaction.queue as usize)?;
+        let key = self.wait_key(hot, interaction, slot);
         Some((interaction.queue, key, self.points(interaction)))
     }
 
@@ -113,7 +115,7 @@ impl Router {
             && let Some(queue) = self.queues.get_mut(queue_slot)
         {
             queue.insert(key, class);
-            self.sync_hot(queue_slot);
+            self.sync_head(queue_slot);
         }
     }
 
@@ -128,10 +130,11 @@ impl Router {
             && let Some(queue) = self.queues.get_mut(queue_slot)
         {
             queue.remove(&key, class);
-            self.sync_hot(queue_slot);
+            self.sync_head(queue_slot);
         }
     }
 
+    /// Rebuilds a queue's summary after its settings changed.
     pub(super) fn sync_hot(&mut self, queue_slot: u32) {
         let (Some(queue), Some(hot)) = (
             self.queues.get(queue_slot),
@@ -142,10 +145,40 @@ impl Router {
         *hot = QueueHot {
             head: queue.head(),
             aging_per_sec: queue.spec.aging_per_sec,
+            channel: queue.channel(),
             channel_bit: queue.channel().bit(),
+            anchor: queue.anchor(),
             lifo: queue.spec.lifo,
             relaxes: queue.has_relaxation(),
+            random: queue.spec.strategy == Strategy::Random,
         };
+    }
+
+    /// Keeps a per-channel ready set for each channel that has a queue
+    /// without an anchor skill (no required skill), and only for those.
+    pub(super) fn sync_channel_index(&mut self) {
+        let wanted = self
+            .queue_hot
+            .iter()
+            .filter(|hot| hot.anchor.is_none())
+            .fold(0u8, |wanted, hot| wanted | hot.channel_bit);
+        if wanted != self.ready.wanted() {
+            let agents = self
+                .agents
+                .iter()
+                .map(|(slot, agent)| (slot, agent.ready_mask, agent.ready_key));
+            self.ready.want_channels(wanted, agents);
+        }
+    }
+
+    /// Copies a queue's first waiting key into its summary.
+    pub(super) fn sync_head(&mut self, queue_slot: u32) {
+        if let (Some(queue), Some(hot)) = (
+            self.queues.get(queue_slot),
+            self.queue_hot.get_mut(queue_slot as usize),
+        ) {
+            hot.head = queue.head();
+        }
     }
 
     pub(super) fn enter_queue_count(&mut self, queue: u32) {

@@ -10,7 +10,7 @@
 use crate::agent::AgentSlot;
 use crate::config::{
     AgentSpec, InteractionSpec, MISSED_OFFERS_REASON, OverflowTarget, Presence, QueueSpec,
-    RouterConfig,
+    RouterConfig, Strategy,
 };
 use crate::error::RoutingError;
 use crate::interaction::{InteractionSlot, Status};
@@ -18,7 +18,7 @@ use crate::queue::{QueueSlot, WaitKey};
 use crate::ready::ReadyIndex;
 use crate::select::Candidates;
 use crate::slab::{IdMap, Slab, id_map};
-use crate::types::{AgentId, Channel, InteractionId, Millis, QueueId};
+use crate::types::{AgentId, Channel, InteractionId, Millis, QueueId, SkillId};
 use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -88,14 +88,34 @@ pub enum TransferTarget {
     Agent(AgentId),
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct QueueHot {
     head: Option<WaitKey>,
     aging_per_sec: u32,
+    channel: Channel,
     channel_bit: u8,
+    /// The skill every eligible agent holds (`QueueSlot::anchor`).
+    anchor: Option<SkillId>,
     lifo: bool,
     /// Requirements change with waiting time (bullseye steps).
     relaxes: bool,
+    /// Random strategy: every selection draws from the queue's stream.
+    random: bool,
+}
+
+impl Default for QueueHot {
+    fn default() -> Self {
+        QueueHot {
+            head: None,
+            aging_per_sec: 0,
+            channel: Channel::Voice,
+            channel_bit: 0,
+            anchor: None,
+            lifo: false,
+            relaxes: false,
+            random: false,
+        }
+    }
 }
 
 /// Best waiting interaction found for an agent so far: score, tie-break, slot.
@@ -184,6 +204,7 @@ impl Router {
         }
         self.in_flight_per_queue[index] = 0;
         self.sync_hot(slot);
+        self.sync_channel_index();
         self.rebuild_membership(slot);
         self.serve_members(slot, now);
         self.advance(now);
@@ -207,6 +228,7 @@ impl Router {
             })
             .unwrap_or_default();
         self.sync_hot(slot);
+        self.sync_channel_index();
         for &interaction in &waiting {
             self.insert_waiting(interaction);
         }
@@ -236,6 +258,7 @@ impl Router {
         if let Some(hot) = self.queue_hot.get_mut(slot as usize) {
             *hot = QueueHot::default();
         }
+        self.sync_channel_index();
         if let Some(queue) = self.queues.remove(slot) {
             for member in queue.members {
                 if let Some(agent) = self.agents.get_mut(member) {
@@ -504,7 +527,7 @@ impl Router {
 
     /// Runs `act` on an interaction in an accepted state. The state is
     /// checked before time moves (a bad call changes nothing) and again
-    /// after the timers due by `now` fired (they may have moved it).
+    /// if timers due by `now` fired (they may have moved it).
     fn in_state(
         &mut self,
         id: InteractionId,
@@ -514,9 +537,10 @@ impl Router {
         act: impl FnOnce(&mut Self, u32),
     ) -> Result<(), RoutingError> {
         self.check_clock(now)?;
-        self.slot_in_state(id, expected, &ok)?;
-        self.advance(now);
-        let slot = self.slot_in_state(id, expected, &ok)?;
+        let mut slot = self.slot_in_state(id, expected, &ok)?;
+        if self.advance(now) {
+            slot = self.slot_in_state(id, expected, &ok)?;
+        }
         act(self, slot);
         self.advance(now);
         Ok(())
@@ -531,9 +555,11 @@ impl Router {
         act: impl FnOnce(&mut Self, u32, u32, Millis),
     ) -> Result<(), RoutingError> {
         self.check_clock(now)?;
-        self.offered_to(id, agent)?;
-        self.advance(now);
-        let (slot, agent_slot) = self.offered_to(id, agent)?;
+        let mut slots = self.offered_to(id, agent)?;
+        if self.advance(now) {
+            slots = self.offered_to(id, agent)?;
+        }
+        let (slot, agent_slot) = slots;
         act(self, slot, agent_slot, now);
         self.advance(now);
         Ok(())

@@ -63,7 +63,11 @@ impl Router {
             .queues
             .get(interaction.queue)
             .ok_or(RoutingError::UnknownInteraction(id))?;
-        let key = self.wait_key(queue, interaction, slot);
+        let hot = self
+            .queue_hot
+            .get(interaction.queue as usize)
+            .ok_or(RoutingError::UnknownInteraction(id))?;
+        let key = self.wait_key(hot, interaction, slot);
         let ahead = queue.count_before(&key) as u64;
         let channel = queue.channel().index();
         let staffed: u64 = queue

@@ -133,8 +133,13 @@ impl Router {
             return (ready && !interaction.declined_by(held, now)).then_some(held);
         }
         let queue_slot = interaction.queue;
+        let hot = self.queue_hot.get(queue_slot as usize)?;
+        if !hot.random && self.ready.candidates(hot.channel, hot.anchor).is_empty() {
+            // Nobody ready: the common case for an arrival while all are busy.
+            return None;
+        }
         let queue = self.queues.get_mut(queue_slot)?;
-        let random_draw = if queue.spec.strategy == crate::config::Strategy::Random {
+        let random_draw = if queue.spec.strategy == Strategy::Random {
             queue.rng.next_u64()
         } else {
             0

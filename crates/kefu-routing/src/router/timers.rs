@@ -17,12 +17,15 @@ pub(super) struct Timer {
 }
 
 impl Router {
-    /// Fires, in time order, every timer due by `now`; each acts at its own time.
-    pub(super) fn advance(&mut self, now: Millis) {
+    /// Fires, in time order, every timer due by `now`; each acts at its own
+    /// time. Returns whether any timer was due (and so may have acted).
+    pub(super) fn advance(&mut self, now: Millis) -> bool {
+        let mut fired = false;
         while let Some(Reverse(timer)) = self.timers.peek().copied() {
             if timer.at > now {
                 break;
             }
+            fired = true;
             self.timers.pop();
             let at = timer.at.max(self.last_now);
             self.last_now = at;
@@ -48,6 +51,7 @@ impl Router {
             }
         }
         self.last_now = now;
+        fired
     }
 
     pub(super) fn token(&mut self) -> u64 {
