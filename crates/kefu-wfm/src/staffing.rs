@@ -77,6 +77,22 @@ pub struct ErlangAInput {
     pub shrinkage: Option<f64>,
 }
 
+impl ErlangCInput {
+    /// The same question under Erlang A, for customers with this mean patience.
+    pub fn with_patience(&self, patience_secs: f64) -> ErlangAInput {
+        ErlangAInput {
+            calls: self.calls,
+            interval_secs: self.interval_secs,
+            aht_secs: self.aht_secs,
+            target_secs: self.target_secs,
+            service_level: self.service_level,
+            patience_secs,
+            max_occupancy: self.max_occupancy,
+            shrinkage: self.shrinkage,
+        }
+    }
+}
+
 /// Erlang A staffing answer: the Erlang C fields plus `abandon_probability`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ErlangAStaffing {
@@ -473,17 +489,11 @@ mod tests {
 
     #[test]
     fn erlang_a_needs_fewer_agents_and_reports_abandonment() {
-        let c = example();
-        let input = ErlangAInput {
-            calls: c.calls,
-            interval_secs: c.interval_secs,
-            aht_secs: c.aht_secs,
-            target_secs: c.target_secs,
-            service_level: c.service_level,
-            patience_secs: 60.0,
+        let input = ErlangCInput {
             max_occupancy: None,
-            shrinkage: c.shrinkage,
-        };
+            ..example()
+        }
+        .with_patience(60.0);
         let a = staff_erlang_a(&input).unwrap();
         assert!(a.agents <= 14 && a.agents >= 10, "{a:?}");
         assert!(a.service_level >= 0.8 && a.abandon_probability > 0.0);

@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use kefu_routing::Strategy;
 use kefu_routing::sim::{self, SimConfig};
-use kefu_wfm::{ErlangAInput, ErlangBInput, ErlangCInput, ScheduleInput};
+use kefu_wfm::{ErlangBInput, ErlangCInput, ScheduleInput};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -127,17 +127,7 @@ pub fn run_wfm(command: WfmCommand) -> ExitCode {
             emit(kefu_wfm::staff_erlang_c(&input), |e| e.code())
         }
         WfmCommand::ErlangA(args) => {
-            let c = erlang_c_input(&args.staffing);
-            let input = ErlangAInput {
-                calls: c.calls,
-                interval_secs: c.interval_secs,
-                aht_secs: c.aht_secs,
-                target_secs: c.target_secs,
-                service_level: c.service_level,
-                patience_secs: args.patience_secs,
-                max_occupancy: c.max_occupancy,
-                shrinkage: c.shrinkage,
-            };
+            let input = erlang_c_input(&args.staffing).with_patience(args.patience_secs);
             emit(kefu_wfm::staff_erlang_a(&input), |e| e.code())
         }
         WfmCommand::ErlangB(args) => {
