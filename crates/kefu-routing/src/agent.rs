@@ -3,7 +3,7 @@
 //! agent can take an offer right now.
 
 use crate::config::{AgentSpec, Presence, RouterConfig, group_bits, language_bits};
-use crate::types::{AgentId, Bits64, Channel, MAX_SKILLS, Millis, SkillId};
+use crate::types::{AgentId, Bits64, Channel, MAX_SKILLS, Millis};
 
 #[derive(Debug, Clone)]
 pub(crate) struct AgentSlot {
@@ -11,8 +11,9 @@ pub(crate) struct AgentSlot {
     pub presence: Presence,
     /// Proficiency by skill id; 0 means the agent lacks the skill.
     pub proficiency: Box<[u8; MAX_SKILLS]>,
-    /// The skills it has, for the per-skill ready index.
-    pub skill_list: Vec<SkillId>,
+    /// The per-skill ready sets it belongs in (`ReadyIndex::set_index`):
+    /// the anchor skill of each queue it is a member of, on that channel.
+    pub ready_sets: Vec<u16>,
     pub languages: Bits64,
     pub groups: Bits64,
     pub capacity: [u16; Channel::COUNT],
@@ -38,7 +39,7 @@ impl AgentSlot {
             id: spec.id,
             presence: spec.presence.clone(),
             proficiency: Box::new([0; MAX_SKILLS]),
-            skill_list: Vec::new(),
+            ready_sets: Vec::new(),
             languages: Bits64::EMPTY,
             groups: Bits64::EMPTY,
             capacity: [0; Channel::COUNT],
@@ -66,10 +67,6 @@ impl AgentSlot {
                 *entry = *proficiency;
             }
         }
-        self.skill_list = (0..MAX_SKILLS as u16)
-            .map(SkillId)
-            .filter(|skill| self.proficiency[usize::from(skill.0)] > 0)
-            .collect();
         self.languages = language_bits(&spec.languages);
         self.groups = group_bits(&spec.groups);
         self.capacity = [0; Channel::COUNT];

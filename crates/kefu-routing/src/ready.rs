@@ -1,7 +1,8 @@
 //! The ready index: agents who can take an offer right now, ordered by idle
-//! time, per (channel, skill) and, for channels with a queue that requires
-//! no skill, per channel. An arrival only looks at the agents who hold its
-//! queue's anchor skill, not at every idle agent.
+//! time, per (channel, anchor skill) and, for channels with a queue that
+//! requires no skill, per channel. An agent is in the set of a (channel,
+//! skill) only if it is a member of a queue on that channel anchored on that
+//! skill, so an arrival only looks at agents who could be eligible.
 
 use crate::types::{Channel, MAX_SKILLS, Millis, SkillId};
 use std::collections::BTreeSet;
@@ -29,41 +30,47 @@ impl ReadyIndex {
         }
     }
 
-    /// Moves an agent with `skills` from (`old_mask`, `old_key`) to
-    /// (`new_mask`, `new_key`); a mask bit per channel it is ready on.
+    /// Moves an agent from (`old_mask`, `old_key`) to (`new_mask`, `new_key`);
+    /// a mask bit per channel it is ready on. `sets` are the per-skill sets
+    /// it belongs in, as `channel * MAX_SKILLS + skill`.
     pub fn update(
         &mut self,
         slot: u32,
-        skills: &[SkillId],
+        sets: &[u16],
         (old_mask, old_key): (u8, Millis),
         (new_mask, new_key): (u8, Millis),
     ) {
+        let moves = |bit: u8| {
+            let (was, is) = (old_mask & bit != 0, new_mask & bit != 0);
+            (was || is) && !(was && is && old_key == new_key)
+        };
+        let move_in = |set: &mut ReadySet, bit: u8| {
+            if old_mask & bit != 0 {
+                set.remove(&(old_key, slot));
+            }
+            if new_mask & bit != 0 {
+                set.insert((new_key, slot));
+            }
+        };
         for channel in Channel::ALL {
-            let (was, is) = (old_mask & channel.bit() != 0, new_mask & channel.bit() != 0);
-            if !was && !is || (was && is && old_key == new_key) {
-                continue;
-            }
-            let c = channel.index();
-            let skill_sets = skills
-                .iter()
-                .map(|skill| c * MAX_SKILLS + usize::from(skill.0));
-            let move_in = |set: &mut ReadySet| {
-                if was {
-                    set.remove(&(old_key, slot));
-                }
-                if is {
-                    set.insert((new_key, slot));
-                }
-            };
-            if self.wanted & channel.bit() != 0 {
-                move_in(&mut self.by_channel[c]);
-            }
-            for index in skill_sets {
-                if let Some(set) = self.by_skill.get_mut(index) {
-                    move_in(set);
-                }
+            let bit = channel.bit();
+            if self.wanted & bit != 0 && moves(bit) {
+                move_in(&mut self.by_channel[channel.index()], bit);
             }
         }
+        for &index in sets {
+            let bit = 1u8 << (usize::from(index) / MAX_SKILLS);
+            if moves(bit)
+                && let Some(set) = self.by_skill.get_mut(usize::from(index))
+            {
+                move_in(set, bit);
+            }
+        }
+    }
+
+    /// The per-skill set of `skill` on `channel`, as `update` takes it.
+    pub fn set_index(channel: Channel, skill: SkillId) -> u16 {
+        (channel.index() * MAX_SKILLS) as u16 + skill.0
     }
 
     /// Channels whose per-channel set is kept.
@@ -95,9 +102,11 @@ impl ReadyIndex {
     /// Ready agents on `channel`: those with `anchor` when one is given,
     /// else all (the caller has asked for the channel to be kept).
     pub fn candidates(&self, channel: Channel, anchor: Option<SkillId>) -> &ReadySet {
-        let c = channel.index();
         anchor
-            .and_then(|skill| self.by_skill.get(c * MAX_SKILLS + usize::from(skill.0)))
-            .unwrap_or(&self.by_channel[c])
+            .and_then(|skill| {
+                let index = ReadyIndex::set_index(channel, skill);
+                self.by_skill.get(usize::from(index))
+            })
+            .unwrap_or(&self.by_channel[channel.index()])
     }
 }

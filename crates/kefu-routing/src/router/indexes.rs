@@ -16,7 +16,7 @@ impl Router {
         }
         self.ready.update(
             slot,
-            &agent.skill_list,
+            &agent.ready_sets,
             (agent.ready_mask, agent.ready_key),
             (mask, agent.idle_since),
         );
@@ -33,14 +33,24 @@ impl Router {
             return;
         };
         let mut members = Vec::new();
+        let mut touched = Vec::new();
         for (slot, agent) in self.agents.iter_mut() {
+            let before = agent.queues.len();
             agent.queues.retain(|&q| q != queue_slot);
+            if agent.queues.len() != before {
+                touched.push(slot);
+            }
             if Self::agent_meets(queue, agent) {
                 agent.queues.push(queue_slot);
                 members.push(slot);
+                touched.push(slot);
             }
         }
         queue.members = members;
+        touched.dedup();
+        for agent in touched {
+            self.sync_ready_sets(agent);
+        }
     }
 
     pub(super) fn rebuild_agent_queues(&mut self, agent_slot: u32) {
@@ -56,6 +66,33 @@ impl Router {
             }
         }
         agent.queues = queues;
+        self.sync_ready_sets(agent_slot);
+    }
+
+    /// Recomputes the per-skill ready sets an agent belongs in from its
+    /// queues, and moves its entries if they changed.
+    pub(super) fn sync_ready_sets(&mut self, agent_slot: u32) {
+        let Some(agent) = self.agents.get_mut(agent_slot) else {
+            return;
+        };
+        let mut sets: Vec<u16> = agent
+            .queues
+            .iter()
+            .filter_map(|&queue| {
+                let hot = self.queue_hot.get(queue as usize)?;
+                Some(ReadyIndex::set_index(hot.channel, hot.anchor?))
+            })
+            .collect();
+        sets.sort_unstable();
+        sets.dedup();
+        if sets == agent.ready_sets {
+            return;
+        }
+        let state = (agent.ready_mask, agent.ready_key);
+        let out = (0, agent.ready_key);
+        self.ready.update(agent_slot, &agent.ready_sets, state, out);
+        self.ready.update(agent_slot, &sets, out, state);
+        agent.ready_sets = sets;
     }
 
     pub(super) fn wait_key(

@@ -264,6 +264,7 @@ impl Router {
                 if let Some(agent) = self.agents.get_mut(member) {
                     agent.queues.retain(|&q| q != slot);
                 }
+                self.sync_ready_sets(member);
             }
         }
         self.queue_slots.remove(&id);
