@@ -648,3 +648,80 @@ fn state_can_be_rebuilt_by_refeeding_in_order() {
         );
     }
 }
+
+/// The ready index holds an agent under the anchor skill of the queues it
+/// serves; changing, adding and removing queues must keep it true.
+#[test]
+fn ready_agents_follow_queue_changes() {
+    let mut r = router();
+    r.add_queue(queue(1, &[(0, 1)]), secs(0)).unwrap();
+    r.add_queue(queue(2, &[(1, 1)]), secs(0)).unwrap();
+    // Agent 1 serves both queues; agent 2 only has skill 2, so serves neither.
+    r.add_agent(auto(agent(1, &[(0, 3), (1, 3)])), secs(1))
+        .unwrap();
+    r.add_agent(auto(agent(2, &[(2, 3)])), secs(2)).unwrap();
+    // Queue 1 now wants skill 2: agent 2 (ready) must be found under it.
+    r.update_queue(queue(1, &[(2, 1)]), secs(3)).unwrap();
+    r.enqueue(call(10, 1), secs(4)).unwrap();
+    assert_eq!(routed(&mut r), vec![(10, 2)]);
+    // Removing queue 2 leaves agent 1 reachable for queues it still serves.
+    r.remove_queue(QueueId(2), secs(5)).unwrap();
+    r.add_queue(queue(3, &[(0, 2)]), secs(6)).unwrap();
+    r.enqueue(call(11, 3), secs(7)).unwrap();
+    assert_eq!(routed(&mut r), vec![(11, 1)]);
+    r.complete(iid(11), secs(8)).unwrap();
+    // A queue with no required skill reaches every ready agent on its
+    // channel, longest idle first: agent 1 since 8 s, then agent 2, who was
+    // busy when the queue came and is idle since 10 s.
+    r.add_queue(queue(4, &[]), secs(9)).unwrap();
+    r.complete(iid(10), secs(10)).unwrap();
+    r.enqueue(call(12, 4), secs(11)).unwrap();
+    r.enqueue(call(13, 4), secs(12)).unwrap();
+    assert_eq!(routed(&mut r), vec![(12, 1), (13, 2)]);
+}
+
+/// More priority classes than the waiting set keeps as buckets, with aging
+/// and interactions re-fed with earlier enqueue times: the order is the
+/// score order, FIFO among equal scores, as the standing positions say.
+#[test]
+fn many_priority_classes_with_aging_keep_score_order() {
+    let mut q = queue(1, &[]);
+    q.aging_per_sec = 2;
+    let mut r = busy_single_agent(q);
+    let mut expected = Vec::new();
+    for id in 1..=40u64 {
+        let mut spec = call(id, 1);
+        spec.base_priority = (id % 23) as i32 * 3;
+        spec.tier = if id % 5 == 0 { Tier::Vip } else { Tier::Normal };
+        let entered = if id % 4 == 0 { id / 2 } else { id };
+        spec.enqueued_at = Some(secs(entered));
+        let boost = RouterConfig::default().tier_boost[spec.tier.index()];
+        // Score at any t: points + 2 (t - entered); sort by points - 2 entered.
+        let points = i64::from(spec.base_priority) + boost;
+        expected.push((-(points - 2 * entered as i64), entered, id));
+        r.enqueue(spec, secs(id)).unwrap();
+    }
+    expected.sort();
+    let order: Vec<u64> = r
+        .waiting_in(QueueId(1))
+        .unwrap()
+        .iter()
+        .map(|i| i.0)
+        .collect();
+    let want: Vec<u64> = expected.iter().map(|&(.., id)| id).collect();
+    assert_eq!(order, want);
+    for (position, id) in want.iter().enumerate() {
+        assert_eq!(
+            r.standing(iid(*id)).unwrap().position as usize,
+            position + 1
+        );
+    }
+    // Served in that order as the agent frees up, while others abandon.
+    r.complete(iid(0), secs(100)).unwrap();
+    for (k, &id) in want.iter().take(5).enumerate() {
+        assert_eq!(routed(&mut r), vec![(id, 1)]);
+        let now = secs(101 + k as u64);
+        r.abandon(iid(want[want.len() - 1 - k]), now).unwrap();
+        r.complete(iid(id), now).unwrap();
+    }
+}
