@@ -1,8 +1,8 @@
 //! Small builders shared by the integration tests.
 
 use kefu_routing::{
-    AgentId, AgentSpec, Channel, Decision, InteractionId, InteractionSpec, Millis, QueueSpec,
-    Router, RouterConfig, SkillId, SkillReq,
+    AgentId, AgentSpec, Channel, Decision, InteractionId, InteractionSpec, Millis, QueueId,
+    QueueSpec, Router, RouterConfig, SkillId, SkillReq,
 };
 
 pub fn secs(s: u64) -> Millis {
@@ -61,4 +61,14 @@ pub fn iid(id: u64) -> InteractionId {
 
 pub fn aid(id: u64) -> AgentId {
     AgentId(id)
+}
+
+/// Ids waiting in a queue, in service order.
+pub fn waiting_ids(router: &Router, queue: u64) -> Vec<u64> {
+    router
+        .waiting_in(QueueId(queue))
+        .unwrap()
+        .iter()
+        .map(|i| i.0)
+        .collect()
 }

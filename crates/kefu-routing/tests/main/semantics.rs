@@ -145,12 +145,7 @@ fn enqueue_mix(r: &mut Router) {
 fn priority_score_then_fifo_with_vip_first() {
     let mut r = busy_single_agent(queue(1, &[]));
     enqueue_mix(&mut r);
-    let order: Vec<u64> = r
-        .waiting_in(QueueId(1))
-        .unwrap()
-        .iter()
-        .map(|i| i.0)
-        .collect();
+    let order = waiting_ids(&r, 1);
     assert_eq!(order, vec![2, 4, 1, 3]);
     r.complete(iid(0), secs(5)).unwrap();
     assert_eq!(routed(&mut r), vec![(2, 1)], "the VIP is served first");
@@ -162,12 +157,7 @@ fn lifo_queue_serves_the_newest_of_equal_score() {
     q.lifo = true;
     let mut r = busy_single_agent(q);
     enqueue_mix(&mut r);
-    let order: Vec<u64> = r
-        .waiting_in(QueueId(1))
-        .unwrap()
-        .iter()
-        .map(|i| i.0)
-        .collect();
+    let order = waiting_ids(&r, 1);
     assert_eq!(order, vec![2, 4, 3, 1]);
 }
 
@@ -183,12 +173,7 @@ fn aging_lets_an_earlier_arrival_outrank_a_later_vip() {
         r.enqueue(vip, secs(at)).unwrap();
     }
     // Scores at t: call 1 = t, VIP 2 = 100 + (t - 50), VIP 3 = 100 + (t - 150).
-    let order: Vec<u64> = r
-        .waiting_in(QueueId(1))
-        .unwrap()
-        .iter()
-        .map(|i| i.0)
-        .collect();
+    let order = waiting_ids(&r, 1);
     assert_eq!(order, vec![2, 1, 3]);
     r.complete(iid(0), secs(200)).unwrap();
     assert_eq!(routed(&mut r), vec![(2, 1)]);
@@ -432,12 +417,7 @@ fn transfer_to_queue_keeps_the_original_enqueue_time() {
     assert_eq!(routed(&mut r), vec![(1, 1), (2, 2)]);
     r.transfer(iid(1), TransferTarget::Queue(QueueId(2)), secs(10))
         .unwrap();
-    let order: Vec<u64> = r
-        .waiting_in(QueueId(2))
-        .unwrap()
-        .iter()
-        .map(|i| i.0)
-        .collect();
+    let order = waiting_ids(&r, 2);
     assert_eq!(order, vec![1, 3], "enqueued at 0 s, ahead of the 5 s call");
     let view = r.interaction(iid(1)).unwrap();
     assert_eq!(view.first_enqueued_at, secs(0));
@@ -477,12 +457,7 @@ fn requeue_puts_the_interaction_back_in_its_place() {
     r.enqueue(call(2, 1), secs(2)).unwrap();
     r.set_presence(aid(1), Presence::Offline, secs(3)).unwrap();
     r.requeue(iid(1), secs(4)).unwrap();
-    let order: Vec<u64> = r
-        .waiting_in(QueueId(1))
-        .unwrap()
-        .iter()
-        .map(|i| i.0)
-        .collect();
+    let order = waiting_ids(&r, 1);
     assert_eq!(order, vec![1, 2]);
     assert_eq!(r.standing(iid(1)).unwrap().position, 1);
 }
@@ -702,12 +677,7 @@ fn many_priority_classes_with_aging_keep_score_order() {
         r.enqueue(spec, secs(id)).unwrap();
     }
     expected.sort();
-    let order: Vec<u64> = r
-        .waiting_in(QueueId(1))
-        .unwrap()
-        .iter()
-        .map(|i| i.0)
-        .collect();
+    let order = waiting_ids(&r, 1);
     let want: Vec<u64> = expected.iter().map(|&(.., id)| id).collect();
     assert_eq!(order, want);
     for (position, id) in want.iter().enumerate() {
