@@ -23,16 +23,30 @@ impl Status {
     }
 }
 
+/// What most interactions do not have, boxed so they pay one pointer for it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rare {
+    pub extra_skills: Box<[SkillReq]>,
+    /// Agent slots that rejected or missed an offer, each kept away from
+    /// this interaction until the given time.
+    pub declined: Vec<(u32, Millis)>,
+    /// Sticky agent slot and the end of its hold.
+    pub preferred: Option<(u32, Millis)>,
+}
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        self.extra_skills.is_empty() && self.declined.is_empty() && self.preferred.is_none()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct InteractionSlot {
     pub id: InteractionId,
     pub queue: u32,
     pub status: Status,
-    pub extra_skills: Box<[SkillReq]>,
-    /// Agent slots that rejected or missed an offer, each kept away from
-    /// this interaction until the given time.
-    /// Boxed, not a `Vec`: usually empty, and 8 bytes less per interaction.
-    pub declined: Box<[(u32, Millis)]>,
+    /// Extra skills, declines and sticky hold; `None` when it has none.
+    rare: Option<Box<Rare>>,
     pub language: Option<LanguageId>,
     pub tier: Tier,
     pub overflow_hops: u8,
@@ -48,8 +62,6 @@ pub(crate) struct InteractionSlot {
     /// transfers and overflows) or by its entry into the current queue.
     pub ordered_by_first: bool,
     pub seq: u64,
-    /// Sticky agent slot and the end of its hold.
-    pub preferred: Option<(u32, Millis)>,
     pub timer_token: u64,
 }
 
@@ -60,8 +72,12 @@ impl InteractionSlot {
             id: spec.id,
             queue,
             status: Status::Waiting,
-            extra_skills: spec.required_skills.clone().into_boxed_slice(),
-            declined: Box::default(),
+            rare: (!spec.required_skills.is_empty()).then(|| {
+                Box::new(Rare {
+                    extra_skills: spec.required_skills.clone().into_boxed_slice(),
+                    ..Rare::default()
+                })
+            }),
             language: spec.language,
             tier: spec.tier,
             overflow_hops: 0,
@@ -72,7 +88,6 @@ impl InteractionSlot {
             queue_entered_at: enqueued_at,
             ordered_by_first: true,
             seq,
-            preferred: None,
             timer_token: 0,
         }
     }
@@ -88,10 +103,38 @@ impl InteractionSlot {
 
     /// Nothing but its queue's requirements restricts who may take it.
     pub fn is_plain(&self) -> bool {
-        self.extra_skills.is_empty()
-            && self.language.is_none()
-            && self.declined.is_empty()
-            && self.preferred.is_none()
+        self.language.is_none() && self.rare.is_none()
+    }
+
+    pub fn extra_skills(&self) -> &[SkillReq] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.extra_skills)
+    }
+
+    fn declined(&self) -> &[(u32, Millis)] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.declined)
+    }
+
+    /// Sticky agent slot and the end of its hold.
+    pub fn preferred(&self) -> Option<(u32, Millis)> {
+        self.rare.as_ref().and_then(|rare| rare.preferred)
+    }
+
+    pub fn set_preferred(&mut self, preferred: Option<(u32, Millis)>) {
+        self.edit_rare(|rare| rare.preferred = preferred);
+    }
+
+    /// Forgets every decline (it moved to another queue).
+    pub fn clear_declines(&mut self) {
+        self.edit_rare(|rare| rare.declined = Vec::new());
+    }
+
+    /// Changes the rare part, dropping the box when it ends up empty.
+    fn edit_rare(&mut self, edit: impl FnOnce(&mut Rare)) {
+        let mut rare = self.rare.take().unwrap_or_default();
+        edit(&mut rare);
+        if !rare.is_empty() {
+            self.rare = Some(rare);
+        }
     }
 
     /// Order time (44 bits of ms, good until the year 2527) and the low 20
@@ -104,36 +147,38 @@ impl InteractionSlot {
 
     /// Keeps `agent` away until `until`, dropping cool-downs already over.
     pub fn add_decline(&mut self, agent: u32, until: Millis, now: Millis) {
-        let mut declined = std::mem::take(&mut self.declined).into_vec();
-        declined.retain(|&(_, end)| end > now);
-        declined.push((agent, until));
-        self.declined = declined.into_boxed_slice();
+        self.edit_rare(|rare| {
+            rare.declined.retain(|&(_, end)| end > now);
+            rare.declined.push((agent, until));
+        });
     }
 
     pub fn forget_agent(&mut self, agent: u32) {
-        if self.declined.iter().any(|&(declined, _)| declined == agent) {
-            let mut declined = std::mem::take(&mut self.declined).into_vec();
-            declined.retain(|&(declined, _)| declined != agent);
-            self.declined = declined.into_boxed_slice();
+        if self
+            .declined()
+            .iter()
+            .any(|&(declined, _)| declined == agent)
+        {
+            self.edit_rare(|rare| rare.declined.retain(|&(declined, _)| declined != agent));
         }
     }
 
     /// The sticky agent if its hold is still running.
     pub fn held_for(&self, now: Millis) -> Option<u32> {
-        self.preferred
+        self.preferred()
             .filter(|&(_, until)| until > now)
             .map(|(agent, _)| agent)
     }
 
     pub fn declined_by(&self, slot: u32, now: Millis) -> bool {
-        self.declined
+        self.declined()
             .iter()
             .any(|&(agent, until)| agent == slot && until > now)
     }
 
     /// The next end of a decline cool-down, when more agents become eligible.
     pub fn next_decline_end(&self, now: Millis) -> Option<Millis> {
-        self.declined
+        self.declined()
             .iter()
             .map(|&(_, until)| until)
             .filter(|&until| until > now)
@@ -154,7 +199,7 @@ impl InteractionSlot {
             && self
                 .language
                 .is_none_or(|language| agent.languages.contains(language.0))
-            && self.extra_skills.iter().all(|req| {
+            && self.extra_skills().iter().all(|req| {
                 level
                     .relaxed(req)
                     .is_none_or(|min| agent.proficiency[usize::from(req.skill.0)] >= min)
@@ -171,7 +216,7 @@ mod tests {
     /// these two structs are most of it.
     #[test]
     fn waiting_interactions_stay_compact() {
-        assert!(std::mem::size_of::<Option<InteractionSlot>>() <= 128);
+        assert!(std::mem::size_of::<Option<InteractionSlot>>() <= 88);
         assert!(std::mem::size_of::<WaitKey>() <= 24);
     }
 }

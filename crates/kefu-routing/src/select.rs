@@ -100,7 +100,7 @@ impl Candidates<'_> {
 
 fn proficiency_score(agent: &AgentSlot, level: &Level, interaction: &InteractionSlot) -> u32 {
     let queue_skills = level.skills.iter().map(|req| req.skill);
-    let own_skills = interaction.extra_skills.iter().map(|req| req.skill);
+    let own_skills = interaction.extra_skills().iter().map(|req| req.skill);
     queue_skills
         .chain(own_skills)
         .map(|skill| u32::from(agent.proficiency[usize::from(skill.0)]))

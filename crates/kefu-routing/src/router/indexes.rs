@@ -255,7 +255,7 @@ impl Router {
 
     pub(super) fn hold_for(&mut self, slot: u32, agent: u32, until: Millis) {
         if let Some(interaction) = self.interactions.get_mut(slot) {
-            interaction.preferred = Some((agent, until));
+            interaction.set_preferred(Some((agent, until)));
         }
         if let Some(agent) = self.agents.get_mut(agent) {
             agent.sticky.push(slot);
@@ -264,7 +264,7 @@ impl Router {
 
     pub(super) fn release_hold(&mut self, slot: u32, agent: u32) {
         if let Some(interaction) = self.interactions.get_mut(slot) {
-            interaction.preferred = None;
+            interaction.set_preferred(None);
         }
         if let Some(agent) = self.agents.get_mut(agent) {
             agent.sticky.retain(|&held| held != slot);

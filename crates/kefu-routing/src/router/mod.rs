@@ -342,7 +342,7 @@ impl Router {
             }
             for interaction in agent.sticky {
                 if let Some(waiting) = self.interactions.get_mut(interaction) {
-                    waiting.preferred = None;
+                    waiting.set_preferred(None);
                 }
                 self.try_route(interaction, now);
                 self.schedule_interaction(interaction, now);
@@ -495,7 +495,7 @@ impl Router {
         let freed = self.detach(slot, now);
         let keep = self.config.transfer_keeps_enqueue_time;
         if let Some(interaction) = self.interactions.get_mut(slot) {
-            interaction.declined = Box::default();
+            interaction.clear_declines();
             if let Some(queue) = queue {
                 let old = interaction.queue;
                 interaction.queue = queue;

@@ -55,7 +55,7 @@ impl Router {
             interaction.id,
             interaction.queue,
             interaction.overflow_hops,
-            interaction.preferred,
+            interaction.preferred(),
         );
         let Some(from) = self.queues.get(from_slot) else {
             return;
@@ -84,7 +84,7 @@ impl Router {
                     interaction.overflow_hops += 1;
                     interaction.queue = to_slot;
                     interaction.queue_entered_at = now;
-                    interaction.declined = Box::default();
+                    interaction.clear_declines();
                     interaction.ordered_by_first = keep;
                 }
                 self.leave_queue_count(from_slot);
@@ -277,7 +277,7 @@ impl Router {
         let Some(interaction) = self.interactions.get(slot) else {
             return;
         };
-        let (queue_slot, preferred) = (interaction.queue, interaction.preferred);
+        let (queue_slot, preferred) = (interaction.queue, interaction.preferred());
         if let Some((held, _)) = preferred {
             self.release_hold(slot, held);
         }
@@ -437,7 +437,7 @@ impl Router {
         let interaction = self.interactions.get(slot)?;
         match interaction.status {
             Status::Waiting => {
-                if let Some((agent, _)) = interaction.preferred {
+                if let Some((agent, _)) = interaction.preferred() {
                     self.release_hold(slot, agent);
                 }
                 self.remove_waiting(slot);

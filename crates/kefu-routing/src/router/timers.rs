@@ -105,7 +105,7 @@ impl Router {
             self.overflow(slot, OverflowReason::MaxWait, at);
             return;
         }
-        if let Some((agent, until)) = interaction.preferred
+        if let Some((agent, until)) = interaction.preferred()
             && until <= at
         {
             self.release_hold(slot, agent);
@@ -131,7 +131,7 @@ impl Router {
                     .max_wait
                     .map(|limit| entered.saturating_add(limit));
                 let step = queue.next_step_at(entered, now);
-                let hold = interaction.preferred.map(|(_, until)| until);
+                let hold = interaction.preferred().map(|(_, until)| until);
                 let decline = interaction.next_decline_end(now);
                 [max_wait, step, hold, decline].into_iter().flatten().min()
             }),
