@@ -106,6 +106,17 @@ struct Measured {
     assignments_by_call: [usize; 2],
     /// Latency of every decision (the whole call, timer reads included).
     latencies_ns: Vec<u64>,
+    /// Time this thread was on a CPU during the whole run (loop and timer
+    /// reads included), when the kernel says: unlike `busy`, it leaves out
+    /// the time other processes on this shared machine held the core.
+    on_cpu: Option<Duration>,
+}
+
+/// This thread's time on a CPU so far (Linux `schedstat`), if readable.
+fn on_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 /// Runs `steps` steady-state steps (a completion, then an arrival) and
@@ -118,7 +129,9 @@ fn measure<E: Engine>(driver: &mut Driver<E>, steps: usize) -> Measured {
         busy_by_call: [Duration::ZERO; 2],
         assignments_by_call: [0; 2],
         latencies_ns: Vec::with_capacity(steps * 2),
+        on_cpu: None,
     };
+    let cpu_before = on_cpu_time();
     for _ in 0..steps {
         for arrival in [false, true] {
             // A completion needs something in progress; otherwise no call is made.
@@ -141,8 +154,22 @@ fn measure<E: Engine>(driver: &mut Driver<E>, steps: usize) -> Measured {
             }
         }
     }
+    measured.on_cpu = on_cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     measured.latencies_ns.sort_unstable();
     measured
+}
+
+fn on_cpu_rate(run: &Measured) -> String {
+    match run.on_cpu {
+        Some(cpu) => format!(
+            "{:.0} decisions/s of on-CPU time ({:.3?} on CPU)",
+            run.decisions as f64 / cpu.as_secs_f64(),
+            cpu
+        ),
+        None => "on-CPU time not available".to_owned(),
+    }
 }
 
 fn report_calls(name: &str, run: &Measured, steps: usize) {
@@ -207,6 +234,7 @@ fn main() {
         run.latencies_ns.last().copied().unwrap_or(0),
         indexed.engine.waiting_count()
     );
+    println!("  indexed: {}", on_cpu_rate(&run));
     report_calls("indexed", &run, args.steps);
     drop(indexed);
 
@@ -225,6 +253,7 @@ fn main() {
         percentile(&base.latencies_ns, 0.50),
         percentile(&base.latencies_ns, 0.99)
     );
+    println!("  baseline: {}", on_cpu_rate(&base));
     let early_rate = early.decisions as f64 / early.busy.as_secs_f64();
     println!(
         "speed-up over the baseline: {:.1}x on the same first {} steps after the build ({:.0} vs {:.0} decisions/s; p99 {} vs {} ns); {:.1}x against the main run",

@@ -180,6 +180,7 @@ impl Router {
             return;
         };
         *hot = QueueHot {
+            id: queue.id(),
             head: queue.head(),
             aging_per_sec: queue.spec.aging_per_sec,
             channel: queue.channel(),

@@ -90,6 +90,7 @@ pub enum TransferTarget {
 
 #[derive(Debug, Clone, Copy)]
 struct QueueHot {
+    id: QueueId,
     head: Option<WaitKey>,
     aging_per_sec: u32,
     channel: Channel,
@@ -106,6 +107,7 @@ struct QueueHot {
 impl Default for QueueHot {
     fn default() -> Self {
         QueueHot {
+            id: QueueId(0),
             head: None,
             aging_per_sec: 0,
             channel: Channel::Voice,
@@ -627,9 +629,15 @@ impl Router {
     }
 
     fn queue_channel(&self, queue: u32) -> Channel {
-        self.queues
-            .get(queue)
-            .map_or(Channel::Voice, |q| q.channel())
+        self.queue_hot
+            .get(queue as usize)
+            .map_or(Channel::Voice, |hot| hot.channel)
+    }
+
+    fn queue_id(&self, queue: u32) -> QueueId {
+        self.queue_hot
+            .get(queue as usize)
+            .map_or(QueueId(0), |hot| hot.id)
     }
 
     fn check_serves(&self, agent: u32, channel: Channel) -> Result<(), RoutingError> {

@@ -164,7 +164,7 @@ impl Router {
     /// Gives a ready agent work until it has no capacity or nothing fits.
     pub(super) fn serve_agent(&mut self, agent_slot: u32, now: Millis) {
         while let Some(slot) = self.find_work(agent_slot, now) {
-            self.offer(slot, agent_slot, now);
+            self.hand_over(slot, agent_slot, now);
         }
         self.refresh_ready(agent_slot, now);
     }
@@ -273,6 +273,14 @@ impl Router {
     }
 
     pub(super) fn offer(&mut self, slot: u32, agent_slot: u32, now: Millis) {
+        self.hand_over(slot, agent_slot, now);
+        self.refresh_ready(agent_slot, now);
+    }
+
+    /// Offers (or, with auto-accept, assigns) without bringing the agent's
+    /// place in the ready index up to date: for a caller that gives the
+    /// agent more work first and refreshes once at the end.
+    fn hand_over(&mut self, slot: u32, agent_slot: u32, now: Millis) {
         self.remove_waiting(slot);
         let Some(interaction) = self.interactions.get(slot) else {
             return;
@@ -292,13 +300,12 @@ impl Router {
         if let Some(queue) = self.queues.get_mut(queue_slot) {
             queue.round_robin_after = Some(agent_id.0);
         }
-        self.refresh_ready(agent_slot, now);
         if auto_accept {
             self.assign(slot, agent_slot, now);
             return;
         }
         let expires = now.saturating_add(self.config.offer_timeout);
-        let queue_id = self.queues.get(queue_slot).map_or(QueueId(0), |q| q.id());
+        let queue_id = self.queue_id(queue_slot);
         if let Some(interaction) = self.interactions.get_mut(slot) {
             interaction.status = Status::Offered {
                 agent: agent_slot,
@@ -319,8 +326,7 @@ impl Router {
         let queue_id = self
             .interactions
             .get(slot)
-            .and_then(|i| self.queues.get(i.queue))
-            .map_or(QueueId(0), |q| q.id());
+            .map_or(QueueId(0), |i| self.queue_id(i.queue));
         let Some(agent) = self.agents.get_mut(agent_slot) else {
             return;
         };
