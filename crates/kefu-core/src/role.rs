@@ -78,10 +78,13 @@ pub enum Scope {
     GroupsWrite,
     #[serde(rename = "events:read")]
     EventsRead,
+    /// Workforce math (Erlang staffing, schedules): computes, reads and writes no records.
+    #[serde(rename = "wfm:compute")]
+    WfmCompute,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::CustomersRead,
         Scope::CustomersWrite,
         Scope::UsersRead,
@@ -89,6 +92,7 @@ impl Scope {
         Scope::GroupsRead,
         Scope::GroupsWrite,
         Scope::EventsRead,
+        Scope::WfmCompute,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +104,7 @@ impl Scope {
             Scope::GroupsRead => "groups:read",
             Scope::GroupsWrite => "groups:write",
             Scope::EventsRead => "events:read",
+            Scope::WfmCompute => "wfm:compute",
         }
     }
 
@@ -109,7 +114,7 @@ impl Scope {
             Scope::CustomersRead | Scope::CustomersWrite | Scope::UsersRead | Scope::GroupsRead => {
                 Role::Agent
             }
-            Scope::EventsRead => Role::Supervisor,
+            Scope::EventsRead | Scope::WfmCompute => Role::Supervisor,
             Scope::UsersWrite | Scope::GroupsWrite => Role::Admin,
         }
     }

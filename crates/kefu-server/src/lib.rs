@@ -16,7 +16,7 @@ pub use state::{AppState, ServerConfig};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use routes::{audit, auth as auth_routes, customers, events, groups, tenant, tokens, users};
+use routes::{audit, auth as auth_routes, customers, events, groups, tenant, tokens, users, wfm};
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -41,6 +41,7 @@ use utoipa_axum::routes;
         (name = "api-tokens", description = "Tokens for integrations"),
         (name = "audit", description = "Audit log of admin actions"),
         (name = "events", description = "The event log"),
+        (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -101,6 +102,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(audit::list_audit))
         .routes(routes!(events::list_events))
+        .routes(routes!(wfm::erlang_c))
+        .routes(routes!(wfm::erlang_a))
+        .routes(routes!(wfm::erlang_b))
+        .routes(routes!(wfm::schedule))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }

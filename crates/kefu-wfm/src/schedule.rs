@@ -46,6 +46,7 @@ pub const MAX_REQUIRED: f64 = 1_000_000.0;
 
 /// Schedule question (`kefu wfm schedule --input FILE.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     /// Number of days planned.
@@ -68,6 +69,7 @@ pub struct ScheduleInput {
 
 /// One shift template: the periods it is on duty and its cost per agent-day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShiftTemplate {
     /// 0/1 per period of the day: 1 where an agent on this shift is on duty.
@@ -83,6 +85,7 @@ fn default_cost() -> f64 {
 
 /// Objective of the schedule solve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Objective {
     /// Cheapest schedule covering every period's requirement.
@@ -93,6 +96,7 @@ pub enum Objective {
 
 /// Whether a schedule was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScheduleStatus {
     /// Proven optimal.
@@ -103,6 +107,7 @@ pub enum ScheduleStatus {
 
 /// Agents on one shift on one day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShiftAssignment {
     pub day: usize,
     pub shift: String,
@@ -111,6 +116,7 @@ pub struct ShiftAssignment {
 
 /// Schedule answer; see the module docs for the meaning of each field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleOutput {
     pub status: ScheduleStatus,
     /// Total cost; `null` when infeasible.

@@ -13,6 +13,7 @@ pub const MAX_AGENTS: u32 = 1_000_000;
 
 /// Erlang C staffing question (`kefu wfm erlang-c`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErlangCInput {
     /// Contacts offered in the interval (> 0).
@@ -35,6 +36,7 @@ pub struct ErlangCInput {
 
 /// Erlang C staffing answer; the JSON field names are the CLI contract.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErlangCStaffing {
     /// Smallest number of agents on the phones meeting every target.
     pub agents: u32,
@@ -54,6 +56,7 @@ pub struct ErlangCStaffing {
 /// The fields repeat `ErlangCInput`'s rather than flattening it because serde cannot combine
 /// `flatten` with `deny_unknown_fields`, and a misspelt option must fail loudly.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErlangAInput {
     /// Contacts offered in the interval (> 0).
@@ -95,6 +98,7 @@ impl ErlangCInput {
 
 /// Erlang A staffing answer: the Erlang C fields plus `abandon_probability`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErlangAStaffing {
     pub agents: u32,
     pub service_level: f64,
@@ -108,6 +112,7 @@ pub struct ErlangAStaffing {
 
 /// Erlang B question (`kefu wfm erlang-b`): traffic in Erlangs offered to `lines` servers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErlangBInput {
     /// Offered traffic in Erlangs (> 0).
@@ -118,6 +123,7 @@ pub struct ErlangBInput {
 
 /// Erlang B answer.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErlangBOutput {
     /// Probability an arriving contact finds every line busy.
     pub blocking_probability: f64,

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod tenant;
 pub mod tokens;
 pub mod users;
+pub mod wfm;
 
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;

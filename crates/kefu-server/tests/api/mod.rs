@@ -3,6 +3,7 @@ mod contract;
 mod customers;
 mod tenancy;
 mod users;
+mod wfm;
 
 use kefu_core::{AgentProfile, Role};
 use kefu_server::{AppState, ServerConfig};

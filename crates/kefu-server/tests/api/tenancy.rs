@@ -134,6 +134,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("GET", "/api/v1/customers/lookup") => app.get("/api/v1/customers/lookup?kind=phone&value=13912345678", &b.agent).await,
                     ("GET", "/api/v1/events") => app.get("/api/v1/events?after=0&limit=1000", &b.owner).await,
                     ("GET", _) => app.get(path, &b.owner).await,
+                    ("POST", p) if p.starts_with("/api/v1/wfm/") => {
+                        app.post(path, &b.owner, super::wfm::question(p)).await
+                    }
                     _ => panic!("no cross-tenant check for {label}"),
                 };
                 let expected = match (method.as_str(), path.as_str()) {
@@ -143,6 +146,7 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/users" | "/api/v1/groups") => {
                         StatusCode::UNPROCESSABLE_ENTITY
                     }
+                    ("POST", p) if p.starts_with("/api/v1/wfm/") => StatusCode::OK,
                     ("POST", _) => StatusCode::CREATED,
                     ("GET", "/api/v1/customers/lookup") => StatusCode::NOT_FOUND,
                     _ => StatusCode::OK,

@@ -1,0 +1,97 @@
+// Tenant settings for admins: name, time zone, default locale, the customer tiers (lowest
+// first) and business hours per weekday.
+import { html, useState, useEffect } from "../lib.js";
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { ErrorBox, Field, FieldSet, ChipInput, useLoad, useAction, fieldError, PageHead, FormFoot } from "../ui.js";
+
+const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const TIMEZONES = [
+  "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Asia/Kolkata",
+  "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC",
+];
+
+/** Ranges as people type them: "09:00-12:00, 13:00-18:00"; empty means closed. */
+const hoursText = (ranges) => (ranges || []).map(([a, b]) => `${a}-${b}`).join(", ");
+function parseHours(text) {
+  const ranges = [];
+  for (const part of text.split(/[,，]/).map((p) => p.trim()).filter(Boolean)) {
+    const m = part.match(/^(\d{1,2}:\d{2})\s*[-–~至]\s*(\d{1,2}:\d{2})$/);
+    if (!m) return null;
+    ranges.push([m[1].padStart(5, "0"), m[2].padStart(5, "0")]);
+  }
+  return ranges;
+}
+
+function draftOf(tenant) {
+  const s = tenant.settings;
+  const hours = {};
+  for (const day of WEEKDAYS) hours[day] = hoursText(s.business_hours[day]);
+  return { name: tenant.name, timezone: s.timezone, locale: s.locale, tiers: s.tiers, hours };
+}
+
+export function SettingsPage({ session, setSession }) {
+  const tenant = useLoad(() => api.get("/tenant"), []);
+  const [draft, setDraft] = useState(null);
+  const [badDays, setBadDays] = useState([]);
+  const save = useAction();
+  useEffect(() => tenant.data && setDraft(draftOf(tenant.data)), [tenant.data]);
+  if (tenant.error) return html`<${ErrorBox} error=${tenant.error} />`;
+  if (!draft) return html`<p class="muted">${t("common.loading")}</p>`;
+
+  const set = (key) => (value) => setDraft({ ...draft, [key]: value });
+  const submit = async (e) => {
+    e.preventDefault();
+    const business_hours = {};
+    const bad = [];
+    for (const day of WEEKDAYS) {
+      const ranges = parseHours(draft.hours[day]);
+      if (ranges === null) bad.push(day);
+      else if (ranges.length) business_hours[day] = ranges;
+    }
+    setBadDays(bad);
+    if (bad.length) return;
+    const settings = { timezone: draft.timezone, locale: draft.locale, tiers: draft.tiers, business_hours };
+    const updated = await save.run(() => api.patch("/tenant", { name: draft.name, settings }), t("common.saved"));
+    if (updated) {
+      tenant.set(updated);
+      setSession({ ...session, tenant: { ...session.tenant, name: updated.name } });
+    }
+  };
+  const dayError = (day) =>
+    badDays.includes(day) ? t("settings.hours_format") : fieldError(save.error, `settings.business_hours.${day}`);
+  return html`<section>
+    <${PageHead} title=${t("nav.settings")} />
+    <form class="card form" onSubmit=${submit}>
+      <${Field} label=${t("settings.name")} error=${fieldError(save.error, "name")}>
+        <input name="name" required value=${draft.name} onInput=${(e) => set("name")(e.target.value)} />
+      <//>
+      <${Field} label=${t("settings.timezone")} error=${fieldError(save.error, "settings.timezone")}>
+        <input name="timezone" list="timezones" value=${draft.timezone}
+          onInput=${(e) => set("timezone")(e.target.value)} />
+        <datalist id="timezones">${TIMEZONES.map((z) => html`<option key=${z} value=${z} />`)}</datalist>
+      <//>
+      <${Field} label=${t("settings.locale")} error=${fieldError(save.error, "settings.locale")}>
+        <select name="locale" value=${draft.locale} onChange=${(e) => set("locale")(e.target.value)}>
+          <option value="zh-CN">简体中文</option>
+          <option value="en">English</option>
+        </select>
+      <//>
+      <${FieldSet} legend=${t("settings.tiers")} hint=${t("settings.tiers_hint")}
+        error=${fieldError(save.error, "tiers") || fieldError(save.error, "settings.tiers")}>
+        <${ChipInput} label=${t("settings.tiers")} value=${draft.tiers} onChange=${set("tiers")} />
+      <//>
+      <${FieldSet} legend=${t("settings.hours")} hint=${t("settings.hours_hint")}>
+        <div class="hours">
+          ${WEEKDAYS.map(
+            (day) => html`<${Field} key=${day} label=${t(`weekday.${day}`)} error=${dayError(day)}>
+              <input name=${`hours-${day}`} placeholder=${t("settings.closed")} value=${draft.hours[day]}
+                onInput=${(e) => set("hours")({ ...draft.hours, [day]: e.target.value })} />
+            <//>`,
+          )}
+        </div>
+      <//>
+      <${FormFoot} action=${save} label=${t("common.save")} />
+    </form>
+  </section>`;
+}
