@@ -1,0 +1,188 @@
+// The admin screens in a real browser against the real server: sign-in in both languages,
+// errors, users, customers with identities and merge, roles, text-only rendering, sign-out.
+import { describe, it, before, after, beforeEach, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { start } from "./server.js";
+
+const PASSWORD = "kefu-demo-2026";
+const ADMIN = "admin@demo.kefu.dev";
+const WAIT_MS = 10_000;
+// Unique per run, so names never collide with the demo data or each other.
+const RUN = Date.now().toString(36);
+
+let server;
+let context;
+let page;
+let dialogs;
+
+/** Polls the locator's text until it matches, so a failure says what was there instead. */
+async function expectText(locator, pattern, ms = WAIT_MS) {
+  const deadline = Date.now() + ms;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = (await locator.first().innerText({ timeout: ms }).catch(() => "")) || "";
+    if (pattern instanceof RegExp ? pattern.test(text) : text.includes(pattern)) return text;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`expected ${pattern} in ${JSON.stringify(text)}`);
+}
+
+async function openPage(locale) {
+  context = await server.browser.newContext({ locale, baseURL: server.url });
+  page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
+  dialogs = [];
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  await page.goto("/");
+}
+
+async function signIn(email, { password = PASSWORD, labels = ["Email", "Password", "Sign in"] } = {}) {
+  const [emailLabel, passwordLabel, submit] = labels;
+  await page.getByLabel(emailLabel, { exact: true }).fill(email);
+  await page.getByLabel(passwordLabel, { exact: true }).fill(password);
+  await page.getByRole("button", { name: submit }).click();
+}
+
+const nav = () => page.getByRole("navigation");
+
+describe("kefu web UI", { timeout: 120_000 }, () => {
+  before(async () => {
+    server = await start();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  beforeEach(async () => openPage("en-US"));
+  afterEach(async () => {
+    await context?.close();
+  });
+
+  it("signs the admin in, in English", async () => {
+    await expectText(page.getByRole("heading", { level: 1 }), "Sign in to kefu");
+    await signIn(ADMIN);
+    await expectText(page.locator("header"), "Demo Shop / 演示商城");
+    await expectText(nav(), /Customers[\s\S]*Users & agents[\s\S]*Audit log/);
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+  });
+
+  it("signs the admin in, in Chinese, and the switcher changes and remembers the language", async () => {
+    await context.close();
+    await openPage("zh-CN");
+    await expectText(page.getByRole("heading", { level: 1 }), "登录客服系统");
+    await signIn(ADMIN, { labels: ["邮箱", "密码", "登录"] });
+    await expectText(nav(), /客户[\s\S]*用户与坐席[\s\S]*审计日志/);
+    await page.getByRole("button", { name: "退出登录" }).waitFor();
+
+    await page.getByRole("banner").getByLabel("语言").selectOption("en");
+    await expectText(nav(), /Customers[\s\S]*Audit log/);
+    await page.reload();
+    await expectText(nav(), /Customers[\s\S]*Audit log/);
+  });
+
+  it("says so when the password is wrong", async () => {
+    await signIn("emma@demo.kefu.dev", { password: "not-the-password" });
+    await expectText(page.getByRole("alert"), "Wrong email or password.");
+    assert.equal(await nav().count(), 0, "still on the sign-in page");
+  });
+
+  it("creates an agent with a skill and a capacity and lists it", async () => {
+    const name = `E2E Agent ${RUN}`;
+    await signIn(ADMIN);
+    await nav().getByRole("link", { name: "Users & agents" }).click();
+    await page.getByRole("link", { name: "New user" }).click();
+    await page.getByLabel("Name", { exact: true }).fill(name);
+    await page.locator("input[name=email]").fill(`agent-${RUN}@e2e.kefu.dev`);
+    await page.getByLabel("Role").selectOption("agent");
+    await page.getByLabel("Password").fill("e2e-password-1");
+    await page.getByRole("button", { name: "Add a skill" }).click();
+    await page.getByLabel("Skill, e.g. billing").fill("Billing");
+    await page.getByLabel("Proficiency").selectOption("4");
+    await page.locator("input[name=capacity-chat]").fill("3");
+    await page.getByLabel("售后 After-sales").check();
+    await page.getByRole("button", { name: "Create" }).click();
+
+    await page.waitForURL(/#\/users$/);
+    await page.getByPlaceholder("Name or email").fill(name);
+    const row = page.getByRole("row").filter({ hasText: name });
+    await expectText(row, /billing 4/);
+    await expectText(row, /Chat 3/);
+    await expectText(row, /售后 After-sales/);
+  });
+
+  it("finds an identity conflict and merges one customer into another", async () => {
+    const first = `E2E Alice ${RUN}`;
+    const second = `E2E Alicia ${RUN}`;
+    const phone = `+86 139 ${String(Date.now()).slice(-8)}`;
+    await signIn(ADMIN);
+
+    const createCustomer = async (name, kind, value) => {
+      await nav().getByRole("link", { name: "Customers" }).click();
+      await page.getByRole("button", { name: "New customer" }).click();
+      const form = page.getByRole("form", { name: "New customer" });
+      await form.getByLabel("Name", { exact: true }).fill(name);
+      await form.getByLabel("Kind").selectOption(kind);
+      await form.getByLabel("Value").fill(value);
+      await form.getByRole("button", { name: "Create" }).click();
+      await expectText(page.getByRole("heading", { level: 1 }), name);
+      return page.url();
+    };
+    const firstUrl = await createCustomer(first, "phone", phone);
+    await createCustomer(second, "email", `alicia-${RUN}@e2e.kefu.dev`);
+
+    const identities = page.getByRole("region", { name: "Identities" });
+    await identities.getByLabel("Kind").selectOption("phone");
+    await identities.getByLabel("Value").fill(phone);
+    await identities.getByRole("button", { name: "Add identity" }).click();
+    const conflict = identities.getByRole("alert");
+    await expectText(conflict, "already belongs to another customer");
+    await expectText(conflict, first);
+
+    await page.goto(firstUrl);
+    const merge = page.getByRole("region", { name: "Merge another customer into this one" });
+    await merge.getByLabel("Find the customer to merge in").fill(second);
+    await merge.getByRole("button", { name: "Merge into this customer" }).click();
+    await merge.getByRole("button", { name: "Yes, Merge into this customer" }).click();
+    await expectText(merge.getByRole("status"), `${second} was merged into this customer.`);
+    await expectText(page.getByRole("region", { name: "Identities" }).locator("ul"),
+      /Phone: \+86139\d{8}[\s\S]*Email: alicia-/);
+  });
+
+  it("shows an agent only the screens an agent can use", async () => {
+    await signIn("lina@demo.kefu.dev");
+    await expectText(nav(), "Customers");
+    const links = await nav().getByRole("link").allInnerTexts();
+    assert.deepEqual(links, ["Customers"]);
+    await page.goto("/#/audit");
+    await expectText(page.getByRole("alert"), "This page is not available to your role.");
+  });
+
+  it("renders a customer's name as text, never as HTML", async () => {
+    const name = "<img src=x onerror=alert(1)>";
+    await signIn(ADMIN);
+    await page.getByRole("button", { name: "New customer" }).click();
+    const form = page.getByRole("form", { name: "New customer" });
+    await form.getByLabel("Name", { exact: true }).fill(name);
+    await form.getByRole("button", { name: "Create" }).click();
+    await expectText(page.getByRole("heading", { level: 1 }), name);
+    await nav().getByRole("link", { name: "Customers" }).click();
+    await page.getByPlaceholder("Name, company, phone, email…").fill("onerror");
+    await expectText(page.getByRole("table"), name);
+    // Give a broken image time to fire its onerror, had one been created.
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator("main img").count(), 0, "no <img> element was created");
+    assert.deepEqual(dialogs, [], "no dialog opened");
+  });
+
+  it("signs out back to the sign-in page", async () => {
+    await signIn(ADMIN);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expectText(page.getByRole("heading", { level: 1 }), "Sign in to kefu");
+    await page.reload();
+    await expectText(page.getByRole("heading", { level: 1 }), "Sign in to kefu");
+    assert.equal(await nav().count(), 0);
+  });
+});
