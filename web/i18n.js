@@ -180,8 +180,8 @@ export const TABLE = {
   "customer.profile": ["Profile", "基本资料"],
   "customer.attributes": ["Custom attributes", "自定义属性"],
   "customer.attributes_hint": [
-    "Values that read as JSON (42, true, [1,2], {\"a\":1}) are kept as JSON, anything else as text.",
-    "可解析为 JSON 的值（42、true、[1,2]、{\"a\":1}）按 JSON 保存，其余按文本保存。",
+    "Values that read as JSON (42, true, [1,2], {\"a\":1}, \"quoted\") are kept as JSON, anything else as text.",
+    "可解析为 JSON 的值（42、true、[1,2]、{\"a\":1}、\"带引号\"）按 JSON 保存，其余按文本保存。",
   ],
   "customer.attr_key": ["Key", "键"],
   "customer.attr_value": ["Value", "值"],

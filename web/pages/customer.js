@@ -10,8 +10,11 @@ import {
 import { useTenant } from "../lookups.js";
 import { IDENTITY_KINDS, TierSelect, identityText } from "./customers.js";
 
-/** Attribute values are edited as text: what parses as JSON is saved as JSON, the rest as text. */
-const attrText = (v) => (typeof v === "string" ? v : JSON.stringify(v));
+/**
+ * Attribute values are edited as text: what parses as JSON is saved as JSON, the rest as text.
+ * A string that would parse (e.g. the zip code "100000") is shown quoted, so saving the form
+ * unchanged never turns it into a number.
+ */
 function attrValue(text) {
   try {
     return JSON.parse(text);
@@ -19,6 +22,7 @@ function attrValue(text) {
     return text;
   }
 }
+const attrText = (v) => (typeof v === "string" && attrValue(v) === v ? v : JSON.stringify(v));
 
 function AttributesEditor({ rows, onChange, error }) {
   return html`<${RowList} legend=${t("customer.attributes")} hint=${t("customer.attributes_hint")}
