@@ -1,12 +1,11 @@
-// Shared building blocks of the admin screens: routing helpers, error display, labelled fields,
-// a chip editor for lists of words, paged lists with "load more", dates and roles.
+// Shared building blocks of the admin screens: roles, errors in words, labelled fields and form
+// parts, chip and row editors, paged lists, presence and language pickers, in-page confirmation.
 import { html, useState, useEffect, useCallback, useRef } from "./lib.js";
 import { t, has, lang, setLang, LANGS } from "./i18n.js";
 
 export const ROLES = ["agent", "supervisor", "admin", "owner"];
 export const rank = (role) => ROLES.indexOf(role);
 export const isAdmin = (user) => rank(user.role) >= rank("admin");
-export const isSupervisor = (user) => rank(user.role) >= rank("supervisor");
 
 export function navigate(hash) {
   if (location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
@@ -200,9 +199,9 @@ export function PresenceDot({ state, reason }) {
   </span>`;
 }
 
-export const AWAY_REASONS = ["lunch", "meeting", "training", "break"];
+const AWAY_REASONS = ["lunch", "meeting", "training", "break"];
 
-export function reasonLabel(reason) {
+function reasonLabel(reason) {
   return has(`reason.${reason}`) ? t(`reason.${reason}`) : reason;
 }
 

@@ -10,7 +10,7 @@ import {
 } from "../ui.js";
 import { useGroups, namer } from "../lookups.js";
 
-export const CHANNELS = ["voice", "chat", "email", "ticket", "social"];
+const CHANNELS = ["voice", "chat", "email", "ticket", "social"];
 
 function Filters({ filters, setFilters, groups }) {
   const set = (key) => (e) =>
