@@ -7,7 +7,80 @@
 use crate::types::{Channel, MAX_SKILLS, Millis, SkillId};
 use std::collections::BTreeSet;
 
-pub(crate) type ReadySet = BTreeSet<(Millis, u32)>;
+/// A ready agent's place: idle since, then slot.
+type ReadyKey = (Millis, u32);
+
+/// The ready agents of one set, in idle order: a sorted vector while small
+/// (most sets hold a few dozen agents: a few cache lines, no allocation per
+/// change), a B-tree once it outgrows `SORTED_MAX`, back below a quarter.
+#[derive(Debug)]
+pub(crate) enum ReadySet {
+    Sorted(Vec<ReadyKey>),
+    Tree(BTreeSet<ReadyKey>),
+}
+
+const SORTED_MAX: usize = 128;
+
+impl ReadySet {
+    pub fn new() -> ReadySet {
+        ReadySet::Sorted(Vec::new())
+    }
+
+    pub fn insert(&mut self, key: ReadyKey) {
+        match self {
+            ReadySet::Sorted(keys) => {
+                let Err(index) = keys.binary_search(&key) else {
+                    return;
+                };
+                if keys.len() < SORTED_MAX {
+                    keys.insert(index, key);
+                } else {
+                    let mut tree: BTreeSet<ReadyKey> = keys.drain(..).collect();
+                    tree.insert(key);
+                    *self = ReadySet::Tree(tree);
+                }
+            }
+            ReadySet::Tree(tree) => {
+                tree.insert(key);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &ReadyKey) {
+        match self {
+            ReadySet::Sorted(keys) => {
+                if let Ok(index) = keys.binary_search(key) {
+                    keys.remove(index);
+                }
+            }
+            ReadySet::Tree(tree) => {
+                tree.remove(key);
+                if tree.len() < SORTED_MAX / 4 {
+                    *self = ReadySet::Sorted(tree.iter().copied().collect());
+                }
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            ReadySet::Sorted(keys) => keys.is_empty(),
+            ReadySet::Tree(tree) => tree.is_empty(),
+        }
+    }
+
+    /// Ready agents, longest idle first.
+    pub fn iter(&self) -> impl Iterator<Item = &ReadyKey> {
+        let (sorted, tree) = match self {
+            ReadySet::Sorted(keys) => (Some(keys.iter()), None),
+            ReadySet::Tree(tree) => (None, Some(tree.iter())),
+        };
+        sorted
+            .into_iter()
+            .flatten()
+            .chain(tree.into_iter().flatten())
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct ReadyIndex {
@@ -22,7 +95,7 @@ pub(crate) struct ReadyIndex {
 impl ReadyIndex {
     pub fn new() -> ReadyIndex {
         ReadyIndex {
-            by_channel: Default::default(),
+            by_channel: std::array::from_fn(|_| ReadySet::new()),
             wanted: 0,
             by_skill: (0..Channel::COUNT * MAX_SKILLS)
                 .map(|_| ReadySet::new())
@@ -108,5 +181,53 @@ impl ReadyIndex {
                 self.by_skill.get(usize::from(index))
             })
             .unwrap_or(&self.by_channel[channel.index()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ReadyKey, ReadySet, SORTED_MAX};
+    use crate::types::Millis;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn grows_into_a_tree_and_back() {
+        let mut set = ReadySet::new();
+        let keys: Vec<ReadyKey> = (0..200u32).map(|n| (Millis(u64::from(n % 7)), n)).collect();
+        for &key in &keys {
+            set.insert(key);
+        }
+        assert!(matches!(set, ReadySet::Tree(_)));
+        for key in keys.iter().take(190) {
+            set.remove(key);
+        }
+        assert!(matches!(set, ReadySet::Sorted(_)));
+        let mut left: Vec<ReadyKey> = keys[190..].to_vec();
+        left.sort();
+        assert_eq!(set.iter().copied().collect::<Vec<_>>(), left);
+    }
+
+    proptest! {
+        /// Same contents and order as a B-tree, across the switch to a
+        /// tree and back.
+        #[test]
+        fn ready_set_orders_like_a_btree(ops in prop::collection::vec((any::<bool>(), 0..40u64, 0..(SORTED_MAX as u32 * 2)), 0..1500)) {
+            let mut set = ReadySet::new();
+            let mut model: BTreeSet<ReadyKey> = BTreeSet::new();
+            for (insert, at, slot) in ops {
+                let key = (Millis(at), slot);
+                if insert {
+                    set.insert(key);
+                    model.insert(key);
+                } else {
+                    set.remove(&key);
+                    model.remove(&key);
+                }
+                prop_assert_eq!(set.is_empty(), model.is_empty());
+            }
+            let got: Vec<ReadyKey> = set.iter().copied().collect();
+            prop_assert_eq!(got, model.into_iter().collect::<Vec<_>>());
+        }
     }
 }
