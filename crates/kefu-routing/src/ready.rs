@@ -52,6 +52,10 @@ impl ReadySet {
                 if let Ok(index) = keys.binary_search(key) {
                     keys.remove(index);
                 }
+                // Give back what a burst of idle agents left behind.
+                if keys.capacity() > 16 && keys.len() * 4 < keys.capacity() {
+                    keys.shrink_to(keys.len() * 2);
+                }
             }
             ReadySet::Tree(tree) => {
                 tree.remove(key);
