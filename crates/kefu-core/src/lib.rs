@@ -3,11 +3,16 @@
 //! and the validation errors every layer above reports with stable codes.
 
 pub mod agent;
+pub mod conversation;
 pub mod customer;
 pub mod error;
 pub mod role;
 
 pub use agent::{AgentProfile, Channel, Presence, PresenceState, SkillLevel};
+pub use conversation::{
+    ConversationStatus, CustomerMessageEffect, MessageKind, SenderKind, check_message,
+    customer_message_effect,
+};
 pub use customer::{IdentityKind, TierSet, normalize_identity, normalize_tags};
 pub use error::{FieldError, ValidationErrors};
 pub use role::{Role, Scope};

@@ -229,6 +229,30 @@ async fn insert_identities(
     Ok(())
 }
 
+/// Inserts a customer and its identities; the event is the caller's.
+pub(crate) async fn insert_customer_row(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+    new: &NewCustomer,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sql_execute!(
+        &mut *conn,
+        "INSERT INTO customers (id, tenant_id, name, company, tier, tags, attributes, merged_into, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)",
+        id,
+        tenant_id,
+        &new.name,
+        new.company.as_deref(),
+        &new.tier,
+        Json(&new.tags),
+        Json(&new.attributes),
+        now
+    )?;
+    insert_identities(conn, tenant_id, id, &new.identities).await
+}
+
 /// `%`, `_` and `\` match literally in a LIKE pattern built from user text.
 fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\")
@@ -247,20 +271,7 @@ impl Store {
         let mut conn = tx.conn();
         let id = Uuid::now_v7();
         let now = Utc::now();
-        sql_execute!(
-            &mut conn,
-            "INSERT INTO customers (id, tenant_id, name, company, tier, tags, attributes, merged_into, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)",
-            id,
-            tenant_id,
-            &new.name,
-            new.company.as_deref(),
-            &new.tier,
-            Json(&new.tags),
-            Json(&new.attributes),
-            now
-        )?;
-        insert_identities(&mut conn, tenant_id, id, &new.identities).await?;
+        insert_customer_row(&mut conn, tenant_id, id, &new, now).await?;
         let customer = load_customer(&mut conn, tenant_id, id).await?;
         record(
             &mut conn,
@@ -570,6 +581,13 @@ impl Store {
             source.company.as_deref(),
             now
         )?;
+        // The source's conversations and browsers now belong to the surviving customer.
+        for sql in [
+            "UPDATE conversations SET customer_id = $3 WHERE tenant_id = $1 AND customer_id = $2",
+            "UPDATE visitors SET customer_id = $3 WHERE tenant_id = $1 AND customer_id = $2",
+        ] {
+            sql_execute!(&mut conn, sql, tenant_id, source_id, target_id)?;
+        }
         // Records merged into the source earlier now point at the surviving customer too.
         sql_execute!(
             &mut conn,

@@ -25,6 +25,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// A stored value this version cannot read (e.g. an unknown enum name in a column).
+    #[error("unreadable stored value in {column}: {value:?}")]
+    Corrupt { column: &'static str, value: String },
 }
 
 impl StoreError {
@@ -37,6 +40,15 @@ impl StoreError {
             code,
             message: message.into(),
             details,
+        }
+    }
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(column: &'static str, value: &str) -> Self {
+        StoreError::Corrupt {
+            column,
+            value: value.to_owned(),
         }
     }
 }

@@ -6,10 +6,12 @@
 mod sql;
 mod audit;
 mod auth;
+mod conversations;
 mod customers;
 mod error;
 mod events;
 mod groups;
+mod inboxes;
 mod page;
 mod tenants;
 mod users;
@@ -19,10 +21,17 @@ pub mod testing;
 
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, NewApiToken, SessionPrincipal, TokenPrincipal};
+pub use conversations::{
+    Conversation, ConversationFilter, ConversationMove, Message, NewConversation, NewMessage,
+    Posted,
+};
 pub use customers::{Customer, CustomerFilter, CustomerPatch, Identity, NewCustomer, NewIdentity};
 pub use error::StoreError;
 pub use events::{Actor, ActorKind, Event};
 pub use groups::{GroupPatch, NewGroup, ServiceGroup};
+pub use inboxes::{
+    Inbox, InboxChannel, InboxSettings, InboxTopic, NewInbox, Visitor, VisitorCustomer,
+};
 pub use page::Page;
 pub use tenants::{Tenant, TenantSettings};
 pub use users::{LoginCandidate, NewUser, User, UserFilter, UserPatch};

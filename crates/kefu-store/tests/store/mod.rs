@@ -1,3 +1,4 @@
+mod conversations;
 mod customers;
 mod events;
 mod tenancy;
