@@ -1,11 +1,13 @@
 // The admin screens in a real browser against the real server: sign-in in both languages,
-// errors, users, customers with identities and merge, roles, text-only rendering, sign-out.
+// errors, users, customers with identities and merge, roles, text-only rendering, sign-out,
+// and the workforce page's staffing, blocking and schedule answers.
 import { describe, it, before, after, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { start } from "./server.js";
 
 const PASSWORD = "kefu-demo-2026";
 const ADMIN = "admin@demo.kefu.dev";
+const SUPERVISOR = "supervisor@demo.kefu.dev";
 const WAIT_MS = 10_000;
 // Unique per run, so names never collide with the demo data or each other.
 const RUN = Date.now().toString(36);
@@ -158,6 +160,78 @@ describe("kefu web UI", { timeout: 120_000 }, () => {
     assert.deepEqual(links, ["Customers"]);
     await page.goto("/#/audit");
     await expectText(page.getByRole("alert"), "This page is not available to your role.");
+  });
+
+  it("keeps the workforce page from agents", async () => {
+    await signIn("lina@demo.kefu.dev");
+    await expectText(nav(), "Customers");
+    assert.equal(await nav().getByRole("link", { name: "Workforce" }).count(), 0);
+    await page.goto("/#/wfm");
+    await expectText(page.getByRole("alert"), "This page is not available to your role.");
+    assert.equal(await page.getByRole("button", { name: "Calculate" }).count(), 0);
+  });
+
+  it("staffs the worked example by Erlang C and A and puts a bad volume next to its field", async () => {
+    await signIn(SUPERVISOR);
+    await nav().getByRole("link", { name: "Workforce" }).click();
+    const staffing = page.getByRole("form", { name: "Staffing calculator" });
+    const result = staffing.getByRole("status", { name: "Result" });
+    await staffing.getByRole("button", { name: "Calculate" }).click();
+    await expectText(result, /^Agents needed\s+14\s+Agents to schedule\s+20\s+Service level\s+88\.8 %\s/);
+    await expectText(result, /Average speed of answer\s+7\.8 s\s+Occupancy\s+71\.4 %\s+/);
+    await expectText(result, /Probability of waiting\s+17\.4 %/);
+    assert.doesNotMatch(await result.innerText(), /abandon/i, "Erlang C has no abandonment");
+
+    await staffing.getByLabel("Model").selectOption("erlang-a");
+    await staffing.getByLabel("Mean patience (s)").fill("120");
+    await staffing.getByRole("button", { name: "Calculate" }).click();
+    await expectText(result, /Agents needed\s+12\s[\s\S]*Probability of abandoning\s+6\.2 %/);
+
+    await staffing.getByLabel("Calls per interval").fill("-5");
+    await staffing.getByRole("button", { name: "Calculate" }).click();
+    const calls = staffing.locator(".field").filter({ has: page.locator("input[name=calls]") });
+    await expectText(calls.locator(".field-error"), "Must be a positive number of contacts.");
+    await expectText(staffing.getByRole("alert"), /calls must be a positive/);
+    assert.equal(await result.count(), 0, "no stale answer beside the error");
+  });
+
+  it("gives the Erlang B blocking", async () => {
+    await signIn(SUPERVISOR);
+    await page.goto("/#/wfm");
+    const erlangB = page.getByRole("form", { name: "Erlang B (blocking)" });
+    await erlangB.getByLabel("Traffic (Erlangs)").fill("10");
+    await erlangB.getByLabel("Lines").fill("15");
+    await erlangB.getByRole("button", { name: "Calculate" }).click();
+    await expectText(erlangB.getByRole("status", { name: "Result" }), /Blocking\s+3\.6 %/);
+  });
+
+  it("solves the example schedule, marks short periods and says when none is possible", async () => {
+    await signIn(SUPERVISOR);
+    await page.goto("/#/wfm");
+    const form = page.getByRole("form", { name: "Shift schedule" });
+    const result = form.getByRole("status", { name: "Result" });
+    const question = form.getByLabel("Question (JSON)");
+    await form.getByRole("button", { name: "Solve" }).click();
+    await expectText(result, /Optimal schedule found · total cost 91 · off the requirement by 21/);
+    await expectText(result.getByRole("row", { name: /^Day 1\b/ }).first(), /Day 1\s+5\s+3\s+3/);
+    assert.equal(await result.locator("td.short").count(), 0, "min-cost covers every period");
+
+    await form.getByLabel("Objective").selectOption("min-abs-difference");
+    await form.getByRole("button", { name: "Solve" }).click();
+    await expectText(result, /total cost 66 · off the requirement by 11/);
+    // 08, 09, 14, 15, 18 and 19 o'clock get one or two agents fewer than they need.
+    assert.equal(await result.locator("td.short").count(), 6);
+
+    await form.getByLabel("Objective").selectOption("min-cost");
+    const example = JSON.parse(await question.inputValue());
+    await question.fill(JSON.stringify({ ...example, max_period_concurrency: 2 }));
+    await form.getByRole("button", { name: "Solve" }).click();
+    await expectText(form.getByRole("status"), "No schedule meets these constraints.");
+    assert.equal(await form.getByRole("alert").count(), 0, "infeasible is an answer, not an error");
+
+    await question.fill("{ \"days\": 1,");
+    await form.getByRole("button", { name: "Solve" }).click();
+    await expectText(form.locator(".field-error"), "This is not valid JSON");
   });
 
   it("renders a customer's name as text, never as HTML", async () => {

@@ -12,6 +12,7 @@ import { CustomerPage } from "./pages/customer.js";
 import { SettingsPage } from "./pages/settings.js";
 import { TokensPage } from "./pages/tokens.js";
 import { AuditPage } from "./pages/audit.js";
+import { WfmPage } from "./pages/wfm.js";
 
 // `min` is the least role that may open the list, `detailMin` the detail/edit page. The server
 // enforces the same rules; this only keeps people away from screens that would answer 403.
@@ -19,6 +20,7 @@ const ROUTES = {
   customers: { min: "agent", list: CustomersPage, detail: CustomerPage },
   users: { min: "supervisor", detailMin: "admin", list: UsersPage, detail: UserEditPage },
   groups: { min: "supervisor", detailMin: "admin", list: GroupsPage, detail: GroupEditPage },
+  wfm: { min: "supervisor", list: WfmPage },
   settings: { min: "admin", list: SettingsPage },
   tokens: { min: "admin", list: TokensPage },
   audit: { min: "admin", list: AuditPage },
