@@ -12,25 +12,6 @@ const STAFFING_DEFAULTS = {
 };
 const ERLANG_B_DEFAULTS = { traffic: "10", lines: "15" };
 
-// The field a rejected question is about, by the error's code. An invalid duration names its
-// field only in the message ("aht_secs must be …"), so there the message's first word decides.
-const FIELD_OF_CODE = {
-  invalid_volume: "calls",
-  invalid_service_level: "service_level",
-  invalid_occupancy: "max_occupancy",
-  invalid_shrinkage: "shrinkage",
-  invalid_traffic: "traffic",
-};
-
-/** Marks a 422 with the field it is about, so `fieldError` shows it next to that field. */
-function locate(err) {
-  const field =
-    FIELD_OF_CODE[err.code] || (err.code === "invalid_duration" && err.message.split(" ")[0]);
-  if (field) err.details = { ...err.details, field };
-  return err;
-}
-
-const compute = (path, body) => api.post(path, body).catch((err) => Promise.reject(locate(err)));
 
 const pct = (fraction) => `${(fraction * 100).toFixed(1)} %`;
 const fmtNum = (n) => n.toLocaleString(lang(), { maximumFractionDigits: 2 });
@@ -92,7 +73,7 @@ function StaffingForm() {
       shrinkage: share(draft.shrinkage_pct),
       ...(erlangA ? { patience_secs: Number(draft.patience_secs) } : {}),
     };
-    setResult(await calc.run(() => compute(`/wfm/${draft.model}`, question)));
+    setResult(await calc.run(() => api.post(`/wfm/${draft.model}`, question)));
   };
   const pickModel = (model) => {
     setDraft({ ...draft, model });
@@ -133,7 +114,7 @@ function ErlangBForm() {
   const submit = async (e) => {
     e.preventDefault();
     const question = { traffic: Number(draft.traffic), lines: Number(draft.lines) };
-    setResult(await calc.run(() => compute("/wfm/erlang-b", question)));
+    setResult(await calc.run(() => api.post("/wfm/erlang-b", question)));
   };
   return html`<form class="card form" onSubmit=${submit} aria-label=${t("wfm.erlang_b")}>
     <h2>${t("wfm.erlang_b")}</h2>
@@ -257,7 +238,7 @@ function ScheduleForm() {
       return;
     }
     const question = { ...parsed.question, objective };
-    const out = await solve.run(() => compute("/wfm/schedule", question));
+    const out = await solve.run(() => api.post("/wfm/schedule", question));
     setSolved(out && { question, out });
   };
   return html`<form class="card form wide-form" onSubmit=${submit} aria-label=${t("wfm.schedule")}>

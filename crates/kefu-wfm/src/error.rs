@@ -103,6 +103,33 @@ impl WfmError {
             Self::InvalidHistory(_) => "invalid_history",
         }
     }
+
+    /// The input field at fault, when one is: forms show the message beside it.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            Self::InvalidVolume { field, .. }
+            | Self::InvalidDuration { field, .. }
+            | Self::InvalidHorizon { field, .. } => Some((*field).to_owned()),
+            Self::InvalidTraffic { .. } => Some("traffic".into()),
+            Self::InvalidServiceLevel { .. } => Some("service_level".into()),
+            Self::InvalidOccupancy { .. } => Some("max_occupancy".into()),
+            Self::InvalidShrinkage { .. } => Some("shrinkage".into()),
+            Self::InvalidAgents => Some("lines".into()),
+            Self::InvalidRequirement { day, period, .. } => {
+                Some(format!("required[{day}][{period}]"))
+            }
+            Self::InvalidShift { shift, .. } => Some(format!("shifts.{shift}")),
+            Self::NoShifts => Some("shifts".into()),
+            Self::InvalidHolidayFactor { .. } => Some("holiday_factor".into()),
+            Self::TooManyAgents { .. }
+            | Self::NotConverged
+            | Self::InvalidShape(_)
+            | Self::Solver(_)
+            | Self::EmptyHistory { .. }
+            | Self::InsufficientHistory { .. }
+            | Self::InvalidHistory(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]

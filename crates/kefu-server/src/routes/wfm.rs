@@ -10,14 +10,18 @@ use kefu_wfm::{
     ErlangAInput, ErlangAStaffing, ErlangBInput, ErlangBOutput, ErlangCInput, ErlangCStaffing,
     ScheduleInput, ScheduleOutput, WfmError,
 };
+use serde_json::json;
 
-/// A rejected question is a 422 carrying the library's own stable code (e.g. `invalid_volume`).
+/// A rejected question is a 422 carrying the library's own stable code (e.g. `invalid_volume`)
+/// and, when one field is at fault, the same `details.errors` list as every other endpoint.
 fn rejected(err: WfmError) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        err.code(),
-        err.to_string(),
-    )
+    let message = err.to_string();
+    let errors = match err.field() {
+        Some(field) => json!([{"field": field, "code": err.code(), "message": message}]),
+        None => json!([]),
+    };
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, err.code(), message)
+        .with_details(json!({ "errors": errors }))
 }
 
 #[utoipa::path(post, path = "/api/v1/wfm/erlang-c", tag = "wfm", request_body = ErlangCInput, responses((status = 200, body = ErlangCStaffing), (status = 422, body = ErrorBody)))]

@@ -116,6 +116,14 @@ async fn bad_questions_get_coded_errors() {
         (status, out["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_volume"))
     );
+    assert_eq!(out["details"]["errors"][0]["field"], "calls", "{out}");
+    let mut instant = question("/api/v1/wfm/erlang-c");
+    instant["aht_secs"] = json!(0);
+    let (_, out) = app
+        .post("/api/v1/wfm/erlang-c", &org.supervisor, instant)
+        .await;
+    assert_eq!(out["code"], "invalid_duration");
+    assert_eq!(out["details"]["errors"][0]["field"], "aht_secs", "{out}");
     let mut occupancy = question("/api/v1/wfm/erlang-c");
     occupancy["max_occupancy"] = json!(1.5);
     let (status, out) = app
