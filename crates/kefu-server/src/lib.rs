@@ -10,13 +10,17 @@ mod ops;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod visitor;
 mod web;
 
 pub use state::{AppState, ServerConfig};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use routes::{audit, auth as auth_routes, customers, events, groups, tenant, tokens, users, wfm};
+use routes::{
+    audit, auth as auth_routes, conversations, customers, events, groups, tenant, tokens, users,
+    wfm, widget,
+};
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -41,6 +45,8 @@ use utoipa_axum::routes;
         (name = "api-tokens", description = "Tokens for integrations"),
         (name = "audit", description = "Audit log of admin actions"),
         (name = "events", description = "The event log"),
+        (name = "conversations", description = "Inboxes and conversations, for agents"),
+        (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
         (name = "ops", description = "Health and metrics"),
     )
@@ -59,6 +65,17 @@ impl Modify for SecurityAddon {
         components.add_security_scheme(
             "session_cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "visitor",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A visitor token (`kfv_…`) from POST /api/v1/widget/{inbox_id}/session",
+                    ))
+                    .build(),
+            ),
         );
     }
 }
@@ -102,6 +119,26 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(audit::list_audit))
         .routes(routes!(events::list_events))
+        .routes(routes!(
+            conversations::list_inboxes,
+            conversations::create_inbox
+        ))
+        .routes(routes!(conversations::get_inbox))
+        .routes(routes!(conversations::list_conversations))
+        .routes(routes!(conversations::get_conversation))
+        .routes(routes!(
+            conversations::list_messages,
+            conversations::post_message
+        ))
+        .routes(routes!(conversations::assign))
+        .routes(routes!(conversations::resolve))
+        .routes(routes!(widget::start_session))
+        .routes(routes!(
+            widget::list_conversations,
+            widget::start_conversation
+        ))
+        .routes(routes!(widget::list_messages, widget::send_message))
+        .routes(routes!(widget::rate))
         .routes(routes!(wfm::erlang_c))
         .routes(routes!(wfm::erlang_a))
         .routes(routes!(wfm::erlang_b))

@@ -8,9 +8,7 @@ use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use kefu_core::{
-    IdentityKind, Role, Scope, TierSet, ValidationErrors, normalize_identity, normalize_tags,
-};
+use kefu_core::{IdentityKind, Role, Scope, ValidationErrors, normalize_identity, normalize_tags};
 use kefu_store::{Customer, CustomerFilter, CustomerPatch, Event, NewCustomer, NewIdentity};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -88,10 +86,6 @@ pub struct HistoryParams {
     pub limit: Option<u32>,
 }
 
-async fn tiers(state: &AppState, tenant_id: Uuid) -> ApiResult<TierSet> {
-    Ok(state.store().tenant(tenant_id).await?.settings.0.tiers)
-}
-
 fn checked_name(name: &str) -> Result<String, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     kefu_core::error::check_text(&mut errors, "name", name, 200);
@@ -160,7 +154,7 @@ pub async fn create_customer(
     Json(req): Json<CreateCustomer>,
 ) -> ApiResult<(StatusCode, axum::Json<Customer>)> {
     principal.require(Role::Agent, Scope::CustomersWrite)?;
-    let tiers = tiers(&state, principal.tenant_id).await?;
+    let tiers = super::tenant_tiers(&state, principal.tenant_id).await?;
     let name = checked_name(&req.name)?;
     let tier = match req.tier {
         Some(tier) => tiers.check(&tier)?,
@@ -237,7 +231,11 @@ pub async fn update_customer(
 ) -> ApiResult<axum::Json<Customer>> {
     principal.require(Role::Agent, Scope::CustomersWrite)?;
     let tier = match req.tier {
-        Some(tier) => Some(tiers(&state, principal.tenant_id).await?.check(&tier)?),
+        Some(tier) => Some(
+            super::tenant_tiers(&state, principal.tenant_id)
+                .await?
+                .check(&tier)?,
+        ),
         None => None,
     };
     if let Some(attributes) = &req.attributes {
@@ -321,7 +319,7 @@ pub async fn merge_customers(
     Json(req): Json<MergeCustomers>,
 ) -> ApiResult<axum::Json<Customer>> {
     principal.require(Role::Supervisor, Scope::CustomersWrite)?;
-    let tiers = tiers(&state, principal.tenant_id).await?;
+    let tiers = super::tenant_tiers(&state, principal.tenant_id).await?;
     let target = state
         .store()
         .customer(principal.tenant_id, id)

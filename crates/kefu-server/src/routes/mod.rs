@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod groups;
@@ -10,6 +11,7 @@ pub mod tenant;
 pub mod tokens;
 pub mod users;
 pub mod wfm;
+pub mod widget;
 
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
@@ -38,6 +40,14 @@ impl<T> From<Page<T>> for ListResponse<T> {
     }
 }
 
+/// The paging parameters of a list with no filters.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
 /// Default number of items per page; at most 200 may be asked for.
 pub const DEFAULT_LIMIT: u32 = 50;
 
@@ -64,4 +74,42 @@ pub fn check_limit(limit: Option<u32>) -> ApiResult<u32> {
             "limit is between 1 and 200",
         )),
     }
+}
+
+/// The tenant's configured customer tiers (normal < silver < gold < VIP by default).
+pub async fn tenant_tiers(
+    state: &crate::state::AppState,
+    tenant_id: Uuid,
+) -> ApiResult<kefu_core::TierSet> {
+    Ok(state.store().tenant(tenant_id).await?.settings.0.tiers)
+}
+
+/// Posts a message with its inbox's reopen window: 201 when stored, 200 when it was a retry.
+pub async fn post_to_conversation(
+    state: &crate::state::AppState,
+    tenant_id: Uuid,
+    conversation: &kefu_store::Conversation,
+    new: kefu_store::NewMessage,
+    actor: &kefu_store::Actor,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<kefu_store::Message>)> {
+    let inbox = state
+        .store()
+        .inbox(tenant_id, conversation.inbox_id)
+        .await?;
+    let posted = state
+        .store()
+        .post_message(
+            tenant_id,
+            conversation.id,
+            new,
+            inbox.settings.reopen_window_secs,
+            actor,
+        )
+        .await?;
+    let status = if posted.created {
+        axum::http::StatusCode::CREATED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, axum::Json(posted.message)))
 }

@@ -1,5 +1,6 @@
 mod auth;
 mod contract;
+mod conversations;
 mod customers;
 mod tenancy;
 mod users;
@@ -154,6 +155,33 @@ impl TestApp {
                 serde_json::from_str(&text).unwrap_or(Value::String(text))
             },
         )
+    }
+
+    /// A web inbox of the admin's tenant; its JSON (with `id` and `secret`).
+    pub async fn inbox(&self, admin: &str) -> Value {
+        let (status, inbox) = self
+            .post(
+                "/api/v1/inboxes",
+                admin,
+                serde_json::json!({"name": "官网", "channel": "web"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{inbox}");
+        inbox
+    }
+
+    /// A new anonymous visitor of an inbox: its token.
+    pub async fn visitor(&self, inbox_id: &str) -> String {
+        let (status, session) = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/widget/{inbox_id}/session"),
+                None,
+                Some(serde_json::json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{session}");
+        session["visitor_token"].as_str().unwrap().to_owned()
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {

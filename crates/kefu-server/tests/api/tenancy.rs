@@ -12,6 +12,8 @@ struct TenantA {
     identity_id: String,
     token_id: String,
     token: String,
+    inbox_id: String,
+    conversation_id: String,
     secrets: Vec<String>,
 }
 
@@ -34,6 +36,18 @@ async fn tenant_a(app: &TestApp) -> TenantA {
             json!({"name": "Acme Secret Token", "scopes": ["customers:read"]}),
         )
         .await;
+    let inbox = app.inbox(&org.admin).await;
+    let inbox_id = inbox["id"].as_str().unwrap().to_owned();
+    let visitor = app.visitor(&inbox_id).await;
+    let (_, conversation) = app
+        .post("/api/v1/widget/conversations", &visitor, json!({}))
+        .await;
+    let conversation_id = conversation["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/widget/conversations/{conversation_id}/messages");
+    let (status, _) = app
+        .post(&path, &visitor, json!({"body": "Acme Secret message"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     let a = TenantA {
         user_id: org.agent_id.to_string(),
         group_id: group["id"].as_str().unwrap().into(),
@@ -41,7 +55,9 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         identity_id: customer["identities"][0]["id"].as_str().unwrap().into(),
         token_id: token["id"].as_str().unwrap().into(),
         token: token["token"].as_str().unwrap().into(),
-        secrets: vec![],
+        inbox_id,
+        conversation_id,
+        secrets: vec![inbox["secret"].as_str().unwrap().into()],
     };
     let secrets = vec![
         a.user_id.clone(),
@@ -52,6 +68,8 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         "Acme Secret".into(),
         "13912345678".into(),
         org.tenant.id.to_string(),
+        a.conversation_id.clone(),
+        a.secrets[0].clone(),
     ];
     TenantA { secrets, ..a }
 }
@@ -79,6 +97,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
         )
         .await;
     let b_customer_id = b_customer["id"].as_str().unwrap().to_owned();
+    let b_inbox = app.inbox(&b.owner).await;
+    let b_visitor = app.visitor(b_inbox["id"].as_str().unwrap()).await;
     let (_, doc) = app
         .call(Method::GET, "/api/v1/openapi.json", None, None)
         .await;
@@ -93,7 +113,30 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace("/groups/{id}", &format!("/groups/{}", a.group_id))
                 .replace("/customers/{id}", &format!("/customers/{}", a.customer_id))
                 .replace("{identity_id}", &a.identity_id)
-                .replace("/api-tokens/{id}", &format!("/api-tokens/{}", a.token_id));
+                .replace("/api-tokens/{id}", &format!("/api-tokens/{}", a.token_id))
+                .replace("/inboxes/{id}", &format!("/inboxes/{}", a.inbox_id))
+                .replace("{inbox_id}", &a.inbox_id)
+                .replace(
+                    "/conversations/{id}",
+                    &format!("/conversations/{}", a.conversation_id),
+                );
+            // Customer-side endpoints take B's visitor; the rest B's owner.
+            let caller = if path.starts_with("/api/v1/widget/conversations") {
+                b_visitor.as_str()
+            } else {
+                b.owner.as_str()
+            };
+            if path == "/api/v1/widget/{inbox_id}/session" {
+                // Inbox ids are public (they are in the widget snippet): anyone may start a
+                // session on A's inbox and gets a new visitor of A, but nothing of A's.
+                let (status, response) = app
+                    .call(method.clone(), &concrete, None, Some(json!({})))
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{label}: {response}");
+                assert_no_leak(&a, &label, &response);
+                checked += 1;
+                continue;
+            }
             assert!(!concrete.contains('{'), "no tenant-A id for {label}");
             if path.contains('{') {
                 // Every operation on a tenant-A record: 404 with nothing of A in the body.
@@ -108,11 +151,18 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/customers/{id}/merge") => {
                         Some(json!({"source_id": b_customer_id}))
                     }
+                    ("POST", p) if p.ends_with("/messages") => Some(json!({"body": "pwned"})),
+                    ("POST", p) if p.ends_with("/assign") || p.ends_with("/resolve") => {
+                        Some(json!({}))
+                    }
+                    ("POST", "/api/v1/widget/conversations/{id}/rating") => {
+                        Some(json!({"rating": 5}))
+                    }
                     ("GET" | "DELETE", _) => None,
                     _ => panic!("no cross-tenant check for {label}"),
                 };
                 let (status, response) = app
-                    .call(method.clone(), &concrete, Some(&b.owner), body)
+                    .call(method.clone(), &concrete, Some(caller), body)
                     .await;
                 assert_eq!(status, StatusCode::NOT_FOUND, "{label}: {response}");
                 assert_no_leak(&a, &label, &response);
@@ -133,7 +183,13 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PATCH", "/api/v1/tenant") => app.patch(path, &b.owner, json!({"name": "Globex renamed"})).await,
                     ("GET", "/api/v1/customers/lookup") => app.get("/api/v1/customers/lookup?kind=phone&value=13912345678", &b.agent).await,
                     ("GET", "/api/v1/events") => app.get("/api/v1/events?after=0&limit=1000", &b.owner).await,
-                    ("GET", _) => app.get(path, &b.owner).await,
+                    ("POST", "/api/v1/inboxes") => {
+                        app.post(path, &b.owner, json!({"name": "b", "channel": "app"})).await
+                    }
+                    ("POST", "/api/v1/widget/conversations") => {
+                        app.post(path, &b_visitor, json!({})).await
+                    }
+                    ("GET", _) => app.get(path, caller).await,
                     ("POST", p) if p.starts_with("/api/v1/wfm/") => {
                         app.post(path, &b.owner, super::wfm::question(p)).await
                     }

@@ -1,0 +1,348 @@
+//! The agent side of conversations: inboxes (channels) for admins, conversation lists and
+//! history with internal notes, replies, taking or assigning a conversation, and resolving it.
+//! Offers, accept/reject and transfers arrive with the routing runtime.
+
+use super::{ListResponse, check_limit, decode_cursor};
+use crate::auth::{Principal, new_token};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use kefu_core::{ConversationStatus, MessageKind, Role, Scope, SenderKind, ValidationErrors};
+use kefu_store::{
+    Conversation, ConversationFilter, ConversationMove, Inbox, InboxChannel, InboxSettings,
+    Message, NewInbox, NewMessage,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInbox {
+    #[schema(example = "官网在线客服")]
+    pub name: String,
+    pub channel: InboxChannel,
+    #[serde(default)]
+    pub settings: Option<InboxSettings>,
+}
+
+#[utoipa::path(get, path = "/api/v1/inboxes", tag = "conversations", responses((status = 200, body = Vec<Inbox>), (status = 403, body = ErrorBody)))]
+pub async fn list_inboxes(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<axum::Json<Vec<Inbox>>> {
+    principal.require_user_role(Role::Admin)?;
+    Ok(axum::Json(
+        state.store().list_inboxes(principal.tenant_id).await?,
+    ))
+}
+
+/// The inbox's `secret` signs `user_hash` for identified visitors; it is made here, never chosen.
+#[utoipa::path(post, path = "/api/v1/inboxes", tag = "conversations", request_body = CreateInbox, responses((status = 201, body = Inbox), (status = 422, body = ErrorBody)))]
+pub async fn create_inbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(req): Json<CreateInbox>,
+) -> ApiResult<(StatusCode, axum::Json<Inbox>)> {
+    principal.require_user_role(Role::Admin)?;
+    let mut errors = ValidationErrors::new();
+    kefu_core::error::check_text(&mut errors, "name", &req.name, 100);
+    let settings = req.settings.unwrap_or_default();
+    if settings.reopen_window_secs < 0 {
+        errors.push(
+            "settings.reopen_window_secs",
+            "invalid_duration",
+            "must be ≥ 0",
+        );
+    }
+    for (i, topic) in settings.topics.iter().enumerate() {
+        kefu_core::error::check_text(
+            &mut errors,
+            &format!("settings.topics[{i}].key"),
+            &topic.key,
+            50,
+        );
+        kefu_core::error::check_text(
+            &mut errors,
+            &format!("settings.topics[{i}].label"),
+            &topic.label,
+            100,
+        );
+    }
+    errors.into_result()?;
+    let inbox = state
+        .store()
+        .create_inbox(
+            principal.tenant_id,
+            NewInbox {
+                name: req.name.trim().to_owned(),
+                channel: req.channel,
+                secret: new_token("kfi_"),
+                settings,
+            },
+            &principal.actor(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(inbox)))
+}
+
+#[utoipa::path(get, path = "/api/v1/inboxes/{id}", tag = "conversations", responses((status = 200, body = Inbox), (status = 404, body = ErrorBody)))]
+pub async fn get_inbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<Inbox>> {
+    principal.require_user_role(Role::Admin)?;
+    Ok(axum::Json(
+        state
+            .store()
+            .inbox(principal.tenant_id, id)
+            .await
+            .map_err(ApiError::from_store("inbox"))?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListConversations {
+    /// Comma-separated states, e.g. `queued,offered`.
+    pub status: Option<String>,
+    /// `me`, or an agent's id.
+    pub assignee: Option<String>,
+    pub customer_id: Option<Uuid>,
+    pub inbox_id: Option<Uuid>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListConversations),
+    responses((status = 200, description = "newest first", body = ListResponse<Conversation>), (status = 400, body = ErrorBody)))]
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<ListConversations>,
+) -> ApiResult<axum::Json<ListResponse<Conversation>>> {
+    principal.require(Role::Agent, Scope::CustomersRead)?;
+    let mut statuses = Vec::new();
+    for name in query
+        .status
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+    {
+        statuses.push(ConversationStatus::parse(name).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_query",
+                format!("unknown conversation status {name:?}"),
+            )
+        })?);
+    }
+    let assignee_id = match query.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(principal.user_id().ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "assignee=me needs a signed-in user")
+        })?),
+        Some(id) => Some(id.parse::<Uuid>().map_err(|_| {
+            ApiError::bad_request("invalid_query", "assignee is `me` or a user id")
+        })?),
+    };
+    let filter = ConversationFilter {
+        statuses,
+        assignee_id,
+        customer_id: query.customer_id,
+        inbox_id: query.inbox_id,
+    };
+    let page = state
+        .store()
+        .list_conversations(
+            principal.tenant_id,
+            &filter,
+            decode_cursor(query.cursor.as_deref())?,
+            check_limit(query.limit)?,
+        )
+        .await?;
+    Ok(axum::Json(page.into()))
+}
+
+async fn conversation_of(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> ApiResult<Conversation> {
+    state
+        .store()
+        .conversation(principal.tenant_id, id)
+        .await
+        .map_err(ApiError::from_store("conversation"))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", responses((status = 200, body = Conversation), (status = 404, body = ErrorBody)))]
+pub async fn get_conversation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<Conversation>> {
+    principal.require(Role::Agent, Scope::CustomersRead)?;
+    Ok(axum::Json(conversation_of(&state, &principal, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations", params(super::PageQuery),
+    responses((status = 200, description = "oldest first, internal notes included", body = ListResponse<Message>), (status = 404, body = ErrorBody)))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Query(query): Query<super::PageQuery>,
+) -> ApiResult<axum::Json<ListResponse<Message>>> {
+    principal.require(Role::Agent, Scope::CustomersRead)?;
+    let page = state
+        .store()
+        .list_messages(
+            principal.tenant_id,
+            id,
+            true,
+            decode_cursor(query.cursor.as_deref())?,
+            check_limit(query.limit)?,
+        )
+        .await
+        .map_err(ApiError::from_store("conversation"))?;
+    Ok(axum::Json(page.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentMessage {
+    pub body: String,
+    /// `text` (sent to the customer, the default) or `note` (agents only).
+    #[serde(default = "text_kind")]
+    pub kind: MessageKind,
+    pub client_msg_id: Option<String>,
+}
+
+fn text_kind() -> MessageKind {
+    MessageKind::Text
+}
+
+/// Replies go to the conversation's agent (or a supervisor); anyone on the team may add a note.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", request_body = AgentMessage,
+    responses((status = 201, body = Message), (status = 200, description = "a retry of a stored message", body = Message),
+        (status = 403, body = ErrorBody), (status = 409, description = "`conversation_closed`", body = ErrorBody)))]
+pub async fn post_message(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<AgentMessage>,
+) -> ApiResult<(StatusCode, axum::Json<Message>)> {
+    let role = principal.require_user_role(Role::Agent)?;
+    let conversation = conversation_of(&state, &principal, id).await?;
+    let me = principal.user_id();
+    if req.kind == MessageKind::Text && role < Role::Supervisor && conversation.assignee_id != me {
+        return Err(ApiError::forbidden(
+            "only the conversation's agent replies; add a note instead",
+        ));
+    }
+    let new = NewMessage {
+        sender_kind: SenderKind::Agent,
+        sender_id: me,
+        kind: req.kind,
+        body: req.body,
+        client_msg_id: req.client_msg_id,
+    };
+    super::post_to_conversation(
+        &state,
+        principal.tenant_id,
+        &conversation,
+        new,
+        &principal.actor(),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignConversation {
+    /// The agent to serve it; yourself when omitted.
+    pub agent_id: Option<Uuid>,
+}
+
+/// An agent takes a waiting conversation; a supervisor hands any open one to any agent
+/// (taking over from the current agent).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations", request_body = AssignConversation,
+    responses((status = 200, body = Conversation), (status = 403, body = ErrorBody), (status = 409, description = "`invalid_transition`, `conversation_state_changed`", body = ErrorBody)))]
+pub async fn assign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<AssignConversation>,
+) -> ApiResult<axum::Json<Conversation>> {
+    let role = principal.require_user_role(Role::Agent)?;
+    let conversation = conversation_of(&state, &principal, id).await?;
+    let me = principal.user_id();
+    let agent_id = req.agent_id.or(me);
+    let waiting = matches!(
+        conversation.status,
+        ConversationStatus::Queued | ConversationStatus::Offered
+    );
+    if role < Role::Supervisor && (agent_id != me || !waiting) {
+        return Err(ApiError::forbidden(
+            "agents take waiting conversations for themselves; supervisors assign the rest",
+        ));
+    }
+    let change = ConversationMove {
+        assignee_id: agent_id,
+        expected: Some(conversation.status),
+        ..ConversationMove::to(ConversationStatus::Assigned)
+    };
+    Ok(axum::Json(
+        state
+            .store()
+            .move_conversation(principal.tenant_id, id, change, &principal.actor())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveConversation {
+    /// The closing code, e.g. `refund` or `answered`.
+    pub disposition: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve", tag = "conversations", request_body = ResolveConversation,
+    responses((status = 200, body = Conversation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<ResolveConversation>,
+) -> ApiResult<axum::Json<Conversation>> {
+    let role = principal.require_user_role(Role::Agent)?;
+    let conversation = conversation_of(&state, &principal, id).await?;
+    if role < Role::Supervisor && conversation.assignee_id != principal.user_id() {
+        return Err(ApiError::forbidden(
+            "only the conversation's agent or a supervisor resolves it",
+        ));
+    }
+    let disposition = req
+        .disposition
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty());
+    if disposition.as_ref().is_some_and(|d| d.chars().count() > 50) {
+        return Err(
+            ValidationErrors::single("disposition", "too_long", "at most 50 characters").into(),
+        );
+    }
+    let change = ConversationMove {
+        disposition,
+        expected: Some(conversation.status),
+        ..ConversationMove::to(ConversationStatus::Resolved)
+    };
+    Ok(axum::Json(
+        state
+            .store()
+            .move_conversation(principal.tenant_id, id, change, &principal.actor())
+            .await?,
+    ))
+}
