@@ -10,6 +10,7 @@ mod ops;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+mod stream;
 pub mod visitor;
 mod web;
 
@@ -139,6 +140,8 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(widget::list_messages, widget::send_message))
         .routes(routes!(widget::rate))
+        .routes(routes!(stream::staff_stream))
+        .routes(routes!(stream::visitor_stream))
         .routes(routes!(wfm::erlang_c))
         .routes(routes!(wfm::erlang_a))
         .routes(routes!(wfm::erlang_b))
@@ -174,10 +177,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     ops::install_metrics();
+    let closing = state.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        closing.begin_closing();
+    })
     .await
 }

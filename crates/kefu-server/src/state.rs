@@ -39,6 +39,8 @@ struct Inner {
     config: ServerConfig,
     login_failures_by_ip: RateLimiter,
     login_failures_by_account: RateLimiter,
+    /// Becomes true when the server starts shutting down: open sockets close with "reconnect".
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
                 login_failures_by_ip: RateLimiter::new(30, Duration::from_secs(300)),
                 // Guessing one account's password stops after ten misses for fifteen minutes.
                 login_failures_by_account: RateLimiter::new(10, Duration::from_secs(900)),
+                closing: tokio::sync::watch::channel(false).0,
             }),
         }
     }
@@ -70,5 +73,16 @@ impl AppState {
 
     pub fn login_failures_by_account(&self) -> &RateLimiter {
         &self.inner.login_failures_by_account
+    }
+}
+
+impl AppState {
+    /// Watches for shutdown; long-lived connections end themselves when it turns true.
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+
+    pub fn begin_closing(&self) {
+        self.inner.closing.send_replace(true);
     }
 }

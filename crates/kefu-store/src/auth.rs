@@ -95,7 +95,7 @@ impl Store {
         expires_at: DateTime<Utc>,
         ip: Option<&str>,
     ) -> Result<Uuid, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let id = Uuid::now_v7();
         sql_execute!(
@@ -160,7 +160,7 @@ impl Store {
         session_id: Uuid,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let changed = sql_execute!(
             &mut conn,
@@ -195,7 +195,7 @@ impl Store {
         new: NewApiToken,
         actor: &Actor,
     ) -> Result<ApiToken, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let id = Uuid::now_v7();
         sql_execute!(
@@ -273,7 +273,7 @@ impl Store {
         id: Uuid,
         actor: &Actor,
     ) -> Result<ApiToken, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before: ApiToken = sql_optional!(
             ApiTokenRow,

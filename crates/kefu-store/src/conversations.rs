@@ -348,7 +348,7 @@ impl Store {
             )
             .into());
         }
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let live_customer = sql_scalar_optional!(
             Uuid,
@@ -415,7 +415,7 @@ impl Store {
         change: ConversationMove,
         actor: &Actor,
     ) -> Result<Conversation, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let current = load_conversation(&mut conn, tenant_id, id).await?;
         let after = apply_move(&mut conn, tenant_id, &current, &change, actor).await?;
@@ -440,7 +440,7 @@ impl Store {
             &new.body,
             new.client_msg_id.as_deref(),
         )?;
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let conversation = load_conversation(&mut conn, tenant_id, conversation_id).await?;
         if let Some(client_msg_id) = &new.client_msg_id {
@@ -695,7 +695,7 @@ impl Store {
             );
         }
         errors.into_result()?;
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let current = load_conversation(&mut conn, tenant_id, id).await?;
         if current.status != ConversationStatus::Resolved {

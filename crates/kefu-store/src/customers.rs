@@ -267,7 +267,7 @@ impl Store {
         new: NewCustomer,
         actor: &Actor,
     ) -> Result<Customer, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let id = Uuid::now_v7();
         let now = Utc::now();
@@ -367,7 +367,7 @@ impl Store {
         patch: CustomerPatch,
         actor: &Actor,
     ) -> Result<Customer, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before = load_customer(&mut conn, tenant_id, id).await?;
         sql_execute!(
@@ -410,7 +410,7 @@ impl Store {
         id: Uuid,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before = load_customer(&mut conn, tenant_id, id).await?;
         sql_execute!(
@@ -443,7 +443,7 @@ impl Store {
         identity: NewIdentity,
         actor: &Actor,
     ) -> Result<Customer, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before = load_customer(&mut conn, tenant_id, customer_id).await?;
         if before.merged_into.is_some() {
@@ -485,7 +485,7 @@ impl Store {
         identity_id: Uuid,
         actor: &Actor,
     ) -> Result<Customer, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let removed = sql_optional!(
             IdentityRow,
@@ -539,7 +539,7 @@ impl Store {
             )
             .into());
         }
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let target = load_customer(&mut conn, tenant_id, target_id).await?;
         let source = load_customer(&mut conn, tenant_id, source_id).await?;

@@ -175,7 +175,7 @@ impl Store {
         new: NewGroup,
         actor: &Actor,
     ) -> Result<ServiceGroup, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         ensure_name_free(&mut conn, tenant_id, &new.name, None).await?;
         let id = Uuid::now_v7();
@@ -256,7 +256,7 @@ impl Store {
         patch: GroupPatch,
         actor: &Actor,
     ) -> Result<ServiceGroup, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before = load_group(&mut conn, tenant_id, id).await?;
         if let Some(name) = &patch.name {
@@ -307,7 +307,7 @@ impl Store {
         id: Uuid,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before = load_group(&mut conn, tenant_id, id).await?;
         sql_execute!(

@@ -185,7 +185,7 @@ impl Store {
         new: NewInbox,
         actor: &Actor,
     ) -> Result<Inbox, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let id = Uuid::now_v7();
         let now = Utc::now();
@@ -262,7 +262,7 @@ impl Store {
         token_hash: &str,
         customer: VisitorCustomer,
     ) -> Result<Visitor, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(inbox.tenant_id).await?;
         let mut conn = tx.conn();
         let id = Uuid::now_v7();
         let now = Utc::now();

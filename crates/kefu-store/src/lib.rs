@@ -41,6 +41,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
+use uuid::Uuid;
 use std::time::Duration;
 
 /// Which database a store talks to.
@@ -60,7 +61,12 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Tenant ids whose event log just grew (sent after each committed write).
+    commits: tokio::sync::broadcast::Sender<Uuid>,
 }
+
+/// How many commit signals a slow listener may fall behind before it is told it lagged.
+const COMMIT_SIGNALS: usize = 4096;
 
 /// How long a request waits for a connection before the database counts as unreachable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,9 +81,7 @@ impl Store {
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await?;
-            Ok(Store {
-                pool: Pool::Postgres(pool),
-            })
+            Ok(Store::with_pool(Pool::Postgres(pool)))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -90,12 +94,24 @@ impl Store {
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await?;
-            Ok(Store {
-                pool: Pool::Sqlite(pool),
-            })
+            Ok(Store::with_pool(Pool::Sqlite(pool)))
         } else {
             Err(StoreError::BadUrl)
         }
+    }
+
+    fn with_pool(pool: Pool) -> Self {
+        Store {
+            pool,
+            commits: tokio::sync::broadcast::channel(COMMIT_SIGNALS).0,
+        }
+    }
+
+    /// Wakes after every committed write with the tenant whose event log may have grown. The
+    /// signal only says "look": the log itself is read with `events_since`, so a missed or
+    /// lagged signal loses nothing as long as the reader looks again.
+    pub fn subscribe_commits(&self) -> tokio::sync::broadcast::Receiver<Uuid> {
+        self.commits.subscribe()
     }
 
     pub fn backend(&self) -> Backend {
@@ -139,9 +155,20 @@ impl Store {
     /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
     /// so two writers queue on the busy timeout instead of failing on lock upgrade.
     async fn write(&self) -> Result<WriteTx, StoreError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(pool) => WriteTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(pool) => WriteTx::Postgres(pool.begin().await?),
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => sql::WriteTxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => sql::WriteTxInner::Postgres(pool.begin().await?),
+        };
+        Ok(WriteTx {
+            inner,
+            on_commit: None,
         })
+    }
+
+    /// A write transaction whose commit signals the tenant's listeners.
+    async fn write_for(&self, tenant_id: Uuid) -> Result<WriteTx, StoreError> {
+        let mut tx = self.write().await?;
+        tx.on_commit = Some((self.commits.clone(), tenant_id));
+        Ok(tx)
     }
 }

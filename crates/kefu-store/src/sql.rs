@@ -25,23 +25,34 @@ impl ReadConn {
     }
 }
 
-pub(crate) enum WriteTx {
+pub(crate) enum WriteTxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// A write transaction, and whom to tell once it commits: readers of a tenant's event log
+/// (the real-time gateway) wake on the signal and read what was committed.
+pub(crate) struct WriteTx {
+    pub(crate) inner: WriteTxInner,
+    pub(crate) on_commit: Option<(tokio::sync::broadcast::Sender<uuid::Uuid>, uuid::Uuid)>,
+}
+
 impl WriteTx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match self {
-            WriteTx::Sqlite(tx) => Conn::Sqlite(tx),
-            WriteTx::Postgres(tx) => Conn::Postgres(tx),
+        match &mut self.inner {
+            WriteTxInner::Sqlite(tx) => Conn::Sqlite(tx),
+            WriteTxInner::Postgres(tx) => Conn::Postgres(tx),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            WriteTx::Sqlite(tx) => tx.commit().await?,
-            WriteTx::Postgres(tx) => tx.commit().await?,
+        match self.inner {
+            WriteTxInner::Sqlite(tx) => tx.commit().await?,
+            WriteTxInner::Postgres(tx) => tx.commit().await?,
+        }
+        if let Some((signal, tenant_id)) = self.on_commit {
+            // No receiver (no one connected) is not an error.
+            let _ = signal.send(tenant_id);
         }
         Ok(())
     }

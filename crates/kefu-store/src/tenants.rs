@@ -150,7 +150,7 @@ impl Store {
         settings: Option<&TenantSettings>,
         actor: &Actor,
     ) -> Result<Tenant, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(id).await?;
         let mut conn = tx.conn();
         let before = sql_optional!(
             Tenant,

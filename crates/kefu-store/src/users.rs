@@ -245,7 +245,7 @@ impl Store {
         new: NewUser,
         actor: &Actor,
     ) -> Result<User, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         ensure_email_free(&mut conn, tenant_id, &new.email, None).await?;
         let id = Uuid::now_v7();
@@ -346,7 +346,7 @@ impl Store {
         patch: UserPatch,
         actor: &Actor,
     ) -> Result<User, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before = load_user(&mut conn, tenant_id, id).await?;
         if let Some(email) = &patch.email {
@@ -433,7 +433,7 @@ impl Store {
         presence: &Presence,
         actor: &Actor,
     ) -> Result<User, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let now = Utc::now();
         let changed = sql_execute!(

@@ -2,6 +2,7 @@ mod auth;
 mod contract;
 mod conversations;
 mod customers;
+mod stream;
 mod tenancy;
 mod users;
 mod wfm;
@@ -68,6 +69,13 @@ pub struct Org {
 }
 
 impl TestApp {
+    /// Starts the server's graceful shutdown, as SIGTERM does in the binary.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     pub async fn org(&self, slug: &str) -> Org {
         let tenant = self
             .store

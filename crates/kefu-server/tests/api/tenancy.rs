@@ -126,6 +126,19 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
             } else {
                 b.owner.as_str()
             };
+            if path.ends_with("/stream") {
+                // Real-time: B's socket replays B's log and nothing of A's.
+                let token = if path.starts_with("/api/v1/widget/") {
+                    &b_visitor
+                } else {
+                    &b.owner
+                };
+                let mut socket = super::stream::connect(&app, path, token, 0).await;
+                let (events, _) = super::stream::backlog(&mut socket).await;
+                assert_no_leak(&a, &label, &Value::Array(events));
+                checked += 1;
+                continue;
+            }
             if path == "/api/v1/widget/{inbox_id}/session" {
                 // Inbox ids are public (they are in the widget snippet): anyone may start a
                 // session on A's inbox and gets a new visitor of A, but nothing of A's.

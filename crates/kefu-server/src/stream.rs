@@ -1,0 +1,277 @@
+//! The real-time gateway: a WebSocket that replays a tenant's event log after the sequence the
+//! client last saw, then follows it live. Events are read from the log, never from memory, so a
+//! reconnect resumes with no gap and no duplicate, and a slow client simply reads further back.
+//! Visitors see only their own conversations and never an internal note.
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Query;
+use crate::state::AppState;
+use crate::visitor::VisitorPrincipal;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use kefu_core::{Role, Scope};
+use kefu_store::{Event, Store, StoreError};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// Events read from the log per query while catching up.
+const BATCH: u32 = 500;
+/// A ping this often keeps proxies from closing idle sockets and finds dead peers.
+const HEARTBEAT: Duration = Duration::from_secs(20);
+/// Close code telling clients the server is restarting: reconnect with the last seq.
+const CLOSE_RECONNECT: u16 = 1012;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// The last sequence number the client has; events after it are sent (0 for everything).
+    #[serde(default)]
+    pub after: i64,
+    /// Browsers cannot set headers on a WebSocket: the token may come here instead.
+    pub token: Option<String>,
+}
+
+/// Who is listening, and therefore which events they may see.
+enum Audience {
+    Staff,
+    Visitor {
+        customer_id: Uuid,
+        inbox_id: Uuid,
+        conversations: HashSet<Uuid>,
+    },
+}
+
+impl Audience {
+    /// The frame for an event this audience may see, or `None`.
+    fn frame(&mut self, event: &Event) -> Option<String> {
+        if let Audience::Visitor {
+            customer_id,
+            inbox_id,
+            conversations,
+        } = self
+        {
+            if event.entity_type != "conversation" {
+                return None;
+            }
+            let payload = &event.payload.0;
+            let conversation = &payload["conversation"];
+            let ours = conversation["customer_id"] == serde_json::json!(customer_id)
+                && conversation["inbox_id"] == serde_json::json!(inbox_id);
+            let id = event.entity_id?;
+            if ours {
+                conversations.insert(id);
+            }
+            if !conversations.contains(&id) || payload["visible_to_customer"] == false {
+                return None;
+            }
+        }
+        serde_json::to_string(&serde_json::json!({
+            "type": "event",
+            "seq": event.seq,
+            "kind": event.kind,
+            "entity_type": event.entity_type,
+            "entity_id": event.entity_id,
+            "payload": event.payload.0,
+            "created_at": event.created_at,
+        }))
+        .ok()
+    }
+}
+
+/// Moves the token from `?token=` into the Authorization header, so the usual extractors apply.
+fn adopt_query_token(parts: &mut axum::http::request::Parts, token: Option<&str>) {
+    if let Some(token) = token
+        && let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {token}"))
+    {
+        parts
+            .headers
+            .insert(axum::http::header::AUTHORIZATION, value);
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/stream", tag = "events", params(StreamQuery),
+    responses((status = 101, description = "WebSocket: `{\"type\":\"event\",seq,kind,entity_type,entity_id,payload,created_at}` frames after `after`, then `{\"type\":\"live\",last_seq}` once caught up; close code 1012 means reconnect"), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn staff_stream(
+    State(state): State<AppState>,
+    Query(query): Query<StreamQuery>,
+    upgrade: WebSocketUpgrade,
+    request: axum::extract::Request,
+) -> ApiResult<Response> {
+    let (mut parts, _) = request.into_parts();
+    adopt_query_token(&mut parts, query.token.as_deref());
+    let principal = <Principal as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await?;
+    principal.require(Role::Agent, Scope::EventsRead)?;
+    let tenant_id = principal.tenant_id;
+    Ok(upgrade
+        .on_upgrade(move |socket| follow(state, socket, tenant_id, query.after, Audience::Staff)))
+}
+
+#[utoipa::path(get, path = "/api/v1/widget/stream", tag = "widget", security(("visitor" = [])), params(StreamQuery),
+    responses((status = 101, description = "WebSocket of the visitor's own conversations: their state changes and the messages the customer may see"), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn visitor_stream(
+    State(state): State<AppState>,
+    Query(query): Query<StreamQuery>,
+    upgrade: WebSocketUpgrade,
+    request: axum::extract::Request,
+) -> ApiResult<Response> {
+    let (mut parts, _) = request.into_parts();
+    adopt_query_token(&mut parts, query.token.as_deref());
+    let visitor =
+        <VisitorPrincipal as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await?;
+    let audience = Audience::Visitor {
+        customer_id: visitor.customer_id,
+        inbox_id: visitor.inbox_id,
+        conversations: own_conversations(state.store(), &visitor).await?,
+    };
+    Ok(upgrade
+        .on_upgrade(move |socket| follow(state, socket, visitor.tenant_id, query.after, audience)))
+}
+
+async fn own_conversations(store: &Store, visitor: &VisitorPrincipal) -> ApiResult<HashSet<Uuid>> {
+    let filter = kefu_store::ConversationFilter {
+        customer_id: Some(visitor.customer_id),
+        inbox_id: Some(visitor.inbox_id),
+        ..Default::default()
+    };
+    let mut ids = HashSet::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .list_conversations(visitor.tenant_id, &filter, before, 200)
+            .await
+            .map_err(ApiError::from)?;
+        ids.extend(page.items.iter().map(|c| c.id));
+        match page.next_after {
+            Some(next) => before = Some(next),
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// Sends what the log holds after `last_seq`; returns the new last sequence seen.
+async fn catch_up(
+    store: &Store,
+    socket: &mut WebSocket,
+    tenant_id: Uuid,
+    mut last_seq: i64,
+    audience: &mut Audience,
+) -> Result<i64, StreamEnd> {
+    loop {
+        let events = store.events_since(tenant_id, last_seq, BATCH).await?;
+        for event in &events {
+            last_seq = event.seq;
+            if let Some(frame) = audience.frame(event) {
+                socket
+                    .send(Frame::Text(frame.into()))
+                    .await
+                    .map_err(|_| StreamEnd::PeerGone)?;
+            }
+        }
+        if events.len() < BATCH as usize {
+            return Ok(last_seq);
+        }
+    }
+}
+
+enum StreamEnd {
+    PeerGone,
+    Store(StoreError),
+}
+
+impl From<StoreError> for StreamEnd {
+    fn from(err: StoreError) -> Self {
+        StreamEnd::Store(err)
+    }
+}
+
+async fn follow(
+    state: AppState,
+    mut socket: WebSocket,
+    tenant_id: Uuid,
+    after: i64,
+    mut audience: Audience,
+) {
+    // Subscribe before the first read, so a commit between the read and the wait still wakes us.
+    let mut commits = state.store().subscribe_commits();
+    let mut closing = state.closing();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    let mut last_seq = after.max(0);
+    let mut live = false;
+    let end = loop {
+        last_seq = match catch_up(
+            state.store(),
+            &mut socket,
+            tenant_id,
+            last_seq,
+            &mut audience,
+        )
+        .await
+        {
+            Ok(seq) => seq,
+            Err(end) => break end,
+        };
+        if !live {
+            live = true;
+            let ready = serde_json::json!({"type": "live", "last_seq": last_seq}).to_string();
+            if socket.send(Frame::Text(ready.into())).await.is_err() {
+                break StreamEnd::PeerGone;
+            }
+        }
+        // Wait until this tenant's log may have grown, the client leaves, or we shut down.
+        let woke = loop {
+            tokio::select! {
+                signal = commits.recv() => match signal {
+                    Ok(tenant) if tenant == tenant_id => break true,
+                    Ok(_) => {}
+                    // Fell behind on signals: the log still has everything.
+                    Err(RecvError::Lagged(_)) => break true,
+                    Err(RecvError::Closed) => break false,
+                },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break false,
+                    Some(Ok(_)) => {}
+                },
+                _ = heartbeat.tick() => {
+                    if socket.send(Frame::Ping(Default::default())).await.is_err() {
+                        break false;
+                    }
+                }
+                () = until_closing(&mut closing) => {
+                    let frame = CloseFrame { code: CLOSE_RECONNECT, reason: Utf8Bytes::from_static("server restarting; reconnect") };
+                    let _ = socket.send(Frame::Close(Some(frame))).await;
+                    break false;
+                }
+            }
+        };
+        if !woke {
+            break StreamEnd::PeerGone;
+        }
+    };
+    if let StreamEnd::Store(err) = end {
+        tracing::warn!(%err, "event stream stopped: the log could not be read");
+        let frame = CloseFrame {
+            code: 1011,
+            reason: Utf8Bytes::from_static("event log unavailable; reconnect"),
+        };
+        let _ = socket.send(Frame::Close(Some(frame))).await;
+    }
+}
+
+/// Resolves once the server starts shutting down (at once if it already has).
+async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard wait_for returns must not live across the caller's awaits.
+    let _ = closing.wait_for(|closing| *closing).await.map(|_| ());
+}

@@ -1,0 +1,206 @@
+//! The real-time gateway with real WebSocket clients: replay after a sequence, live events,
+//! resume after a disconnect with no gap and no duplicate, what visitors may see, and the
+//! "reconnect" close on shutdown.
+
+use super::{TestApp, spawn_app};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn connect(app: &TestApp, path: &str, token: &str, after: i64) -> Socket {
+    let url = format!(
+        "{}{path}?after={after}&token={token}",
+        app.url.replacen("http", "ws", 1)
+    );
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+/// The next JSON frame (pings skipped); panics after 5 s of silence.
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("socket open")
+            .unwrap();
+        match frame {
+            Frame::Text(text) => return serde_json::from_str(&text).unwrap(),
+            Frame::Ping(_) | Frame::Pong(_) => {}
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// Frames until the `live` marker: the replayed backlog.
+pub async fn backlog(socket: &mut Socket) -> (Vec<Value>, i64) {
+    let mut events = Vec::new();
+    loop {
+        let frame = next(socket).await;
+        if frame["type"] == "live" {
+            return (events, frame["last_seq"].as_i64().unwrap());
+        }
+        events.push(frame);
+    }
+}
+
+/// Nothing arrives for a moment.
+async fn quiet(socket: &mut Socket) {
+    let waited = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {}
+                other => return other,
+            }
+        }
+    })
+    .await;
+    assert!(waited.is_err(), "expected silence, got {waited:?}");
+}
+
+struct Chat {
+    agent: String,
+    visitor: String,
+    messages: String,
+}
+
+async fn chat(app: &TestApp) -> (super::Org, Chat) {
+    let org = app.org("acme").await;
+    let inbox = app.inbox(&org.admin).await;
+    let visitor = app.visitor(inbox["id"].as_str().unwrap()).await;
+    let (_, conversation) = app
+        .post("/api/v1/widget/conversations", &visitor, json!({}))
+        .await;
+    let id = conversation["id"].as_str().unwrap();
+    let messages = format!("/api/v1/widget/conversations/{id}/messages");
+    let agent = org.agent.clone();
+    (
+        org,
+        Chat {
+            agent,
+            visitor,
+            messages,
+        },
+    )
+}
+
+fn seqs(events: &[Value]) -> Vec<i64> {
+    events.iter().map(|e| e["seq"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn agents_replay_then_follow_live_and_resume_without_gap_or_duplicate() {
+    let app = spawn_app().await;
+    let (_, c) = chat(&app).await;
+    let mut socket = connect(&app, "/api/v1/stream", &c.agent, 0).await;
+    let (replayed, last_seq) = backlog(&mut socket).await;
+    assert!(replayed.iter().any(|e| e["kind"] == "conversation.created"));
+    assert_eq!(seqs(&replayed).last(), Some(&last_seq));
+
+    let (_, sent) = app
+        .post(&c.messages, &c.visitor, json!({"body": "在吗"}))
+        .await;
+    let live = next(&mut socket).await;
+    assert_eq!(
+        (live["kind"].as_str(), live["seq"].as_i64()),
+        (Some("message.created"), Some(last_seq + 1))
+    );
+    assert_eq!(live["payload"]["message"]["id"], sent["id"]);
+
+    // Disconnect, miss two messages, resume from the last seq seen: exactly those two.
+    socket.close(None).await.unwrap();
+    for body in ["一", "二"] {
+        app.post(&c.messages, &c.visitor, json!({"body": body}))
+            .await;
+    }
+    let mut resumed = connect(&app, "/api/v1/stream", &c.agent, last_seq + 1).await;
+    let (missed, _) = backlog(&mut resumed).await;
+    let bodies: Vec<&str> = missed
+        .iter()
+        .map(|e| e["payload"]["message"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["一", "二"]);
+    assert_eq!(seqs(&missed), [last_seq + 2, last_seq + 3]);
+    quiet(&mut resumed).await;
+}
+
+#[tokio::test]
+async fn visitors_see_their_own_conversation_but_no_notes_and_no_one_else() {
+    let app = spawn_app().await;
+    let (org, c) = chat(&app).await;
+    let inbox = app.inbox(&org.admin).await;
+    let stranger = app.visitor(inbox["id"].as_str().unwrap()).await;
+    let mut mine = connect(&app, "/api/v1/widget/stream", &c.visitor, 0).await;
+    let mut theirs = connect(&app, "/api/v1/widget/stream", &stranger, 0).await;
+    let (replayed, _) = backlog(&mut mine).await;
+    assert_eq!(replayed.len(), 1, "its conversation.created: {replayed:?}");
+    let (nothing, _) = backlog(&mut theirs).await;
+    assert!(nothing.is_empty(), "{nothing:?}");
+
+    let id = c.messages.split('/').nth(5).unwrap();
+    app.post(
+        &format!("/api/v1/conversations/{id}/assign"),
+        &c.agent,
+        json!({}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/conversations/{id}/messages"),
+        &c.agent,
+        json!({"body": "secret note", "kind": "note"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/conversations/{id}/messages"),
+        &c.agent,
+        json!({"body": "您好"}),
+    )
+    .await;
+    let assigned = next(&mut mine).await;
+    assert_eq!(assigned["kind"], "conversation.assigned");
+    let reply = next(&mut mine).await;
+    assert_eq!(
+        reply["payload"]["message"]["body"], "您好",
+        "the note is skipped"
+    );
+    quiet(&mut mine).await;
+    quiet(&mut theirs).await;
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused_and_shutdown_asks_clients_to_reconnect() {
+    let mut app = spawn_app().await;
+    let (_, c) = chat(&app).await;
+    let base = app.url.replacen("http", "ws", 1);
+    for (path, token) in [
+        ("/api/v1/stream", "kfs_nope"),
+        ("/api/v1/widget/stream", "kfv_nope"),
+        ("/api/v1/widget/stream", c.agent.as_str()),
+    ] {
+        let err = tokio_tungstenite::connect_async(format!("{base}{path}?token={token}"))
+            .await
+            .unwrap_err();
+        let tokio_tungstenite::tungstenite::Error::Http(response) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(response.status(), 401, "{path}");
+    }
+    let mut socket = connect(&app, "/api/v1/stream", &c.agent, 0).await;
+    backlog(&mut socket).await;
+    app.stop();
+    let frame = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Frame::Close(frame))) => return frame,
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(frame.map(|f| u16::from(f.code)), Some(1012));
+}
