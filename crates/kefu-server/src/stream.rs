@@ -84,8 +84,17 @@ impl Audience {
     }
 }
 
-/// Moves the token from `?token=` into the Authorization header, so the usual extractors apply.
-fn adopt_query_token(parts: &mut axum::http::request::Parts, token: Option<&str>) {
+/// Authenticates a socket request: browsers cannot set headers on a WebSocket, so a
+/// `?token=` is moved into the Authorization header and the usual extractor decides.
+async fn authenticate<P>(
+    state: &AppState,
+    request: axum::extract::Request,
+    token: Option<&str>,
+) -> ApiResult<P>
+where
+    P: axum::extract::FromRequestParts<AppState, Rejection = ApiError>,
+{
+    let (mut parts, _) = request.into_parts();
     if let Some(token) = token
         && let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {token}"))
     {
@@ -93,6 +102,7 @@ fn adopt_query_token(parts: &mut axum::http::request::Parts, token: Option<&str>
             .headers
             .insert(axum::http::header::AUTHORIZATION, value);
     }
+    P::from_request_parts(&mut parts, state).await
 }
 
 #[utoipa::path(get, path = "/api/v1/stream", tag = "events", params(StreamQuery),
@@ -103,12 +113,7 @@ pub async fn staff_stream(
     upgrade: WebSocketUpgrade,
     request: axum::extract::Request,
 ) -> ApiResult<Response> {
-    let (mut parts, _) = request.into_parts();
-    adopt_query_token(&mut parts, query.token.as_deref());
-    let principal = <Principal as axum::extract::FromRequestParts<AppState>>::from_request_parts(
-        &mut parts, &state,
-    )
-    .await?;
+    let principal: Principal = authenticate(&state, request, query.token.as_deref()).await?;
     principal.require(Role::Agent, Scope::EventsRead)?;
     let tenant_id = principal.tenant_id;
     Ok(upgrade
@@ -123,13 +128,7 @@ pub async fn visitor_stream(
     upgrade: WebSocketUpgrade,
     request: axum::extract::Request,
 ) -> ApiResult<Response> {
-    let (mut parts, _) = request.into_parts();
-    adopt_query_token(&mut parts, query.token.as_deref());
-    let visitor =
-        <VisitorPrincipal as axum::extract::FromRequestParts<AppState>>::from_request_parts(
-            &mut parts, &state,
-        )
-        .await?;
+    let visitor: VisitorPrincipal = authenticate(&state, request, query.token.as_deref()).await?;
     let audience = Audience::Visitor {
         customer_id: visitor.customer_id,
         inbox_id: visitor.inbox_id,
