@@ -169,6 +169,7 @@ pub fn logins() -> Vec<DemoLogin> {
 /// Creates the demo tenant unless it exists. Returns whether it was created now.
 pub async fn seed(store: &Store) -> Result<bool, DemoError> {
     if store.tenant_by_slug(DEMO_SLUG).await?.is_some() {
+        demo_inbox(store).await?;
         return Ok(false);
     }
     let system = Actor::system();
@@ -221,7 +222,47 @@ pub async fn seed(store: &Store) -> Result<bool, DemoError> {
         store.create_user(tenant.id, new, &system).await?;
     }
     seed_customers(store, tenant.id, &system).await?;
+    demo_inbox(store).await?;
     Ok(true)
+}
+
+/// The demo's web-chat inbox, created if missing (also in demo databases seeded before inboxes
+/// existed); `None` when there is no demo tenant.
+pub async fn demo_inbox(store: &Store) -> Result<Option<kefu_store::Inbox>, DemoError> {
+    let Some(tenant) = store.tenant_by_slug(DEMO_SLUG).await? else {
+        return Ok(None);
+    };
+    if let Some(inbox) = store.list_inboxes(tenant.id).await?.into_iter().next() {
+        return Ok(Some(inbox));
+    }
+    let topic = |key: &str, label: &str| kefu_store::InboxTopic {
+        key: key.into(),
+        label: label.into(),
+        group_id: None,
+    };
+    let settings = kefu_store::InboxSettings {
+        greeting: "您好，欢迎来到演示商城！ Hello, welcome to Demo Shop!".into(),
+        pre_chat_form: true,
+        topics: vec![
+            topic("presales", "售前咨询 Pre-sales"),
+            topic("aftersales", "售后服务 After-sales"),
+            topic("tech", "技术支持 Tech support"),
+        ],
+        ..Default::default()
+    };
+    let inbox = store
+        .create_inbox(
+            tenant.id,
+            kefu_store::NewInbox {
+                name: "官网在线客服 Web chat".into(),
+                channel: kefu_store::InboxChannel::Web,
+                secret: crate::auth::new_token("kfi_"),
+                settings,
+            },
+            &Actor::system(),
+        )
+        .await?;
+    Ok(Some(inbox))
 }
 
 fn attrs(pairs: &[(&str, serde_json::Value)]) -> serde_json::Map<String, serde_json::Value> {

@@ -201,6 +201,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     );
     if demo {
         print_demo_logins(Some(&url));
+        if let Some(inbox) = demo::demo_inbox(&store).await.context("the demo inbox")? {
+            println!("Chat as a customer: {url}/demo.html?inbox={}", inbox.id);
+        }
     }
     let server_config = ServerConfig {
         session_ttl: Duration::from_secs(u64::from(config.session_ttl_hours.max(1)) * 3600),

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 struct Server {
     child: Child,
     url: String,
+    /// The demo shop page with the chat widget, as printed.
+    chat_page: String,
     data_dir: std::path::PathBuf,
 }
 
@@ -23,17 +25,26 @@ impl Server {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = loop {
-            let line = lines.next().expect("kefu exited before listening").unwrap();
+        let mut url = None;
+        let chat_page = loop {
+            let line = lines
+                .next()
+                .expect("kefu exited before printing the demo")
+                .unwrap();
             if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
+                url = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if let Some(page) = line.strip_prefix("Chat as a customer: ") {
+                break page.to_owned();
             }
         };
+        let url = url.expect("the URL is printed before the demo");
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         Server {
             child,
             url,
+            chat_page,
             data_dir,
         }
     }
@@ -104,6 +115,32 @@ async fn serve_demo_starts_with_logins_that_work_and_stops_on_sigterm() {
     assert!(spec["paths"].as_object().unwrap().len() >= 20);
     let page = http.get(format!("{}/", server.url)).send().await.unwrap();
     assert_eq!(page.status(), 200);
+
+    // The printed chat page names the demo's web inbox, which takes visitors.
+    let inboxes: Value = http
+        .get(format!("{}/api/v1/inboxes", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let inbox_id = inboxes[0]["id"].as_str().unwrap();
+    assert!(
+        server
+            .chat_page
+            .ends_with(&format!("/demo.html?inbox={inbox_id}")),
+        "{}",
+        server.chat_page
+    );
+    let session = http
+        .post(format!("{}/api/v1/widget/{inbox_id}/session", server.url))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), 200);
 
     assert!(server.terminate().success(), "SIGTERM is a clean stop");
 
