@@ -647,30 +647,24 @@ impl Store {
     /// what the router is rebuilt from after a restart.
     pub async fn routable_conversations(&self) -> Result<Vec<(Uuid, Conversation)>, StoreError> {
         #[derive(sqlx::FromRow)]
-        struct TenantOf {
+        struct WithTenant {
             tenant_id: Uuid,
+            #[sqlx(flatten)]
+            conversation: ConversationRow,
         }
         let mut read = self.read().await?;
-        let mut conn = read.conn();
         let rows = sql_all!(
-            ConversationRow,
-            &mut conn,
+            WithTenant,
+            read.conn(),
             concat!(
-                "SELECT ",
+                "SELECT tenant_id, ",
                 conversation_columns!(),
                 " FROM conversations WHERE status IN ('queued', 'offered', 'assigned', 'wrap_up')
                  ORDER BY enqueued_at, id"
             )
         )?;
-        let tenants = sql_all!(
-            TenantOf,
-            &mut conn,
-            "SELECT tenant_id FROM conversations WHERE status IN ('queued', 'offered', 'assigned', 'wrap_up')
-             ORDER BY enqueued_at, id"
-        )?;
         rows.into_iter()
-            .zip(tenants)
-            .map(|(row, tenant)| Ok((tenant.tenant_id, Conversation::try_from(row)?)))
+            .map(|row| Ok((row.tenant_id, Conversation::try_from(row.conversation)?)))
             .collect()
     }
 

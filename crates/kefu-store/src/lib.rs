@@ -41,8 +41,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
-use uuid::Uuid;
 use std::time::Duration;
+use uuid::Uuid;
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,9 @@ impl Store {
     /// so two writers queue on the busy timeout instead of failing on lock upgrade.
     async fn write(&self) -> Result<WriteTx, StoreError> {
         let inner = match &self.pool {
-            Pool::Sqlite(pool) => sql::WriteTxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(pool) => {
+                sql::WriteTxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Pool::Postgres(pool) => sql::WriteTxInner::Postgres(pool.begin().await?),
         };
         Ok(WriteTx {
