@@ -6,6 +6,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod extract;
+mod hub;
 mod ops;
 pub mod ratelimit;
 pub mod routes;

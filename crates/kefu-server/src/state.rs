@@ -41,12 +41,14 @@ struct Inner {
     login_failures_by_account: RateLimiter,
     /// Becomes true when the server starts shutting down: open sockets close with "reconnect".
     closing: tokio::sync::watch::Sender<bool>,
+    hubs: crate::hub::Hubs,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         AppState {
             inner: Arc::new(Inner {
+                hubs: crate::hub::Hubs::new(store.clone()),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -80,6 +82,11 @@ impl AppState {
     /// Watches for shutdown; long-lived connections end themselves when it turns true.
     pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
         self.inner.closing.subscribe()
+    }
+
+    /// The per-tenant fan-out of live events.
+    pub fn hubs(&self) -> &crate::hub::Hubs {
+        &self.inner.hubs
     }
 
     pub fn begin_closing(&self) {

@@ -186,6 +186,7 @@ async fn catch_up(
 
 enum StreamEnd {
     PeerGone,
+    Closing,
     Store(StoreError),
 }
 
@@ -202,71 +203,79 @@ async fn follow(
     after: i64,
     mut audience: Audience,
 ) {
-    // Subscribe before the first read, so a commit between the read and the wait still wakes us.
-    let mut commits = state.store().subscribe_commits();
+    // Subscribe before reading the log, so an event committed in between is in one or the other.
+    let mut live = state.hubs().subscribe(tenant_id);
     let mut closing = state.closing();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
-    let mut last_seq = after.max(0);
-    let mut live = false;
-    let end = loop {
-        last_seq = match catch_up(
-            state.store(),
-            &mut socket,
-            tenant_id,
-            last_seq,
-            &mut audience,
-        )
-        .await
-        {
+    let store = state.store().clone();
+    let mut last_seq =
+        match catch_up(&store, &mut socket, tenant_id, after.max(0), &mut audience).await {
             Ok(seq) => seq,
-            Err(end) => break end,
+            Err(end) => return finish(socket, end).await,
         };
-        if !live {
-            live = true;
-            let ready = serde_json::json!({"type": "live", "last_seq": last_seq}).to_string();
-            if socket.send(Frame::Text(ready.into())).await.is_err() {
-                break StreamEnd::PeerGone;
-            }
-        }
-        // Wait until this tenant's log may have grown, the client leaves, or we shut down.
-        let woke = loop {
-            tokio::select! {
-                signal = commits.recv() => match signal {
-                    Ok(tenant) if tenant == tenant_id => break true,
-                    Ok(_) => {}
-                    // Fell behind on signals: the log still has everything.
-                    Err(RecvError::Lagged(_)) => break true,
-                    Err(RecvError::Closed) => break false,
-                },
-                incoming = socket.recv() => match incoming {
-                    Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break false,
-                    Some(Ok(_)) => {}
-                },
-                _ = heartbeat.tick() => {
-                    if socket.send(Frame::Ping(Default::default())).await.is_err() {
-                        break false;
-                    }
+    let ready = serde_json::json!({"type": "live", "last_seq": last_seq}).to_string();
+    if socket.send(Frame::Text(ready.into())).await.is_err() {
+        return;
+    }
+    let end = loop {
+        // Either the next event in sequence, or `None` when the log must be read again.
+        let next = tokio::select! {
+            received = live.recv() => match received {
+                Ok(event) if event.seq <= last_seq => continue,
+                Ok(event) if event.seq == last_seq + 1 => Some(event),
+                // A gap, or this socket fell behind the hub: the log has everything.
+                Ok(_) | Err(RecvError::Lagged(_)) => None,
+                Err(RecvError::Closed) => {
+                    live = state.hubs().subscribe(tenant_id);
+                    None
                 }
-                () = until_closing(&mut closing) => {
-                    let frame = CloseFrame { code: CLOSE_RECONNECT, reason: Utf8Bytes::from_static("server restarting; reconnect") };
-                    let _ = socket.send(Frame::Close(Some(frame))).await;
-                    break false;
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break StreamEnd::PeerGone,
+                Some(Ok(_)) => continue,
+            },
+            _ = heartbeat.tick() => {
+                if socket.send(Frame::Ping(Default::default())).await.is_err() {
+                    break StreamEnd::PeerGone;
                 }
+                continue;
             }
+            () = until_closing(&mut closing) => break StreamEnd::Closing,
         };
-        if !woke {
-            break StreamEnd::PeerGone;
+        match next {
+            Some(event) => {
+                last_seq = event.seq;
+                if let Some(frame) = audience.frame(&event)
+                    && socket.send(Frame::Text(frame.into())).await.is_err()
+                {
+                    break StreamEnd::PeerGone;
+                }
+            }
+            None => match catch_up(&store, &mut socket, tenant_id, last_seq, &mut audience).await {
+                Ok(seq) => last_seq = seq,
+                Err(end) => break end,
+            },
         }
     };
-    if let StreamEnd::Store(err) = end {
-        tracing::warn!(%err, "event stream stopped: the log could not be read");
-        let frame = CloseFrame {
-            code: 1011,
-            reason: Utf8Bytes::from_static("event log unavailable; reconnect"),
-        };
-        let _ = socket.send(Frame::Close(Some(frame))).await;
-    }
+    finish(socket, end).await;
+}
+
+/// Says goodbye in the way the ending calls for.
+async fn finish(mut socket: WebSocket, end: StreamEnd) {
+    let (code, reason) = match end {
+        StreamEnd::PeerGone => return,
+        StreamEnd::Closing => (CLOSE_RECONNECT, "server restarting; reconnect"),
+        StreamEnd::Store(err) => {
+            tracing::warn!(%err, "event stream stopped: the log could not be read");
+            (1011, "event log unavailable; reconnect")
+        }
+    };
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    let _ = socket.send(Frame::Close(Some(frame))).await;
 }
 
 /// Resolves once the server starts shutting down (at once if it already has).

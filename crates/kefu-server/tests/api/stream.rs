@@ -204,3 +204,46 @@ async fn bad_tokens_are_refused_and_shutdown_asks_clients_to_reconnect() {
     .unwrap();
     assert_eq!(frame.map(|f| u16::from(f.code)), Some(1012));
 }
+
+#[tokio::test]
+async fn a_socket_that_falls_behind_resyncs_from_the_log_with_nothing_lost() {
+    let app = spawn_app().await;
+    let (_, c) = chat(&app).await;
+    let mut idle = connect(&app, "/api/v1/stream", &c.agent, 0).await;
+    let (_, last_seq) = backlog(&mut idle).await;
+    let mut watching = connect(&app, "/api/v1/stream", &c.agent, last_seq).await;
+    backlog(&mut watching).await;
+    // More events than the fan-out buffer holds, while `idle` reads nothing.
+    let burst = 1500;
+    let (_, convs) = app.get("/api/v1/conversations", &c.agent).await;
+    let conversation: uuid::Uuid = convs["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    let tenant = app.store.tenant_by_slug("acme").await.unwrap().unwrap().id;
+    for i in 0..burst {
+        let message = kefu_store::NewMessage {
+            sender_kind: kefu_core::SenderKind::Customer,
+            sender_id: None,
+            kind: kefu_core::MessageKind::Text,
+            body: format!("m{i}"),
+            client_msg_id: None,
+        };
+        app.store
+            .post_message(
+                tenant,
+                conversation,
+                message,
+                3600,
+                &kefu_store::Actor::system(),
+            )
+            .await
+            .unwrap();
+    }
+    for socket in [&mut watching, &mut idle] {
+        let mut seen = Vec::new();
+        while seen.len() < burst {
+            seen.push(next(socket).await["seq"].as_i64().unwrap());
+        }
+        let expected: Vec<i64> = (last_seq + 1..=last_seq + burst as i64).collect();
+        assert_eq!(seen, expected, "contiguous, no gap and no duplicate");
+        quiet(socket).await;
+    }
+}
