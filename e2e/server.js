@@ -1,14 +1,17 @@
 // Starts the real kefu binary for the tests (demo tenant, fresh SQLite in a temp dir, port 0)
-// and launches Debian's chromium through playwright-core; both are always torn down.
+// and launches Debian's chromium through playwright-core; both are always torn down. Also the
+// tests' shared wait for a text.
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const START_TIMEOUT_MS = 30_000;
+const WAIT_MS = 10_000;
 
 function kefuBinary() {
   const bin = resolve(HERE, process.env.KEFU_BIN || "../target/debug/kefu");
@@ -119,4 +122,16 @@ export async function start() {
     await stop();
     throw err;
   }
+}
+
+/** Polls the locator's text until it matches, so a failure says what was there instead. */
+export async function expectText(locator, pattern, ms = WAIT_MS) {
+  const deadline = Date.now() + ms;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = (await locator.first().innerText({ timeout: ms }).catch(() => "")) || "";
+    if (pattern instanceof RegExp ? pattern.test(text) : text.includes(pattern)) return text;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`expected ${pattern} in ${JSON.stringify(text)}`);
 }

@@ -3,7 +3,7 @@
 // and the workforce page's staffing, blocking and schedule answers.
 import { describe, it, before, after, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { start } from "./server.js";
+import { start, expectText } from "./server.js";
 
 const PASSWORD = "kefu-demo-2026";
 const ADMIN = "admin@demo.kefu.dev";
@@ -16,18 +16,6 @@ let server;
 let context;
 let page;
 let dialogs;
-
-/** Polls the locator's text until it matches, so a failure says what was there instead. */
-async function expectText(locator, pattern, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  let text = "";
-  while (Date.now() < deadline) {
-    text = (await locator.first().innerText({ timeout: ms }).catch(() => "")) || "";
-    if (pattern instanceof RegExp ? pattern.test(text) : text.includes(pattern)) return text;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`expected ${pattern} in ${JSON.stringify(text)}`);
-}
 
 async function openPage(locale) {
   context = await server.browser.newContext({ locale, baseURL: server.url });
@@ -157,7 +145,7 @@ describe("kefu web UI", { timeout: 120_000 }, () => {
     await signIn("lina@demo.kefu.dev");
     await expectText(nav(), "Customers");
     const links = await nav().getByRole("link").allInnerTexts();
-    assert.deepEqual(links, ["Customers"]);
+    assert.deepEqual(links, ["Conversations", "Customers"]);
     await page.goto("/#/audit");
     await expectText(page.getByRole("alert"), "This page is not available to your role.");
   });

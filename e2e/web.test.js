@@ -45,3 +45,18 @@ test("every literal i18n key exists in English and Chinese", async () => {
   setLang("en");
   assert.equal(t("nav.customers"), "Customers");
 });
+
+// The widget runs on other sites, so it carries its own small table (web/i18n.js would set the
+// host page's lang and storage); the same rules hold for it: both languages, every key used.
+test("every widget string exists in English and Chinese", () => {
+  const source = readFileSync(join(WEB, "widget.js"), "utf8");
+  const block = source.match(/\/\/ strings:begin\n([\s\S]*?)\/\/ strings:end/)?.[1];
+  assert.ok(block, "widget.js marks its table with // strings:begin … // strings:end");
+  const strings = new Function(`${block}; return STRINGS;`)();
+  const halfDone = Object.entries(strings).filter(
+    ([, v]) => !Array.isArray(v) || v.length !== 2 || !v.every((s) => typeof s === "string" && s),
+  );
+  assert.deepEqual(halfDone, [], "each entry is [English, 中文]");
+  const missing = [...source.matchAll(/\bsay\("([^"]+)"/g)].map((m) => m[1]).filter((k) => !Object.hasOwn(strings, k));
+  assert.deepEqual(missing, []);
+});

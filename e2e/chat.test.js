@@ -1,0 +1,140 @@
+// A whole chat in two browsers against the real server: a visitor on the demo shop page opens
+// the widget (in Chinese), picks a topic and sends HTML; an agent (in English) sees it arrive
+// live in Waiting, takes it, writes a note and a reply; the visitor gets the reply live, never
+// the note, and sees the HTML as text; the agent resolves, the visitor rates 5, and after a
+// reload the history is still there. Screenshots of both screens go to e2e/artifacts/.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { start, expectText } from "./server.js";
+
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "artifacts");
+const WAIT_MS = 10_000;
+const HOSTILE = "<img src=x onerror=alert(1)>你好";
+const REPLY = "您好，请问有什么可以帮您？";
+const NOTE = "内部备注：老客户，优先处理";
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+let server;
+const contexts = [];
+const dialogs = [];
+
+/** The demo's web inbox, as the demo admin sees it. */
+async function demoInbox(url) {
+  const login = await fetch(`${url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "admin@demo.kefu.dev", password: "kefu-demo-2026" }),
+  });
+  assert.equal(login.status, 200, "the demo admin signs in");
+  const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const inboxes = await (await fetch(`${url}/api/v1/inboxes`, { headers: { cookie } })).json();
+  const web = inboxes.find((i) => i.channel === "web");
+  assert.ok(web, `a web inbox in the demo tenant: ${JSON.stringify(inboxes)}`);
+  return web.id;
+}
+
+async function newPage(locale) {
+  const context = await server.browser.newContext({ locale, baseURL: server.url, viewport: { width: 1200, height: 800 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  return page;
+}
+
+describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () => {
+  before(async () => {
+    server = await start();
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await server?.stop();
+  });
+
+  it("visitor and agent chat live; the visitor rates it and keeps the history", async () => {
+    const inboxId = await demoInbox(server.url);
+
+    // The agent is on the Conversations page first, so the new conversation must arrive live.
+    const agent = await newPage("en-US");
+    await agent.goto("/");
+    await agent.getByLabel("Email", { exact: true }).fill("lina@demo.kefu.dev");
+    await agent.getByLabel("Password", { exact: true }).fill("kefu-demo-2026");
+    await agent.getByRole("button", { name: "Sign in" }).click();
+    await agent.getByRole("navigation").getByRole("link", { name: "Conversations" }).click();
+    const waiting = agent.getByRole("region", { name: "Waiting" });
+    const mine = agent.getByRole("region", { name: "Mine" });
+    await expectText(waiting, "No conversations.");
+    await expectText(agent.locator(".page-head [role=status]"), "Live");
+
+    // The visitor, in Chinese, on the shop page.
+    const visitor = await newPage("zh-CN");
+    await visitor.goto(`/demo.html?inbox=${inboxId}`);
+    await visitor.getByRole("button", { name: "在线客服", exact: true }).click();
+    const chat = visitor.getByRole("dialog");
+    const log = chat.getByRole("log");
+    await expectText(log, "欢迎来到演示商城");
+    await chat.getByRole("button", { name: "售前咨询 Pre-sales" }).click();
+    await chat.getByLabel("输入消息").fill(HOSTILE);
+    await chat.getByRole("button", { name: "发送" }).click();
+    await expectText(log, HOSTILE);
+    await expectText(chat.getByRole("status"), "正在为您接入人工客服");
+
+    // The agent sees it waiting without reloading, opens it, and takes it.
+    await waiting.getByRole("button").first().click({ timeout: WAIT_MS });
+    const thread = agent.getByRole("region", { name: "Conversation" });
+    await expectText(thread.getByRole("list", { name: "Messages" }), HOSTILE);
+    await expectText(thread, "Waiting");
+    await thread.getByRole("button", { name: "Take" }).click();
+    await expectText(thread, "In progress");
+    await expectText(mine, "Visitor");
+    await expectText(waiting, "No conversations.");
+
+    // An internal note, then the reply.
+    await thread.getByLabel("Internal note", { exact: true }).check();
+    await thread.getByLabel("Internal note (agents only)").fill(NOTE);
+    await thread.getByRole("button", { name: "Add note" }).click();
+    await expectText(thread.locator(".msg-note"), NOTE);
+    await thread.getByLabel("Internal note", { exact: true }).uncheck();
+    await thread.getByLabel("Reply to the customer").fill(REPLY);
+    await thread.getByRole("button", { name: "Send", exact: true }).click();
+    await expectText(thread.locator(".msg-agent:not(.msg-note)"), REPLY);
+
+    // The visitor gets the reply live; the note never; the HTML stayed text.
+    await expectText(chat.getByRole("status"), "客服已接入");
+    await expectText(log, REPLY);
+    assert.ok(!(await log.innerText()).includes(NOTE), "the visitor never sees an internal note");
+    assert.equal(await visitor.locator("[data-kefu-widget] img").count(), 0, "no <img> made from the message");
+    assert.equal(await agent.locator("main img").count(), 0, "no <img> on the agent's page either");
+
+    // The agent resolves; the visitor rates.
+    await thread.getByRole("button", { name: "Resolve" }).click();
+    await expectText(thread, "Resolved");
+    await expectText(chat.getByRole("status"), "本次会话已结束");
+    const rating = chat.getByRole("group", { name: "请对本次服务进行评价：" });
+    await rating.getByRole("button", { name: "5 星" }).click();
+    await rating.getByLabel("评价内容（选填）").fill("很快，谢谢");
+    await rating.getByRole("button", { name: "提交评价" }).click();
+    await expectText(chat, "感谢您的评价：5 星。");
+
+    await visitor.screenshot({ path: join(ARTIFACTS, "chat-visitor.png") });
+    await agent.screenshot({ path: join(ARTIFACTS, "chat-agent.png") });
+
+    // After a reload the widget finds the same visitor and conversation.
+    await visitor.reload();
+    await visitor.getByRole("button", { name: "在线客服", exact: true }).click();
+    await expectText(log, new RegExp(`${escape(HOSTILE)}[\\s\\S]*${escape(REPLY)}`));
+    await expectText(chat, "感谢您的评价：5 星。");
+    assert.equal(await visitor.locator("[data-kefu-widget] img").count(), 0);
+
+    assert.deepEqual(dialogs, [], "no browser dialog opened");
+  });
+});

@@ -1,0 +1,316 @@
+// The agent's conversations: the waiting queue and their own open ones, kept live from the
+// tenant's event stream (/api/v1/stream, resumed after the last seq on every reconnect); one
+// open conversation with its messages (internal notes set apart), a reply box that writes a
+// note instead when ticked, Take for a waiting one and Resolve for one being served.
+import { html, useState, useEffect, useRef } from "../lib.js";
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { ErrorBox, PageHead, useAction, fmtTime, rank } from "../ui.js";
+
+const WAITING = ["queued", "offered"];
+const SERVING = ["assigned", "wrap_up"];
+const LIST_LIMIT = 100;
+const MAX_BACKOFF_MS = 30_000;
+
+const newClientId = () => `a-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+const newer = (a, b) => !b || Date.parse(a.updated_at) >= Date.parse(b.updated_at);
+
+// The last event seen, kept across visits to the page so a return resumes instead of replaying.
+let lastSeq = 0;
+
+/**
+ * Follows /api/v1/stream: `onEvent(frame)` for each event once the socket has caught up (the
+ * replay before that only advances the seq), `onLive()` each time it has caught up, so the
+ * caller reloads what it shows. Reconnects with backoff. Returns whether it is live.
+ */
+function useStream(onEvent, onLive) {
+  const handlers = useRef({ onEvent, onLive });
+  handlers.current = { onEvent, onLive };
+  const [live, setLive] = useState(false);
+  useEffect(() => {
+    let socket = null;
+    let timer = null;
+    let backoff = 1000;
+    let stopped = false;
+    const connect = () => {
+      const proto = location.protocol === "https:" ? "wss" : "ws";
+      const ws = new WebSocket(`${proto}://${location.host}/api/v1/stream?after=${lastSeq}`);
+      let caughtUp = false;
+      socket = ws;
+      ws.onmessage = (e) => {
+        let frame;
+        try {
+          frame = JSON.parse(e.data);
+        } catch {
+          return;
+        }
+        if (frame.type === "event" && frame.seq > lastSeq) {
+          lastSeq = frame.seq;
+          if (caughtUp) handlers.current.onEvent(frame);
+        } else if (frame.type === "live") {
+          caughtUp = true;
+          backoff = 1000;
+          setLive(true);
+          handlers.current.onLive();
+        }
+      };
+      ws.onclose = () => {
+        if (stopped) return;
+        setLive(false);
+        // 1012 (server restarting), a lost network, an expired session: try again after our seq.
+        timer = setTimeout(connect, backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      };
+    };
+    connect();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      socket?.close();
+    };
+  }, []);
+  return live;
+}
+
+const customerNames = new Map();
+/** The customer's name (cached per page load), or null while loading. */
+function useCustomerName(id) {
+  const [name, setName] = useState(() => (typeof customerNames.get(id) === "string" ? customerNames.get(id) : null));
+  useEffect(() => {
+    if (!id) return;
+    if (!customerNames.has(id)) {
+      customerNames.set(id, api.get(`/customers/${id}`).then((c) => c.name, () => id));
+    }
+    Promise.resolve(customerNames.get(id)).then((n) => {
+      customerNames.set(id, n);
+      setName(n);
+    });
+  }, [id]);
+  return name;
+}
+
+function statusLabel(status) {
+  return t(`conversations.status.${status}`);
+}
+
+function ConversationItem({ conversation: c, selected, onOpen }) {
+  const name = useCustomerName(c.customer_id);
+  return html`<li class=${selected ? "selected" : ""}>
+    <button type="button" class="conv-item" aria-current=${selected ? "true" : undefined} onClick=${() => onOpen(c.id)}>
+      <span class="conv-name">${name || t("common.loading")}</span>
+      <span class="muted">${c.topic ? `${c.topic} · ` : ""}${fmtTime(c.last_message_at || c.created_at)}</span>
+    </button>
+  </li>`;
+}
+
+function ConversationList({ title, items, selectedId, onOpen }) {
+  return html`<section class="card conv-list" aria-label=${title}>
+    <h2>${title} <span class="badge">${items.length}</span></h2>
+    <ul>
+      ${items.map(
+        (c) => html`<${ConversationItem} key=${c.id} conversation=${c} selected=${c.id === selectedId} onOpen=${onOpen} />`,
+      )}
+    </ul>
+    ${items.length === 0 && html`<p class="muted">${t("conversations.none")}</p>`}
+  </section>`;
+}
+
+function MessageItem({ message: m, customerName, me }) {
+  const note = m.kind === "note";
+  let who = t(`conversations.sender.${m.sender_kind}`);
+  if (m.sender_kind === "customer") who = customerName || who;
+  else if (m.sender_kind === "agent" && m.sender_id === me) who = t("conversations.sender.you");
+  return html`<li class=${`msg msg-${m.sender_kind}${note ? " msg-note" : ""}`} data-kind=${m.kind}>
+    <div class="msg-head">
+      <strong>${who}</strong>
+      ${note && html`<span class="badge">${t("conversations.note")}</span>`}
+      <span class="muted">${fmtTime(m.created_at)}</span>
+    </div>
+    <div class="msg-body">${m.body}</div>
+  </li>`;
+}
+
+function ReplyBox({ conversation, canReply, onSent }) {
+  const [body, setBody] = useState("");
+  const [note, setNote] = useState(!canReply);
+  const send = useAction();
+  // One id per draft: a retry after a network error is the same message, stored once.
+  const clientId = useRef(newClientId());
+  useEffect(() => setNote(!canReply), [canReply]);
+  const submit = async (e) => {
+    e.preventDefault();
+    if (!body.trim()) return;
+    const message = await send.run(() =>
+      api.post(`/conversations/${conversation.id}/messages`, {
+        body,
+        kind: note || !canReply ? "note" : "text",
+        client_msg_id: clientId.current,
+      }),
+    );
+    if (message) {
+      clientId.current = newClientId();
+      setBody("");
+      onSent(message);
+    }
+  };
+  const label = note ? t("conversations.note_placeholder") : t("conversations.reply_placeholder");
+  return html`<form class=${`reply${note ? " as-note" : ""}`} onSubmit=${submit} aria-label=${t("conversations.reply")}>
+    <textarea aria-label=${label} placeholder=${label} value=${body} rows="3"
+      onInput=${(e) => {
+        setBody(e.target.value);
+        clientId.current = newClientId();
+      }}
+      onKeyDown=${(e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit(e);
+      }} />
+    <div class="actions">
+      <label class="inline">
+        <input type="checkbox" checked=${note || !canReply} disabled=${!canReply}
+          onChange=${(e) => setNote(e.target.checked)} />
+        ${t("conversations.as_note")}
+      </label>
+      <button type="submit" class="primary" disabled=${send.busy || !body.trim()}>
+        ${note || !canReply ? t("conversations.add_note") : t("conversations.send")}
+      </button>
+    </div>
+    <${ErrorBox} error=${send.error} />
+  </form>`;
+}
+
+function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
+  const me = session.user.id;
+  const customerName = useCustomerName(c.customer_id);
+  const act = useAction();
+  const bottom = useRef(null);
+  useEffect(() => bottom.current?.scrollIntoView({ block: "nearest" }), [messages.length]);
+  const take = async () => {
+    const updated = await act.run(() => api.post(`/conversations/${c.id}/assign`, {}));
+    if (updated) onChanged(updated);
+  };
+  const resolve = async () => {
+    const updated = await act.run(() => api.post(`/conversations/${c.id}/resolve`, {}));
+    if (updated) onChanged(updated);
+  };
+  const supervisor = rank(session.user.role) >= rank("supervisor");
+  const mine = c.assignee_id === me;
+  const canReply = mine || supervisor;
+  return html`<section class="card thread" aria-label=${t("conversations.thread")}>
+    <div class="page-head">
+      <div>
+        <h2><a href=${`#/customers/${c.customer_id}`}>${customerName || t("common.loading")}</a></h2>
+        <span class=${`badge status-${c.status}`}>${statusLabel(c.status)}</span>
+        ${c.topic && html` <span class="chip small">${c.topic}</span>`}
+        ${c.rating != null && html` <span class="badge">${t("conversations.rating", { n: c.rating })}</span>`}
+      </div>
+      <div class="actions">
+        ${WAITING.includes(c.status) &&
+        html`<button type="button" class="primary" disabled=${act.busy} onClick=${take}>${t("conversations.take")}</button>`}
+        ${SERVING.includes(c.status) && canReply &&
+        html`<button type="button" disabled=${act.busy} onClick=${resolve}>${t("conversations.resolve")}</button>`}
+      </div>
+    </div>
+    <${ErrorBox} error=${act.error} />
+    <ol class="messages" aria-label=${t("conversations.messages")}>
+      ${messages.map((m) => html`<${MessageItem} key=${m.id} message=${m} customerName=${customerName} me=${me} />`)}
+      <li ref=${bottom} class="end" aria-hidden="true"></li>
+    </ol>
+    ${messages.length === 0 && html`<p class="muted">${t("common.empty")}</p>`}
+    ${c.status !== "resolved" && html`<${ReplyBox} key=${c.id} conversation=${c} canReply=${canReply} onSent=${onMessage} />`}
+  </section>`;
+}
+
+/** Every page of a conversation's messages, oldest first. */
+async function allMessages(id) {
+  const items = [];
+  let cursor = null;
+  for (let i = 0; i < 50; i++) {
+    const page = await api.get(`/conversations/${id}/messages`, { limit: 200, cursor });
+    items.push(...page.items);
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+const byNewest = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
+
+export function ConversationsPage({ session }) {
+  const me = session.user.id;
+  // Every conversation seen, by id, the newest version of each: the lists are views of it.
+  const [known, setKnown] = useState(() => new Map());
+  const [listError, setListError] = useState(null);
+  const [selectedId, setSelectedId] = useState(null);
+  const [thread, setThread] = useState({ id: null, messages: [], error: null });
+
+  const remember = (conversations) =>
+    setKnown((old) => {
+      const next = new Map(old);
+      for (const c of conversations) if (newer(c, next.get(c.id))) next.set(c.id, c);
+      return next;
+    });
+  const addMessages = (id, messages) =>
+    setThread((th) => {
+      if (th.id !== id) return th;
+      const seen = new Set(th.messages.map((m) => m.id));
+      const fresh = messages.filter((m) => !seen.has(m.id));
+      return fresh.length ? { ...th, messages: [...th.messages, ...fresh] } : th;
+    });
+
+  const loadLists = async () => {
+    try {
+      const [waiting, mine] = await Promise.all([
+        api.get("/conversations", { status: WAITING.join(","), limit: LIST_LIMIT }),
+        api.get("/conversations", { status: SERVING.join(","), assignee: "me", limit: LIST_LIMIT }),
+      ]);
+      setListError(null);
+      remember([...waiting.items, ...mine.items]);
+    } catch (err) {
+      setListError(err);
+    }
+  };
+
+  const live = useStream((frame) => {
+    const payload = frame.payload || {};
+    if (payload.conversation) remember([payload.conversation]);
+    if (frame.kind === "message.created" && payload.message) addMessages(frame.entity_id, [payload.message]);
+  }, loadLists);
+
+  const open = async (id) => {
+    setSelectedId(id);
+    setThread({ id, messages: [], error: null });
+    try {
+      const [conversation, messages] = await Promise.all([api.get(`/conversations/${id}`), allMessages(id)]);
+      remember([conversation]);
+      addMessages(id, messages);
+    } catch (error) {
+      setThread((th) => (th.id === id ? { ...th, error } : th));
+    }
+  };
+
+  const all = [...known.values()];
+  const waiting = all.filter((c) => WAITING.includes(c.status)).sort(byNewest);
+  const mine = all.filter((c) => c.assignee_id === me && SERVING.includes(c.status)).sort(byNewest);
+  const current = selectedId ? known.get(selectedId) : null;
+
+  return html`<section>
+    <${PageHead} title=${t("nav.conversations")}>
+      <span class=${`badge${live ? " ok" : ""}`} role="status">
+        ${live ? t("conversations.live") : t("conversations.connecting")}
+      </span>
+    <//>
+    <${ErrorBox} error=${listError} />
+    <div class="conversations">
+      <div class="conv-lists">
+        <${ConversationList} title=${t("conversations.waiting")} items=${waiting} selectedId=${selectedId} onOpen=${open} />
+        <${ConversationList} title=${t("conversations.mine")} items=${mine} selectedId=${selectedId} onOpen=${open} />
+      </div>
+      <div>
+        <${ErrorBox} error=${thread.error} />
+        ${current
+          ? html`<${Thread} conversation=${current} messages=${thread.messages} session=${session}
+              onChanged=${(c) => remember([c])} onMessage=${(m) => addMessages(current.id, [m])} />`
+          : !thread.error && html`<p class="muted card">${t("conversations.pick")}</p>`}
+      </div>
+    </div>
+  </section>`;
+}

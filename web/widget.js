@@ -1,0 +1,540 @@
+// The customer chat widget, for any site: <script src="https://kefu.example/widget.js"
+// data-inbox="INBOX_ID"></script>. A launcher and a chat panel in a shadow root (the page's
+// styles and ours never mix), a visitor session remembered in localStorage, the conversation's
+// history from the API, live messages over the visitor WebSocket (resumed after the last seq),
+// idempotent sends, the pre-chat topic picker and the rating. Self-contained: plain DOM, no
+// imports, so it runs on pages that are not ours. Everything people typed is set as text.
+(() => {
+  const script = typeof document !== "undefined" ? document.currentScript : null;
+  const inboxId = script && script.dataset && script.dataset.inbox;
+  if (!script || !script.src || !inboxId) return;
+  const ORIGIN = new URL(script.src, location.href).origin;
+  const API = `${ORIGIN}/api/v1`;
+  const STORAGE_KEY = `kefu.widget.${inboxId}`;
+  const MAX_BACKOFF_MS = 30_000;
+
+  // The widget's strings, [English, 简体中文] like web/i18n.js (web.test.js checks both are there).
+  // strings:begin
+  const STRINGS = {
+    open: ["Chat with us", "在线客服"],
+    close: ["Close the chat", "关闭对话窗口"],
+    title: ["Customer service", "在线客服"],
+    messages: ["Messages", "消息记录"],
+    message: ["Message", "输入消息"],
+    placeholder: ["Type a message…", "请输入消息…"],
+    send: ["Send", "发送"],
+    pick_topic: ["What can we help you with?", "请选择咨询类型："],
+    waiting: ["Waiting for an agent…", "正在为您接入人工客服，请稍候…"],
+    joined: ["An agent has joined the conversation.", "客服已接入，正在为您服务。"],
+    resolved: ["This conversation has ended.", "本次会话已结束。"],
+    rate: ["How satisfied are you with our service?", "请对本次服务进行评价："],
+    stars: ["{n} of 5", "{n} 星"],
+    comment: ["Comment (optional)", "评价内容（选填）"],
+    submit_rating: ["Submit rating", "提交评价"],
+    rated: ["Thank you for your rating: {n} of 5.", "感谢您的评价：{n} 星。"],
+    new_chat: ["Start a new conversation", "发起新会话"],
+    sending: ["Sending…", "发送中…"],
+    failed: ["Not sent.", "发送失败。"],
+    retry: ["Retry", "重试"],
+    offline: ["Reconnecting…", "正在重新连接…"],
+    error: ["Something went wrong; please try again.", "出错了，请稍后重试。"],
+    you: ["You", "我"],
+    agent: ["Agent", "客服"],
+    system: ["System", "系统"],
+  };
+  // strings:end
+  const prefs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
+  const LANG = prefs.some((l) => String(l).toLowerCase().startsWith("zh")) ? "zh-CN" : "en";
+  const say = (key, vars) => {
+    const text = (STRINGS[key] || [key, key])[LANG === "zh-CN" ? 1 : 0];
+    return vars ? text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m)) : text;
+  };
+
+  // ---- remembered state: {token, conversation, seq} ----
+  let saved = {};
+  try {
+    saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "{}") || {};
+  } catch {
+    saved = {};
+  }
+  const remember = (patch) => {
+    saved = { ...saved, ...patch };
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(saved));
+    } catch {
+      // Storage is off (private mode): this page still works, a reload starts over.
+    }
+  };
+
+  const state = {
+    inbox: null, // {id, name, greeting, pre_chat_form, topics}
+    conversation: null, // the current conversation, or null before the first message
+    messages: new Map(), // id (or client_msg_id while pending) → message
+    topic: null,
+    open: false,
+    live: false,
+    rated: null,
+  };
+
+  // ---- HTTP ----
+  class WidgetError extends Error {
+    constructor(status, code, message) {
+      super(message || code);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  async function call(method, path, body) {
+    const headers = { accept: "application/json" };
+    if (saved.token) headers.authorization = `Bearer ${saved.token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let res;
+    try {
+      res = await fetch(`${API}${path}`, {
+        method,
+        headers,
+        credentials: "omit",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new WidgetError(0, "network", String(e));
+    }
+    const text = await res.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (!res.ok) throw new WidgetError(res.status, (data && data.code) || `http_${res.status}`, data && data.message);
+    return { status: res.status, data };
+  }
+
+  /** The visitor session: the remembered token if it is still good, else a new one. */
+  async function startSession() {
+    const body = saved.token ? { visitor_token: saved.token } : {};
+    try {
+      const { data } = await call("POST", `/widget/${encodeURIComponent(inboxId)}/session`, body);
+      state.inbox = data.inbox;
+      if (data.visitor_token !== saved.token) remember({ token: data.visitor_token, conversation: null, seq: 0 });
+    } catch (err) {
+      if (err.code !== "invalid_visitor_token") throw err;
+      // A stale token (another inbox, a reset server): drop it and start over.
+      remember({ token: null, conversation: null, seq: 0 });
+      return startSession();
+    }
+  }
+
+  /** The remembered conversation (or the newest) and its whole history, oldest first. */
+  async function loadConversation() {
+    const { data: list } = await call("GET", "/widget/conversations");
+    const current = list.find((c) => c.id === saved.conversation) || list.find((c) => c.status !== "resolved") || null;
+    setConversation(current);
+    if (!current) return;
+    let cursor = null;
+    for (let page = 0; page < 50; page++) {
+      const q = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const { data } = await call("GET", `/widget/conversations/${current.id}/messages${q}`);
+      if (!state.conversation || state.conversation.id !== current.id) return;
+      data.items.forEach(addMessage);
+      cursor = data.next_cursor;
+      if (!cursor) break;
+    }
+  }
+
+  function setConversation(conversation) {
+    const changed = (conversation && conversation.id) !== (state.conversation && state.conversation.id);
+    state.conversation = conversation;
+    if (changed) {
+      state.messages.clear();
+      state.rated = null;
+      remember({ conversation: conversation ? conversation.id : null });
+    }
+    render();
+  }
+
+  function addMessage(message) {
+    if (!state.conversation || message.conversation_id !== state.conversation.id) return;
+    // The echo of our own send replaces its pending copy.
+    if (message.client_msg_id) state.messages.delete(`pending:${message.client_msg_id}`);
+    state.messages.set(message.id, message);
+    if (!state.open && message.sender_kind !== "customer") ui.launcher.classList.add("unread");
+    render();
+  }
+
+  // ---- sending ----
+  const newClientId = () =>
+    `w-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+
+  async function ensureConversation() {
+    const c = state.conversation;
+    if (c && c.status !== "resolved") return c;
+    const body = { language: LANG };
+    if (state.topic) body.topic = state.topic;
+    const { data } = await call("POST", "/widget/conversations", body);
+    setConversation(data);
+    return data;
+  }
+
+  /** Sends (or re-sends, with the same client_msg_id) one pending message. */
+  async function send(pending) {
+    pending.failed = false;
+    state.messages.set(pending.id, pending);
+    render();
+    try {
+      let conversation = await ensureConversation();
+      if (!state.messages.has(pending.id)) state.messages.set(pending.id, pending);
+      let res;
+      try {
+        res = await call("POST", `/widget/conversations/${conversation.id}/messages`, {
+          body: pending.body,
+          client_msg_id: pending.client_msg_id,
+        });
+      } catch (err) {
+        if (err.code !== "conversation_closed") throw err;
+        // Closed meanwhile: the message opens a new conversation.
+        state.conversation = { ...conversation, status: "resolved" };
+        conversation = await ensureConversation();
+        state.messages.set(pending.id, pending);
+        res = await call("POST", `/widget/conversations/${conversation.id}/messages`, {
+          body: pending.body,
+          client_msg_id: pending.client_msg_id,
+        });
+      }
+      addMessage(res.data);
+    } catch (err) {
+      pending.failed = true;
+      pending.error = err;
+      state.messages.set(pending.id, pending);
+      render();
+    }
+  }
+
+  function submitText(text) {
+    const body = text.trim();
+    if (!body) return false;
+    const client_msg_id = newClientId();
+    send({
+      id: `pending:${client_msg_id}`,
+      pending: true,
+      client_msg_id,
+      body,
+      sender_kind: "customer",
+      kind: "text",
+      conversation_id: state.conversation && state.conversation.id,
+      created_at: new Date().toISOString(),
+    });
+    return true;
+  }
+
+  // ---- the live stream ----
+  let socket = null;
+  let backoff = 1000;
+  let reconnectTimer = null;
+
+  function connect() {
+    if (!saved.token || socket) return;
+    const url = `${ORIGIN.replace(/^http/, "ws")}/api/v1/widget/stream?token=${encodeURIComponent(saved.token)}&after=${saved.seq || 0}`;
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.onmessage = (e) => {
+      let frame;
+      try {
+        frame = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (frame.type === "live") {
+        backoff = 1000;
+        state.live = true;
+        render();
+      } else if (frame.type === "event") {
+        onEvent(frame);
+        if (frame.seq > (saved.seq || 0)) remember({ seq: frame.seq });
+      }
+    };
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      state.live = false;
+      render();
+      // 1012 (server restarting), a dropped network, a failed upgrade: all resume after our seq.
+      clearTimeout(reconnectTimer);
+      reconnectTimer = setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    };
+  }
+
+  function onEvent(frame) {
+    const payload = frame.payload || {};
+    if (frame.kind === "message.created" && payload.message) {
+      addMessage(payload.message);
+    } else if (payload.conversation) {
+      const c = payload.conversation;
+      if (state.conversation && c.id === state.conversation.id) setConversation(c);
+      else if (!state.conversation && frame.kind === "conversation.created") setConversation(c);
+    } else if (frame.kind === "conversation.rated" && state.conversation && frame.entity_id === state.conversation.id) {
+      state.conversation = { ...state.conversation, rating: payload.rating };
+      render();
+    }
+  }
+
+  // ---- DOM ----
+  const el = (tag, attrs, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "text") node.textContent = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  };
+
+  const CSS = `
+    :host { all: initial; }
+    * { box-sizing: border-box; font-family: system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", sans-serif; }
+    .launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; border: none; border-radius: 999px;
+      background: #1a5fd0; color: #fff; padding: 12px 18px; font-size: 15px; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); }
+    .launcher.unread::after { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: #e53935; margin-left: 8px; vertical-align: middle; }
+    .panel { position: fixed; right: 20px; bottom: 80px; z-index: 2147483000; width: 360px; max-width: calc(100vw - 40px);
+      height: 520px; max-height: calc(100vh - 100px); background: #fff; color: #1d2330; border-radius: 12px;
+      box-shadow: 0 8px 30px rgba(0,0,0,.25); display: flex; flex-direction: column; overflow: hidden; font-size: 14px; }
+    [hidden] { display: none !important; }
+    header { background: #1a5fd0; color: #fff; padding: 10px 14px; display: flex; justify-content: space-between; align-items: center; }
+    header h2 { font-size: 15px; margin: 0; }
+    header button { background: none; border: none; color: #fff; font-size: 20px; cursor: pointer; line-height: 1; }
+    .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: #f5f7fa; }
+    .msg { max-width: 80%; padding: 8px 11px; border-radius: 10px; white-space: pre-wrap; overflow-wrap: anywhere; }
+    .msg.customer { align-self: flex-end; background: #1a5fd0; color: #fff; }
+    .msg.agent, .msg.bot { align-self: flex-start; background: #fff; border: 1px solid #dde2ea; }
+    .msg.system, .note { align-self: center; color: #5b6475; font-size: 12px; text-align: center; }
+    .msg.failed { background: #fdecea; color: #b3261e; border: 1px solid #f5c2c0; }
+    .msg small { display: block; opacity: .75; font-size: 11px; margin-top: 3px; }
+    .msg button { font-size: 11px; margin-left: 6px; }
+    .status { padding: 6px 12px; font-size: 12px; color: #5b6475; background: #eef2f8; border-top: 1px solid #dde2ea; }
+    .status:empty { display: none; }
+    .topics, .rating { padding: 10px 12px; border-top: 1px solid #dde2ea; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+    .topics p, .rating p { margin: 0 0 4px; flex-basis: 100%; }
+    .topics button, .stars button { border: 1px solid #1a5fd0; color: #1a5fd0; background: #fff; border-radius: 999px; padding: 5px 11px; cursor: pointer; }
+    .stars { display: flex; gap: 4px; }
+    .stars button[aria-pressed="true"] { background: #1a5fd0; color: #fff; }
+    .rating textarea { width: 100%; min-height: 48px; border: 1px solid #c9d0dc; border-radius: 6px; padding: 6px; font-size: 13px; }
+    form.compose { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #dde2ea; }
+    form.compose textarea { flex: 1; resize: none; height: 40px; border: 1px solid #c9d0dc; border-radius: 6px; padding: 8px; font-size: 14px; }
+    button.primary { background: #1a5fd0; color: #fff; border: none; border-radius: 6px; padding: 0 14px; cursor: pointer; }
+    .rating button.primary { padding: 6px 14px; }
+    button.new-chat { border: 1px solid #1a5fd0; color: #1a5fd0; background: #fff; border-radius: 6px; padding: 5px 11px; cursor: pointer; margin: 0 12px 10px; }
+    .rating button.new-chat { margin: 4px 0 0; }
+    .error { color: #b3261e; padding: 6px 12px; font-size: 12px; }
+    .error:empty { display: none; }
+  `;
+
+  const host = el("div", { "data-kefu-widget": inboxId });
+  const root = host.attachShadow({ mode: "open" });
+  const ui = {};
+  ui.launcher = el("button", { type: "button", class: "launcher", "aria-expanded": "false", text: say("open"), onclick: () => toggle(!state.open) });
+  ui.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": say("messages") });
+  ui.status = el("div", { class: "status", role: "status" });
+  ui.error = el("div", { class: "error", role: "alert" });
+  ui.extra = el("div");
+  ui.input = el("textarea", { "aria-label": say("message"), placeholder: say("placeholder"), rows: "1" });
+  ui.input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      ui.compose.requestSubmit();
+    }
+  });
+  ui.compose = el(
+    "form",
+    {
+      class: "compose",
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (submitText(ui.input.value)) ui.input.value = "";
+      },
+    },
+    ui.input,
+    el("button", { type: "submit", class: "primary", text: say("send") }),
+  );
+  ui.title = el("h2", { text: say("title") });
+  ui.panel = el(
+    "div",
+    { class: "panel", role: "dialog", "aria-label": say("title"), hidden: true },
+    el("header", {}, ui.title, el("button", { type: "button", "aria-label": say("close"), text: "×", onclick: () => toggle(false) })),
+    ui.log,
+    ui.status,
+    ui.error,
+    ui.extra,
+    ui.compose,
+  );
+  root.append(el("style", { text: CSS }), ui.panel, ui.launcher);
+
+  function showError(err) {
+    ui.error.textContent = err ? say("error") : "";
+  }
+
+  function messageNode(m) {
+    const who = m.kind === "note" ? "system" : m.sender_kind;
+    const node = el("div", { class: `msg ${who}${m.failed ? " failed" : ""}`, "data-sender": m.sender_kind });
+    node.append(el("span", { class: "body", text: m.body }));
+    if (m.pending) {
+      const note = el("small", { text: m.failed ? say("failed") : say("sending") });
+      if (m.failed) note.append(el("button", { type: "button", text: say("retry"), onclick: () => send(m) }));
+      node.append(note);
+    }
+    return node;
+  }
+
+  function topicPicker() {
+    const topics = (state.inbox && state.inbox.topics) || [];
+    return el(
+      "div",
+      { class: "topics", role: "group", "aria-label": say("pick_topic") },
+      el("p", { text: say("pick_topic") }),
+      ...topics.map((tp) =>
+        el("button", {
+          type: "button",
+          text: tp.label,
+          onclick: () => {
+            state.topic = tp.key;
+            render();
+            ui.input.focus();
+          },
+        }),
+      ),
+    );
+  }
+
+  function ratingForm(conversation) {
+    let stars = 0;
+    const buttons = [1, 2, 3, 4, 5].map((n) =>
+      el("button", {
+        type: "button",
+        "aria-pressed": "false",
+        "aria-label": say("stars", { n }),
+        text: `${n} ★`,
+        onclick: () => {
+          stars = n;
+          buttons.forEach((b, i) => b.setAttribute("aria-pressed", String(i + 1 === n)));
+          submit.disabled = false;
+        },
+      }),
+    );
+    const comment = el("textarea", { "aria-label": say("comment"), placeholder: say("comment"), maxlength: "1000" });
+    const submit = el("button", {
+      type: "button",
+      class: "primary",
+      disabled: true,
+      text: say("submit_rating"),
+      onclick: async () => {
+        submit.disabled = true;
+        try {
+          const body = { rating: stars };
+          if (comment.value.trim()) body.comment = comment.value;
+          const { data } = await call("POST", `/widget/conversations/${conversation.id}/rating`, body);
+          showError(null);
+          state.conversation = data;
+          render();
+        } catch (err) {
+          if (err.code === "already_rated") state.conversation = { ...state.conversation, rating: stars };
+          else showError(err);
+          submit.disabled = false;
+          render();
+        }
+      },
+    });
+    return el(
+      "div",
+      { class: "rating", role: "group", "aria-label": say("rate") },
+      el("p", { text: say("rate") }),
+      el("div", { class: "stars" }, ...buttons),
+      comment,
+      submit,
+    );
+  }
+
+  let extraFor = null;
+  function render() {
+    const c = state.conversation;
+    const stick = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 40;
+    const nodes = [];
+    if (state.inbox && state.inbox.greeting) nodes.push(el("div", { class: "msg agent greeting", text: state.inbox.greeting }));
+    for (const m of state.messages.values()) nodes.push(messageNode(m));
+    ui.log.replaceChildren(...nodes);
+    if (stick) ui.log.scrollTop = ui.log.scrollHeight;
+    if (state.inbox) ui.title.textContent = state.inbox.name;
+
+    let status = "";
+    if (c && ["bot", "queued", "offered"].includes(c.status)) status = say("waiting");
+    else if (c && ["assigned", "wrap_up"].includes(c.status)) status = say("joined");
+    else if (c && c.status === "resolved") status = say("resolved");
+    if (saved.token && !state.live && socket === null && state.inbox) status = `${status} ${say("offline")}`.trim();
+    ui.status.textContent = status;
+
+    // Below the messages: topics before the first message; the rating, then "new conversation",
+    // after the end.
+    const needTopic = !c && state.inbox && state.inbox.pre_chat_form && (state.inbox.topics || []).length > 0 && !state.topic;
+    const ended = c && c.status === "resolved";
+    const key = needTopic ? "topics" : ended ? `rating:${c.id}:${c.rating ?? ""}` : "none";
+    if (key !== extraFor) {
+      extraFor = key;
+      if (needTopic) ui.extra.replaceChildren(topicPicker());
+      else if (ended && c.rating == null) ui.extra.replaceChildren(ratingForm(c), newChatButton());
+      else if (ended) {
+        ui.extra.replaceChildren(
+          el("div", { class: "rating" }, el("p", { text: say("rated", { n: c.rating }) }), newChatButton()),
+        );
+      } else ui.extra.replaceChildren();
+    }
+    ui.compose.hidden = Boolean(needTopic || ended);
+  }
+
+  function newChatButton() {
+    return el("button", {
+      type: "button",
+      class: "new-chat",
+      text: say("new_chat"),
+      onclick: () => {
+        state.topic = null;
+        setConversation(null);
+        ui.input.focus();
+      },
+    });
+  }
+
+  function toggle(open) {
+    state.open = open;
+    ui.panel.hidden = !open;
+    ui.launcher.setAttribute("aria-expanded", String(open));
+    if (open) {
+      ui.launcher.classList.remove("unread");
+      boot().then(() => ui.input.focus());
+    }
+  }
+
+  let booting = null;
+  function boot() {
+    if (!booting) {
+      booting = (async () => {
+        await startSession();
+        await loadConversation();
+        connect();
+        render();
+      })().catch((err) => {
+        booting = null;
+        showError(err);
+      });
+    }
+    return booting;
+  }
+
+  const mount = () => {
+    document.body.append(host);
+    // A returning visitor: pick up the conversation (and its live messages) at once.
+    if (saved.token) boot();
+  };
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();
