@@ -1,8 +1,9 @@
 // A whole chat in two browsers against the real server: a visitor on the demo shop page opens
 // the widget (in Chinese), picks a topic and sends HTML; an agent (in English) sees it arrive
 // live in Waiting, takes it, writes a note and a reply; the visitor gets the reply live, never
-// the note, and sees the HTML as text; the agent resolves, the visitor rates 5, and after a
-// reload the history is still there. Screenshots of both screens go to e2e/artifacts/.
+// the note, and sees the HTML as text; a send that fails on the network is retried with the
+// same client_msg_id; the agent resolves, the visitor rates 5, and after a reload the history
+// is still there. Screenshots of both screens go to e2e/artifacts/.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -14,6 +15,7 @@ const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "artifacts");
 const WAIT_MS = 10_000;
 const HOSTILE = "<img src=x onerror=alert(1)>你好";
 const REPLY = "您好，请问有什么可以帮您？";
+const AGAIN = "还在吗";
 const NOTE = "内部备注：老客户，优先处理";
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -88,10 +90,28 @@ describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () 
     await expectText(log, HOSTILE);
     await expectText(chat.getByRole("status"), "正在为您接入人工客服");
 
+    // A send that fails on the network shows "not sent"; the retry reuses its client_msg_id.
+    const sent = [];
+    const messagesUrl = /\/api\/v1\/widget\/conversations\/[^/]+\/messages$/;
+    visitor.on("request", (r) => {
+      if (r.method() === "POST" && messagesUrl.test(r.url())) sent.push(JSON.parse(r.postData()).client_msg_id);
+    });
+    await visitor.route(messagesUrl, (route) => route.abort("internetdisconnected"), { times: 1 });
+    await chat.getByLabel("输入消息").fill(AGAIN);
+    await chat.getByRole("button", { name: "发送" }).click();
+    await expectText(log.locator(".msg.failed"), new RegExp(`${AGAIN}\\s*发送失败`));
+    await log.getByRole("button", { name: "重试" }).click();
+    await expectText(log.locator(".msg.customer").last(), AGAIN);
+    assert.equal(await log.locator(".msg.failed").count(), 0, "the retried message is no longer marked failed");
+    assert.equal(await log.getByText(AGAIN).count(), 1, "the retried message is shown once");
+    assert.equal(sent.length, 2, `two attempts: ${JSON.stringify(sent)}`);
+    assert.equal(sent[0], sent[1], "the retry reuses the client_msg_id");
+
     // The agent sees it waiting without reloading, opens it, and takes it.
     await waiting.getByRole("button").first().click({ timeout: WAIT_MS });
     const thread = agent.getByRole("region", { name: "Conversation" });
-    await expectText(thread.getByRole("list", { name: "Messages" }), HOSTILE);
+    await expectText(thread.getByRole("list", { name: "Messages" }), new RegExp(`${escape(HOSTILE)}[\\s\\S]*${AGAIN}`));
+    assert.equal(await thread.getByText(AGAIN).count(), 1, "the retried message is stored once");
     await expectText(thread, "Waiting");
     await thread.getByRole("button", { name: "Take" }).click();
     await expectText(thread, "In progress");
@@ -106,7 +126,7 @@ describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () 
     await thread.getByLabel("Internal note", { exact: true }).uncheck();
     await thread.getByLabel("Reply to the customer").fill(REPLY);
     await thread.getByRole("button", { name: "Send", exact: true }).click();
-    await expectText(thread.locator(".msg-agent:not(.msg-note)"), REPLY);
+    await expectText(thread.getByRole("list", { name: "Messages" }), REPLY);
 
     // The visitor gets the reply live; the note never; the HTML stayed text.
     await expectText(chat.getByRole("status"), "客服已接入");
