@@ -117,7 +117,10 @@
     try {
       const { data } = await call("POST", `/widget/${encodeURIComponent(inboxId)}/session`, body);
       state.inbox = data.inbox;
-      if (data.visitor_token !== saved.token) remember({ token: data.visitor_token, conversation: null, seq: 0 });
+      if (data.visitor_token !== saved.token) {
+        // A new visitor follows the log from now on: nothing before it is theirs.
+        remember({ token: data.visitor_token, conversation: null, seq: data.last_seq || 0 });
+      }
     } catch (err) {
       if (err.code !== "invalid_visitor_token") throw err;
       // A stale token (another inbox, a reset server): drop it and start over.

@@ -16,7 +16,8 @@ const newClientId = () => `a-${Date.now().toString(36)}-${Math.random().toString
 const newer = (a, b) => !b || Date.parse(a.updated_at) >= Date.parse(b.updated_at);
 
 // The last event seen, kept across visits to the page so a return resumes instead of replaying.
-let lastSeq = 0;
+// null until the first socket says where the log is: we then follow it from there.
+let lastSeq = null;
 
 /**
  * Follows /api/v1/stream: `onEvent(frame)` for each event once the socket has caught up (the
@@ -34,7 +35,8 @@ function useStream(onEvent, onLive) {
     let stopped = false;
     const connect = () => {
       const proto = location.protocol === "https:" ? "wss" : "ws";
-      const ws = new WebSocket(`${proto}://${location.host}/api/v1/stream?after=${lastSeq}`);
+      const after = lastSeq === null ? "" : `?after=${lastSeq}`;
+      const ws = new WebSocket(`${proto}://${location.host}/api/v1/stream${after}`);
       let caughtUp = false;
       socket = ws;
       ws.onmessage = (e) => {
@@ -48,6 +50,7 @@ function useStream(onEvent, onLive) {
           lastSeq = frame.seq;
           if (caughtUp) handlers.current.onEvent(frame);
         } else if (frame.type === "live") {
+          lastSeq = Math.max(lastSeq ?? 0, frame.last_seq);
           caughtUp = true;
           backoff = 1000;
           setLive(true);

@@ -166,6 +166,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(ops::metrics))
         .fallback(web::static_or_api_not_found)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(visitor::widget_cors))
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

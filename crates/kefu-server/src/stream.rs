@@ -30,9 +30,9 @@ const CLOSE_RECONNECT: u16 = 1012;
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
-    /// The last sequence number the client has; events after it are sent (0 for everything).
-    #[serde(default)]
-    pub after: i64,
+    /// The last sequence number the client has; events after it are sent (0 replays the whole
+    /// log). Without it the socket starts at the newest event and only follows.
+    pub after: Option<i64>,
     /// Browsers cannot set headers on a WebSocket: the token may come here instead.
     pub token: Option<String>,
 }
@@ -200,7 +200,7 @@ async fn follow(
     state: AppState,
     mut socket: WebSocket,
     tenant_id: Uuid,
-    after: i64,
+    after: Option<i64>,
     mut audience: Audience,
 ) {
     // Subscribe before reading the log, so an event committed in between is in one or the other.
@@ -209,11 +209,18 @@ async fn follow(
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
     let store = state.store().clone();
-    let mut last_seq =
-        match catch_up(&store, &mut socket, tenant_id, after.max(0), &mut audience).await {
-            Ok(seq) => seq,
-            Err(end) => return finish(socket, end).await,
-        };
+    let start = match after {
+        Some(after) => Ok(after.max(0)),
+        None => store.last_event_seq(tenant_id).await,
+    };
+    let start = match start {
+        Ok(seq) => seq,
+        Err(err) => return finish(socket, StreamEnd::Store(err)).await,
+    };
+    let mut last_seq = match catch_up(&store, &mut socket, tenant_id, start, &mut audience).await {
+        Ok(seq) => seq,
+        Err(end) => return finish(socket, end).await,
+    };
     let ready = serde_json::json!({"type": "live", "last_seq": last_seq}).to_string();
     if socket.send(Frame::Text(ready.into())).await.is_err() {
         return;

@@ -724,7 +724,7 @@ impl Store {
                 entity_type: "conversation",
                 entity_id: Some(id),
                 actor,
-                payload: serde_json::json!({"rating": rating, "comment": comment, "assignee_id": after.assignee_id}),
+                payload: serde_json::json!({"rating": rating, "comment": comment, "conversation": after}),
                 audit: None,
             },
         )

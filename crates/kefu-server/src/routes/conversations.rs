@@ -28,15 +28,20 @@ pub struct CreateInbox {
     pub settings: Option<InboxSettings>,
 }
 
+/// Agents see the inboxes (names, topics) for their work; only admins see the signing secret.
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "conversations", responses((status = 200, body = Vec<Inbox>), (status = 403, body = ErrorBody)))]
 pub async fn list_inboxes(
     State(state): State<AppState>,
     principal: Principal,
 ) -> ApiResult<axum::Json<Vec<Inbox>>> {
-    principal.require_user_role(Role::Admin)?;
-    Ok(axum::Json(
-        state.store().list_inboxes(principal.tenant_id).await?,
-    ))
+    let role = principal.require_user_role(Role::Agent)?;
+    let mut inboxes = state.store().list_inboxes(principal.tenant_id).await?;
+    if role < Role::Admin {
+        for inbox in &mut inboxes {
+            inbox.secret.clear();
+        }
+    }
+    Ok(axum::Json(inboxes))
 }
 
 /// The inbox's `secret` signs `user_hash` for identified visitors; it is made here, never chosen.

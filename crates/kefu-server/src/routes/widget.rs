@@ -48,6 +48,8 @@ pub struct WidgetSession {
     pub visitor_token: String,
     pub customer_id: Uuid,
     pub inbox: WidgetInbox,
+    /// The newest event sequence now: a new visitor's stream starts `after` it.
+    pub last_seq: i64,
 }
 
 impl From<&Inbox> for WidgetInbox {
@@ -145,6 +147,7 @@ pub async fn start_session(
                 visitor_token: token.clone(),
                 customer_id: known.customer_id,
                 inbox: (&inbox).into(),
+                last_seq: state.store().last_event_seq(inbox.tenant_id).await?,
             }));
         }
     }
@@ -167,6 +170,7 @@ pub async fn start_session(
         visitor_token: token,
         customer_id: visitor.customer_id,
         inbox: (&inbox).into(),
+        last_seq: state.store().last_event_seq(inbox.tenant_id).await?,
     }))
 }
 

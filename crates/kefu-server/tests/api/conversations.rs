@@ -324,3 +324,59 @@ async fn bad_tokens_foreign_conversations_and_closed_ones_are_refused() {
         (StatusCode::BAD_REQUEST, Some("invalid_query"))
     );
 }
+
+#[tokio::test]
+async fn the_widget_api_answers_other_origins_and_new_visitors_start_at_the_newest_event() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let inbox = app.inbox(&org.admin).await;
+    let inbox_id = inbox["id"].as_str().unwrap();
+    let url = format!("{}/api/v1/widget/{inbox_id}/session", app.url);
+    let preflight = app
+        .http
+        .request(Method::OPTIONS, &url)
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(allowed.contains("authorization") && allowed.contains("content-type"));
+    let response = app
+        .http
+        .post(&url)
+        .header("origin", "https://shop.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    let session: Value = response.json().await.unwrap();
+    let (_, events) = app
+        .get("/api/v1/events?after=0&limit=1000", &org.owner)
+        .await;
+    assert_eq!(session["last_seq"], events["last_seq"]);
+    // Staff endpoints stay same-origin.
+    let staff = app
+        .http
+        .get(format!("{}/api/v1/customers", app.url))
+        .header("origin", "https://shop.example")
+        .bearer_auth(&org.agent)
+        .send()
+        .await
+        .unwrap();
+    assert!(staff.headers().get("access-control-allow-origin").is_none());
+    // Agents see the inboxes they serve, but not the secret that vouches for users.
+    let (status, inboxes) = app.get("/api/v1/inboxes", &org.agent).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(inboxes[0]["secret"], "");
+    let (_, inboxes) = app.get("/api/v1/inboxes", &org.admin).await;
+    assert_eq!(inboxes[0]["secret"], inbox["secret"]);
+}

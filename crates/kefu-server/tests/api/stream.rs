@@ -247,3 +247,23 @@ async fn a_socket_that_falls_behind_resyncs_from_the_log_with_nothing_lost() {
         quiet(socket).await;
     }
 }
+
+#[tokio::test]
+async fn without_after_a_socket_starts_at_the_newest_event() {
+    let app = spawn_app().await;
+    let (_, c) = chat(&app).await;
+    let url = format!(
+        "{}/api/v1/stream?token={}",
+        app.url.replacen("http", "ws", 1),
+        c.agent
+    );
+    let mut socket = tokio_tungstenite::connect_async(url).await.unwrap().0;
+    let (replayed, last_seq) = backlog(&mut socket).await;
+    assert!(
+        replayed.is_empty() && last_seq > 0,
+        "{replayed:?} {last_seq}"
+    );
+    app.post(&c.messages, &c.visitor, json!({"body": "新消息"}))
+        .await;
+    assert_eq!(next(&mut socket).await["seq"].as_i64(), Some(last_seq + 1));
+}
