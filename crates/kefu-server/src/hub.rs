@@ -2,6 +2,7 @@
 //! commit signal, reads the new events once, and fans them out. Sockets never depend on the hub
 //! for completeness: they catch up from the log themselves and after any lag.
 
+use axum::extract::ws::Utf8Bytes;
 use kefu_store::{Event, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,10 +15,31 @@ const FAN_OUT: usize = 1024;
 /// Events read per query.
 const BATCH: u32 = 500;
 
+/// An event as read from the log, with its frame rendered once for every socket.
+pub struct LiveEvent {
+    pub event: Event,
+    pub frame: Utf8Bytes,
+}
+
+/// The frame every socket sends for an event.
+pub fn render(event: &Event) -> Utf8Bytes {
+    serde_json::json!({
+        "type": "event",
+        "seq": event.seq,
+        "kind": event.kind,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "payload": event.payload.0,
+        "created_at": event.created_at,
+    })
+    .to_string()
+    .into()
+}
+
 #[derive(Clone)]
 pub struct Hubs {
     store: Store,
-    tenants: Arc<Mutex<HashMap<Uuid, broadcast::Sender<Arc<Event>>>>>,
+    tenants: Arc<Mutex<HashMap<Uuid, broadcast::Sender<Arc<LiveEvent>>>>>,
 }
 
 impl Hubs {
@@ -29,7 +51,7 @@ impl Hubs {
     }
 
     /// Live events of a tenant from now on; starts the tenant's hub on first use.
-    pub fn subscribe(&self, tenant_id: Uuid) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self, tenant_id: Uuid) -> broadcast::Receiver<Arc<LiveEvent>> {
         let mut tenants = match self.tenants.lock() {
             Ok(guard) => guard,
             // A panic elsewhere while holding the map leaves it consistent (plain inserts).
@@ -45,7 +67,7 @@ impl Hubs {
     }
 
     /// Drops the hub's entry when no socket listens any more; true when the hub should stop.
-    fn retire_if_idle(&self, tenant_id: Uuid, sender: &broadcast::Sender<Arc<Event>>) -> bool {
+    fn retire_if_idle(&self, tenant_id: Uuid, sender: &broadcast::Sender<Arc<LiveEvent>>) -> bool {
         let mut tenants = match self.tenants.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -59,7 +81,7 @@ impl Hubs {
     }
 }
 
-async fn run_hub(hubs: Hubs, tenant_id: Uuid, sender: broadcast::Sender<Arc<Event>>) {
+async fn run_hub(hubs: Hubs, tenant_id: Uuid, sender: broadcast::Sender<Arc<LiveEvent>>) {
     let mut commits = hubs.store.subscribe_commits();
     // Subscribers catch up from the log themselves; the hub only carries what comes after.
     let mut last_seq = match hubs.store.last_event_seq(tenant_id).await {
@@ -91,7 +113,8 @@ async fn run_hub(hubs: Hubs, tenant_id: Uuid, sender: broadcast::Sender<Arc<Even
             let full = events.len() == BATCH as usize;
             for event in events {
                 last_seq = event.seq;
-                let _ = sender.send(Arc::new(event));
+                let frame = render(&event);
+                let _ = sender.send(Arc::new(LiveEvent { event, frame }));
             }
             if !full {
                 break;

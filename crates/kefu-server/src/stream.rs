@@ -48,39 +48,35 @@ enum Audience {
 }
 
 impl Audience {
-    /// The frame for an event this audience may see, or `None`.
-    fn frame(&mut self, event: &Event) -> Option<String> {
-        if let Audience::Visitor {
+    /// Whether this audience may see the event. Cheap: it runs for every socket on every event.
+    fn admits(&mut self, event: &Event) -> bool {
+        let Audience::Visitor {
             customer_id,
             inbox_id,
             conversations,
         } = self
-        {
-            if event.entity_type != "conversation" {
-                return None;
-            }
-            let payload = &event.payload.0;
+        else {
+            return true;
+        };
+        let Some(id) = event
+            .entity_id
+            .filter(|_| event.entity_type == "conversation")
+        else {
+            return false;
+        };
+        let payload = &event.payload.0;
+        if event.kind == "conversation.created" {
             let conversation = &payload["conversation"];
-            let ours = conversation["customer_id"] == serde_json::json!(customer_id)
-                && conversation["inbox_id"] == serde_json::json!(inbox_id);
-            let id = event.entity_id?;
-            if ours {
+            let field = |name: &str| {
+                conversation[name]
+                    .as_str()
+                    .and_then(|v| v.parse::<Uuid>().ok())
+            };
+            if field("customer_id") == Some(*customer_id) && field("inbox_id") == Some(*inbox_id) {
                 conversations.insert(id);
             }
-            if !conversations.contains(&id) || payload["visible_to_customer"] == false {
-                return None;
-            }
         }
-        serde_json::to_string(&serde_json::json!({
-            "type": "event",
-            "seq": event.seq,
-            "kind": event.kind,
-            "entity_type": event.entity_type,
-            "entity_id": event.entity_id,
-            "payload": event.payload.0,
-            "created_at": event.created_at,
-        }))
-        .ok()
+        conversations.contains(&id) && payload["visible_to_customer"] != false
     }
 }
 
@@ -116,7 +112,7 @@ pub async fn staff_stream(
     let principal: Principal = authenticate(&state, request, query.token.as_deref()).await?;
     principal.require(Role::Agent, Scope::EventsRead)?;
     let tenant_id = principal.tenant_id;
-    Ok(upgrade
+    Ok(sized(upgrade)
         .on_upgrade(move |socket| follow(state, socket, tenant_id, query.after, Audience::Staff)))
 }
 
@@ -134,7 +130,7 @@ pub async fn visitor_stream(
         inbox_id: visitor.inbox_id,
         conversations: own_conversations(state.store(), &visitor).await?,
     };
-    Ok(upgrade
+    Ok(sized(upgrade)
         .on_upgrade(move |socket| follow(state, socket, visitor.tenant_id, query.after, audience)))
 }
 
@@ -159,6 +155,16 @@ async fn own_conversations(store: &Store, visitor: &VisitorPrincipal) -> ApiResu
     }
 }
 
+/// Buffers sized for thousands of mostly idle sockets: the default 128 KiB read buffer per
+/// socket would dominate memory, and clients only ever send pings and a close.
+fn sized(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(64 * 1024)
+}
+
 /// Sends what the log holds after `last_seq`; returns the new last sequence seen.
 async fn catch_up(
     store: &Store,
@@ -171,9 +177,9 @@ async fn catch_up(
         let events = store.events_since(tenant_id, last_seq, BATCH).await?;
         for event in &events {
             last_seq = event.seq;
-            if let Some(frame) = audience.frame(event) {
+            if audience.admits(event) {
                 socket
-                    .send(Frame::Text(frame.into()))
+                    .send(Frame::Text(crate::hub::render(event)))
                     .await
                     .map_err(|_| StreamEnd::PeerGone)?;
             }
@@ -229,8 +235,8 @@ async fn follow(
         // Either the next event in sequence, or `None` when the log must be read again.
         let next = tokio::select! {
             received = live.recv() => match received {
-                Ok(event) if event.seq <= last_seq => continue,
-                Ok(event) if event.seq == last_seq + 1 => Some(event),
+                Ok(live) if live.event.seq <= last_seq => continue,
+                Ok(live) if live.event.seq == last_seq + 1 => Some(live),
                 // A gap, or this socket fell behind the hub: the log has everything.
                 Ok(_) | Err(RecvError::Lagged(_)) => None,
                 Err(RecvError::Closed) => {
@@ -251,10 +257,10 @@ async fn follow(
             () = until_closing(&mut closing) => break StreamEnd::Closing,
         };
         match next {
-            Some(event) => {
-                last_seq = event.seq;
-                if let Some(frame) = audience.frame(&event)
-                    && socket.send(Frame::Text(frame.into())).await.is_err()
+            Some(live) => {
+                last_seq = live.event.seq;
+                if audience.admits(&live.event)
+                    && socket.send(Frame::Text(live.frame.clone())).await.is_err()
                 {
                     break StreamEnd::PeerGone;
                 }
