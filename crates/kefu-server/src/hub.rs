@@ -1,17 +1,21 @@
 //! One reader of each tenant's event log for all of its sockets: the hub wakes on the store's
-//! commit signal, reads the new events once, and fans them out. Sockets never depend on the hub
-//! for completeness: they catch up from the log themselves and after any lag.
+//! commit signal, reads the new events once, renders each frame once, and hands it to the
+//! tenant's staff sockets and to the sockets of the one customer it concerns, so a visitor's
+//! socket wakes only for its own customer. Sockets never depend on the hub for completeness:
+//! they catch up from the log themselves, and again whenever they fall behind.
 
 use axum::extract::ws::Utf8Bytes;
 use kefu_store::{Event, Store};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-/// Events a socket may fall behind on before it resyncs from the log.
-const FAN_OUT: usize = 1024;
+/// Events a staff socket may fall behind on before it resyncs from the log.
+const STAFF_FAN_OUT: usize = 1024;
+/// The same for a customer's sockets, which see far fewer events.
+const CUSTOMER_FAN_OUT: usize = 64;
 /// Events read per query.
 const BATCH: u32 = 500;
 
@@ -19,6 +23,18 @@ const BATCH: u32 = 500;
 pub struct LiveEvent {
     pub event: Event,
     pub frame: Utf8Bytes,
+}
+
+type Sender = broadcast::Sender<Arc<LiveEvent>>;
+pub type Receiver = broadcast::Receiver<Arc<LiveEvent>>;
+
+/// Whose events a socket follows.
+#[derive(Debug, Clone, Copy)]
+pub enum Listener {
+    /// Every event of the tenant.
+    Staff,
+    /// The events about one customer's conversations.
+    Customer(Uuid),
 }
 
 /// The frame every socket sends for an event.
@@ -36,10 +52,34 @@ pub fn render(event: &Event) -> Utf8Bytes {
     .into()
 }
 
+/// The customer a conversation event concerns (conversation moves carry the conversation,
+/// messages carry its customer).
+fn customer_of(event: &Event) -> Option<Uuid> {
+    if event.entity_type != "conversation" {
+        return None;
+    }
+    let payload = &event.payload.0;
+    payload["conversation"]["customer_id"]
+        .as_str()
+        .or_else(|| payload["customer_id"].as_str())
+        .and_then(|id| id.parse().ok())
+}
+
+struct TenantHub {
+    staff: Sender,
+    customers: HashMap<Uuid, Sender>,
+}
+
+impl TenantHub {
+    fn idle(&self) -> bool {
+        self.staff.receiver_count() == 0 && self.customers.values().all(|s| s.receiver_count() == 0)
+    }
+}
+
 #[derive(Clone)]
 pub struct Hubs {
     store: Store,
-    tenants: Arc<Mutex<HashMap<Uuid, broadcast::Sender<Arc<LiveEvent>>>>>,
+    tenants: Arc<Mutex<HashMap<Uuid, TenantHub>>>,
 }
 
 impl Hubs {
@@ -50,76 +90,101 @@ impl Hubs {
         }
     }
 
-    /// Live events of a tenant from now on; starts the tenant's hub on first use.
-    pub fn subscribe(&self, tenant_id: Uuid) -> broadcast::Receiver<Arc<LiveEvent>> {
-        let mut tenants = match self.tenants.lock() {
-            Ok(guard) => guard,
-            // A panic elsewhere while holding the map leaves it consistent (plain inserts).
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Some(sender) = tenants.get(&tenant_id) {
-            return sender.subscribe();
-        }
-        let (sender, receiver) = broadcast::channel(FAN_OUT);
-        tenants.insert(tenant_id, sender.clone());
-        tokio::spawn(run_hub(self.clone(), tenant_id, sender));
-        receiver
+    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, TenantHub>> {
+        // The map stays consistent even if a holder panicked: every change is one insert/remove.
+        self.tenants
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Drops the hub's entry when no socket listens any more; true when the hub should stop.
-    fn retire_if_idle(&self, tenant_id: Uuid, sender: &broadcast::Sender<Arc<LiveEvent>>) -> bool {
-        let mut tenants = match self.tenants.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if sender.receiver_count() == 0 {
-            tenants.remove(&tenant_id);
-            true
-        } else {
-            false
+    /// Live events from now on; starts the tenant's hub on first use.
+    pub fn subscribe(&self, tenant_id: Uuid, listener: Listener) -> Receiver {
+        let mut tenants = self.lock();
+        let hub = tenants.entry(tenant_id).or_insert_with(|| {
+            let hub = TenantHub {
+                staff: broadcast::channel(STAFF_FAN_OUT).0,
+                customers: HashMap::new(),
+            };
+            tokio::spawn(run_hub(self.clone(), tenant_id));
+            hub
+        });
+        match listener {
+            Listener::Staff => hub.staff.subscribe(),
+            Listener::Customer(customer_id) => hub
+                .customers
+                .entry(customer_id)
+                .or_insert_with(|| broadcast::channel(CUSTOMER_FAN_OUT).0)
+                .subscribe(),
         }
+    }
+
+    /// Hands the events to their listeners; false when nobody listens and the hub should stop.
+    fn deliver(&self, tenant_id: Uuid, events: Vec<Event>) -> bool {
+        let mut tenants = self.lock();
+        let Some(hub) = tenants.get_mut(&tenant_id) else {
+            return false;
+        };
+        for event in events {
+            let customer = customer_of(&event);
+            let live = Arc::new(LiveEvent {
+                frame: render(&event),
+                event,
+            });
+            if let Some(customer) = customer
+                && let Some(sender) = hub.customers.get(&customer)
+                && sender.send(live.clone()).is_err()
+            {
+                hub.customers.remove(&customer);
+            }
+            let _ = hub.staff.send(live);
+        }
+        if hub.idle() {
+            tenants.remove(&tenant_id);
+            return false;
+        }
+        true
+    }
+
+    fn retire(&self, tenant_id: Uuid) {
+        self.lock().remove(&tenant_id);
     }
 }
 
-async fn run_hub(hubs: Hubs, tenant_id: Uuid, sender: broadcast::Sender<Arc<LiveEvent>>) {
+async fn run_hub(hubs: Hubs, tenant_id: Uuid) {
     let mut commits = hubs.store.subscribe_commits();
-    // Subscribers catch up from the log themselves; the hub only carries what comes after.
+    // Sockets catch up from the log themselves; the hub only carries what comes after.
     let mut last_seq = match hubs.store.last_event_seq(tenant_id).await {
         Ok(seq) => seq,
         Err(err) => {
             tracing::warn!(%err, "event hub cannot start; sockets read the log directly");
-            hubs.tenants.lock().map(|mut t| t.remove(&tenant_id)).ok();
-            return;
+            return hubs.retire(tenant_id);
         }
     };
     loop {
         match commits.recv().await {
             Ok(tenant) if tenant != tenant_id => continue,
             Ok(_) | Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => break,
-        }
-        if hubs.retire_if_idle(tenant_id, &sender) {
-            return;
+            Err(RecvError::Closed) => return hubs.retire(tenant_id),
         }
         loop {
             let events = match hubs.store.events_since(tenant_id, last_seq, BATCH).await {
                 Ok(events) => events,
                 Err(err) => {
-                    // The next commit wakes us again; sockets resync from the log on gaps.
+                    // The next commit wakes us again and reads from the same place.
                     tracing::warn!(%err, "event hub could not read the log");
                     break;
                 }
             };
             let full = events.len() == BATCH as usize;
-            for event in events {
-                last_seq = event.seq;
-                let frame = render(&event);
-                let _ = sender.send(Arc::new(LiveEvent { event, frame }));
+            if let Some(last) = events.last() {
+                last_seq = last.seq;
+            }
+            if !hubs.deliver(tenant_id, events) {
+                return;
             }
             if !full {
                 break;
             }
         }
     }
-    hubs.tenants.lock().map(|mut t| t.remove(&tenant_id)).ok();
 }

@@ -48,6 +48,13 @@ enum Audience {
 }
 
 impl Audience {
+    fn listener(&self) -> crate::hub::Listener {
+        match self {
+            Audience::Staff => crate::hub::Listener::Staff,
+            Audience::Visitor { customer_id, .. } => crate::hub::Listener::Customer(*customer_id),
+        }
+    }
+
     /// Whether this audience may see the event. Cheap: it runs for every socket on every event.
     fn admits(&mut self, event: &Event) -> bool {
         let Audience::Visitor {
@@ -210,7 +217,8 @@ async fn follow(
     mut audience: Audience,
 ) {
     // Subscribe before reading the log, so an event committed in between is in one or the other.
-    let mut live = state.hubs().subscribe(tenant_id);
+    let listener = audience.listener();
+    let mut live = state.hubs().subscribe(tenant_id, listener);
     let mut closing = state.closing();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
@@ -235,12 +243,14 @@ async fn follow(
         // Either the next event in sequence, or `None` when the log must be read again.
         let next = tokio::select! {
             received = live.recv() => match received {
+                // The hub delivers every event of this listener in order; older ones were
+                // already read from the log.
                 Ok(live) if live.event.seq <= last_seq => continue,
-                Ok(live) if live.event.seq == last_seq + 1 => Some(live),
-                // A gap, or this socket fell behind the hub: the log has everything.
-                Ok(_) | Err(RecvError::Lagged(_)) => None,
+                Ok(live) => Some(live),
+                // This socket fell behind the hub: the log has everything.
+                Err(RecvError::Lagged(_)) => None,
                 Err(RecvError::Closed) => {
-                    live = state.hubs().subscribe(tenant_id);
+                    live = state.hubs().subscribe(tenant_id, listener);
                     None
                 }
             },

@@ -554,6 +554,7 @@ impl Store {
                 payload: serde_json::json!({
                     "message": message,
                     "visible_to_customer": new.kind.visible_to_customer(),
+                    "customer_id": conversation.customer_id,
                 }),
                 audit: None,
             },
