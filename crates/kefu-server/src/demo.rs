@@ -167,10 +167,18 @@ pub fn logins() -> Vec<DemoLogin> {
 }
 
 /// Creates the demo tenant unless it exists. Returns whether it was created now.
-pub async fn seed(store: &Store) -> Result<bool, DemoError> {
+/// What seeding did: whether the tenant was new, and its web-chat inbox.
+pub struct Seeded {
+    pub created: bool,
+    pub inbox: Option<kefu_store::Inbox>,
+}
+
+pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     if store.tenant_by_slug(DEMO_SLUG).await?.is_some() {
-        demo_inbox(store).await?;
-        return Ok(false);
+        return Ok(Seeded {
+            created: false,
+            inbox: demo_inbox(store).await?,
+        });
     }
     let system = Actor::system();
     let tenant = store
@@ -222,8 +230,10 @@ pub async fn seed(store: &Store) -> Result<bool, DemoError> {
         store.create_user(tenant.id, new, &system).await?;
     }
     seed_customers(store, tenant.id, &system).await?;
-    demo_inbox(store).await?;
-    Ok(true)
+    Ok(Seeded {
+        created: true,
+        inbox: demo_inbox(store).await?,
+    })
 }
 
 /// The demo's web-chat inbox, created if missing (also in demo databases seeded before inboxes

@@ -16,8 +16,8 @@ use uuid::Uuid;
 const STAFF_FAN_OUT: usize = 1024;
 /// The same for a customer's sockets, which see far fewer events.
 const CUSTOMER_FAN_OUT: usize = 64;
-/// Events read per query.
-const BATCH: u32 = 500;
+/// Events read from the log per query, by the hub and by sockets catching up.
+pub const LOG_BATCH: u32 = 500;
 
 /// An event as read from the log, with its frame rendered once for every socket.
 pub struct LiveEvent {
@@ -54,7 +54,7 @@ pub fn render(event: &Event) -> Utf8Bytes {
 
 /// The customer a conversation event concerns (conversation moves carry the conversation,
 /// messages carry its customer).
-fn customer_of(event: &Event) -> Option<Uuid> {
+pub fn customer_of(event: &Event) -> Option<Uuid> {
     if event.entity_type != "conversation" {
         return None;
     }
@@ -120,16 +120,23 @@ impl Hubs {
 
     /// Hands the events to their listeners; false when nobody listens and the hub should stop.
     fn deliver(&self, tenant_id: Uuid, events: Vec<Event>) -> bool {
+        // Rendered before taking the lock that every tenant's hub and new socket share.
+        let rendered: Vec<_> = events
+            .into_iter()
+            .map(|event| {
+                let customer = customer_of(&event);
+                let live = Arc::new(LiveEvent {
+                    frame: render(&event),
+                    event,
+                });
+                (customer, live)
+            })
+            .collect();
         let mut tenants = self.lock();
         let Some(hub) = tenants.get_mut(&tenant_id) else {
             return false;
         };
-        for event in events {
-            let customer = customer_of(&event);
-            let live = Arc::new(LiveEvent {
-                frame: render(&event),
-                event,
-            });
+        for (customer, live) in rendered {
             if let Some(customer) = customer
                 && let Some(sender) = hub.customers.get(&customer)
                 && sender.send(live.clone()).is_err()
@@ -167,7 +174,11 @@ async fn run_hub(hubs: Hubs, tenant_id: Uuid) {
             Err(RecvError::Closed) => return hubs.retire(tenant_id),
         }
         loop {
-            let events = match hubs.store.events_since(tenant_id, last_seq, BATCH).await {
+            let events = match hubs
+                .store
+                .events_since(tenant_id, last_seq, LOG_BATCH)
+                .await
+            {
                 Ok(events) => events,
                 Err(err) => {
                     // The next commit wakes us again and reads from the same place.
@@ -175,7 +186,7 @@ async fn run_hub(hubs: Hubs, tenant_id: Uuid) {
                     break;
                 }
             };
-            let full = events.len() == BATCH as usize;
+            let full = events.len() == LOG_BATCH as usize;
             if let Some(last) = events.last() {
                 last_seq = last.seq;
             }

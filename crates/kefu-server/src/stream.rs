@@ -6,6 +6,7 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
+use crate::hub::{LOG_BATCH, customer_of};
 use crate::state::AppState;
 use crate::visitor::VisitorPrincipal;
 use axum::extract::State;
@@ -20,8 +21,6 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-/// Events read from the log per query while catching up.
-const BATCH: u32 = 500;
 /// A ping this often keeps proxies from closing idle sockets and finds dead peers.
 const HEARTBEAT: Duration = Duration::from_secs(20);
 /// Close code telling clients the server is restarting: reconnect with the last seq.
@@ -72,16 +71,12 @@ impl Audience {
             return false;
         };
         let payload = &event.payload.0;
-        if event.kind == "conversation.created" {
-            let conversation = &payload["conversation"];
-            let field = |name: &str| {
-                conversation[name]
-                    .as_str()
-                    .and_then(|v| v.parse::<Uuid>().ok())
-            };
-            if field("customer_id") == Some(*customer_id) && field("inbox_id") == Some(*inbox_id) {
-                conversations.insert(id);
-            }
+        // A conversation becomes the visitor's when it is created for them in their inbox.
+        if event.kind == "conversation.created"
+            && customer_of(event) == Some(*customer_id)
+            && payload["conversation"]["inbox_id"].as_str() == Some(&inbox_id.to_string())
+        {
+            conversations.insert(id);
         }
         conversations.contains(&id) && payload["visible_to_customer"] != false
     }
@@ -181,7 +176,7 @@ async fn catch_up(
     audience: &mut Audience,
 ) -> Result<i64, StreamEnd> {
     loop {
-        let events = store.events_since(tenant_id, last_seq, BATCH).await?;
+        let events = store.events_since(tenant_id, last_seq, LOG_BATCH).await?;
         for event in &events {
             last_seq = event.seq;
             if audience.admits(event) {
@@ -191,7 +186,7 @@ async fn catch_up(
                     .map_err(|_| StreamEnd::PeerGone)?;
             }
         }
-        if events.len() < BATCH as usize {
+        if events.len() < LOG_BATCH as usize {
             return Ok(last_seq);
         }
     }
@@ -240,7 +235,7 @@ async fn follow(
         return;
     }
     let end = loop {
-        // Either the next event in sequence, or `None` when the log must be read again.
+        // The next event for this socket, or `None` when the log must be read again.
         let next = tokio::select! {
             received = live.recv() => match received {
                 // The hub delivers every event of this listener in order; older ones were

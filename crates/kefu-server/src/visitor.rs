@@ -65,23 +65,25 @@ impl FromRequestParts<AppState> for VisitorPrincipal {
     }
 }
 
+/// HMAC-SHA256 keyed by the inbox secret over the site's user id.
+fn user_mac(secret: &str, user_id: &str) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+    mac.update(user_id.as_bytes());
+    Some(mac)
+}
+
 /// `hex(HMAC-SHA256(secret, user_id))`, compared in constant time.
 pub fn user_hash_matches(secret: &str, user_id: &str, user_hash: &str) -> bool {
-    let Ok(expected) = hex::decode(user_hash.trim()) else {
+    let (Ok(expected), Some(mac)) = (hex::decode(user_hash.trim()), user_mac(secret, user_id))
+    else {
         return false;
     };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(user_id.as_bytes());
     mac.verify_slice(&expected).is_ok()
 }
 
 /// What a site computes on its server to identify its user to the widget.
 pub fn user_hash(secret: &str, user_id: &str) -> ApiResult<String> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| ApiError::internal())?;
-    mac.update(user_id.as_bytes());
+    let mac = user_mac(secret, user_id).ok_or_else(ApiError::internal)?;
     Ok(hex::encode(mac.finalize().into_bytes()))
 }
 

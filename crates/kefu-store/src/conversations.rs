@@ -6,7 +6,7 @@ use crate::events::{Actor, Change, record};
 use crate::page::{Page, clamp_limit};
 use crate::sql::Conn;
 use crate::{Store, StoreError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use kefu_core::{
     ConversationStatus, CustomerMessageEffect, MessageKind, SenderKind, check_message,
     customer_message_effect,
@@ -465,7 +465,7 @@ impl Store {
                 });
             }
         }
-        let now = Utc::now();
+        let now = Utc::now().trunc_subsecs(6);
         let closed = |conversation: &Conversation| {
             StoreError::conflict(
                 "conversation_closed",
@@ -503,23 +503,33 @@ impl Store {
             }
             _ => {}
         }
-        let id = Uuid::now_v7();
+        let message = Message {
+            id: Uuid::now_v7(),
+            conversation_id,
+            sender_kind: new.sender_kind,
+            sender_id: new.sender_id,
+            kind: new.kind,
+            body: new.body,
+            client_msg_id: new.client_msg_id,
+            // Microseconds: what PostgreSQL keeps, so this copy equals the stored row.
+            created_at: now,
+        };
         sql_execute!(
             &mut conn,
             "INSERT INTO messages (id, tenant_id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            id,
+            message.id,
             tenant_id,
             conversation_id,
-            new.sender_kind.as_str(),
-            new.sender_id,
-            new.kind.as_str(),
-            &new.body,
-            new.client_msg_id.as_deref(),
+            message.sender_kind.as_str(),
+            message.sender_id,
+            message.kind.as_str(),
+            &message.body,
+            message.client_msg_id.as_deref(),
             now
         )?;
         let first_agent_reply =
-            new.sender_kind == SenderKind::Agent && new.kind == MessageKind::Text;
+            message.sender_kind == SenderKind::Agent && message.kind == MessageKind::Text;
         sql_execute!(
             &mut conn,
             "UPDATE conversations SET last_message_at = $3, updated_at = $3,
@@ -530,19 +540,6 @@ impl Store {
             now,
             first_agent_reply
         )?;
-        let message: Message = sql_optional!(
-            MessageRow,
-            &mut conn,
-            concat!(
-                "SELECT ",
-                message_columns!(),
-                " FROM messages WHERE tenant_id = $1 AND id = $2"
-            ),
-            tenant_id,
-            id
-        )?
-        .ok_or(StoreError::NotFound)?
-        .try_into()?;
         record(
             &mut conn,
             Change {
@@ -553,7 +550,7 @@ impl Store {
                 actor,
                 payload: serde_json::json!({
                     "message": message,
-                    "visible_to_customer": new.kind.visible_to_customer(),
+                    "visible_to_customer": message.kind.visible_to_customer(),
                     "customer_id": conversation.customer_id,
                 }),
                 audit: None,

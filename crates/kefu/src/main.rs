@@ -155,10 +155,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
-async fn seed_demo(store: &Store) -> anyhow::Result<()> {
-    let created = demo::seed(store).await.context("seeding the demo tenant")?;
-    tracing::info!(created, "demo tenant ready");
-    Ok(())
+async fn seed_demo(store: &Store) -> anyhow::Result<demo::Seeded> {
+    let seeded = demo::seed(store).await.context("seeding the demo tenant")?;
+    tracing::info!(created = seeded.created, "demo tenant ready");
+    Ok(seeded)
 }
 
 fn print_demo_logins(url: Option<&str>) {
@@ -186,9 +186,11 @@ fn print_demo_logins(url: Option<&str>) {
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    if demo {
-        seed_demo(&store).await?;
-    }
+    let seeded = if demo {
+        Some(seed_demo(&store).await?)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -199,9 +201,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         store.backend()
     );
-    if demo {
+    if let Some(seeded) = seeded {
         print_demo_logins(Some(&url));
-        if let Some(inbox) = demo::demo_inbox(&store).await.context("the demo inbox")? {
+        if let Some(inbox) = seeded.inbox {
             println!("Chat as a customer: {url}/demo.html?inbox={}", inbox.id);
         }
     }
