@@ -431,6 +431,39 @@ impl Router {
         Ok(())
     }
 
+    /// Gives an interaction (waiting, offered, or handled by someone else)
+    /// straight to `agent`, whatever their free capacity: an agent taking a
+    /// conversation from the list, or a supervisor assigning or taking over.
+    /// A previous handler goes into wrap-up; a pending offer is withdrawn.
+    pub fn assign_to(
+        &mut self,
+        id: InteractionId,
+        agent: AgentId,
+        now: Millis,
+    ) -> Result<(), RoutingError> {
+        self.check_clock(now)?;
+        let slot = self.interaction_slot(id)?;
+        let agent_slot = self.agent_slot(agent)?;
+        let channel = self
+            .interactions
+            .get(slot)
+            .map_or(Channel::Voice, |i| self.queue_channel(i.queue));
+        self.check_serves(agent_slot, channel)?;
+        self.advance(now);
+        // A timer may have ended it (max wait with "leave a message").
+        let slot = self.interaction_slot(id)?;
+        let freed = self.detach(slot, now);
+        if let Some(agent) = self.agents.get_mut(agent_slot) {
+            agent.load[channel.index()] += 1;
+            agent.idle_since = now;
+        }
+        self.assign(slot, agent_slot, now);
+        self.refresh_ready(agent_slot, now);
+        self.serve_freed(freed.filter(|&freed| freed != agent_slot), now);
+        self.advance(now);
+        Ok(())
+    }
+
     pub fn accept(
         &mut self,
         id: InteractionId,

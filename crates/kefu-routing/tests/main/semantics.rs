@@ -695,3 +695,48 @@ fn many_priority_classes_with_aging_keep_score_order() {
         r.complete(iid(id), now).unwrap();
     }
 }
+
+#[test]
+fn assign_to_gives_waiting_offered_or_handled_work_to_a_named_agent() {
+    let mut r = router();
+    r.add_queue(chat_queue(1, Strategy::LongestIdle), secs(0))
+        .unwrap();
+    let mut offered_agent = chat_agent(1, 1);
+    offered_agent.auto_accept = false;
+    r.add_agent(offered_agent, secs(0)).unwrap();
+    let mut taker = chat_agent(2, 1);
+    taker.presence = Presence::away("lunch");
+    r.add_agent(taker, secs(0)).unwrap();
+
+    r.enqueue(call(10, 1), secs(1)).unwrap();
+    r.enqueue(call(11, 1), secs(2)).unwrap();
+    let offered: Vec<_> = r.drain_decisions().collect();
+    assert!(matches!(offered.as_slice(), [Decision::Offered { agent, .. }] if agent.0 == 1));
+
+    // Agent 2 is away and at no load, yet takes the offered one: the offer
+    // to agent 1 is withdrawn, and agent 1 is offered the next in line.
+    r.assign_to(iid(10), aid(2), secs(3)).unwrap();
+    let decisions: Vec<_> = r.drain_decisions().collect();
+    assert!(matches!(decisions[0], Decision::Assigned { agent, interaction, .. } if agent.0 == 2 && interaction.0 == 10));
+    assert!(matches!(decisions[1], Decision::Offered { agent, interaction, .. } if agent.0 == 1 && interaction.0 == 11));
+    assert_eq!(r.agent(aid(2)).unwrap().load[Channel::Chat.index()], 1);
+
+    // Over capacity is allowed for a direct assignment; the old handler is freed.
+    r.assign_to(iid(11), aid(2), secs(4)).unwrap();
+    assert_eq!(r.agent(aid(2)).unwrap().load[Channel::Chat.index()], 2);
+    assert_eq!(r.agent(aid(1)).unwrap().load[Channel::Chat.index()], 0);
+    r.assign_to(iid(10), aid(1), secs(5)).unwrap();
+    assert_eq!(r.agent(aid(1)).unwrap().load[Channel::Chat.index()], 1);
+    assert_eq!(r.agent(aid(2)).unwrap().load[Channel::Chat.index()], 1);
+    assert!(matches!(
+        r.interaction(iid(10)).unwrap().status,
+        InteractionStatus::Assigned { agent, .. } if agent.0 == 1
+    ));
+
+    // An agent without capacity on the channel is refused and nothing changes.
+    let mut voice_only = agent(3, &[]);
+    voice_only.capacity = vec![(Channel::Voice, 1)];
+    r.add_agent(voice_only, secs(6)).unwrap();
+    assert!(r.assign_to(iid(10), aid(3), secs(7)).is_err());
+    assert_eq!(r.agent(aid(1)).unwrap().load[Channel::Chat.index()], 1);
+}
