@@ -249,6 +249,7 @@ pub async fn demo_inbox(store: &Store) -> Result<Option<kefu_store::Inbox>, Demo
         key: key.into(),
         label: label.into(),
         group_id: None,
+        skills: Vec::new(),
     };
     let settings = kefu_store::InboxSettings {
         greeting: "您好，欢迎来到演示商城！ Hello, welcome to Demo Shop!".into(),

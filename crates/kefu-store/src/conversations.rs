@@ -28,6 +28,8 @@ pub struct Conversation {
     pub assignee_id: Option<Uuid>,
     /// When it last joined the queue: the router orders by it, reports measure waits from it.
     pub enqueued_at: Option<DateTime<Utc>>,
+    /// While offered: when the offer lapses unless the agent accepts.
+    pub offer_expires_at: Option<DateTime<Utc>>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub disposition: Option<String>,
@@ -49,6 +51,7 @@ struct ConversationRow {
     priority: i64,
     assignee_id: Option<Uuid>,
     enqueued_at: Option<DateTime<Utc>>,
+    offer_expires_at: Option<DateTime<Utc>>,
     first_response_at: Option<DateTime<Utc>>,
     resolved_at: Option<DateTime<Utc>>,
     disposition: Option<String>,
@@ -73,6 +76,7 @@ impl TryFrom<ConversationRow> for Conversation {
             priority: row.priority,
             assignee_id: row.assignee_id,
             enqueued_at: row.enqueued_at,
+            offer_expires_at: row.offer_expires_at,
             first_response_at: row.first_response_at,
             resolved_at: row.resolved_at,
             disposition: row.disposition,
@@ -87,7 +91,7 @@ impl TryFrom<ConversationRow> for Conversation {
 
 macro_rules! conversation_columns {
     () => {
-        "id, inbox_id, customer_id, status, language, topic, priority, assignee_id, enqueued_at, first_response_at, resolved_at, disposition, rating, rating_comment, last_message_at, created_at, updated_at"
+        "id, inbox_id, customer_id, status, language, topic, priority, assignee_id, enqueued_at, offer_expires_at, first_response_at, resolved_at, disposition, rating, rating_comment, last_message_at, created_at, updated_at"
     };
 }
 
@@ -185,6 +189,14 @@ pub struct ConversationMove {
     /// Moving back to the queue restarts the wait clock only when asked: a transfer keeps the
     /// original enqueue time so reports see the customer's whole wait.
     pub restart_wait: bool,
+    /// Set on `Offered`: when the offer lapses.
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    /// Moves to another queue of the inbox (a transfer): the new topic, `Some(None)` for the
+    /// inbox's own queue.
+    pub topic: Option<Option<String>>,
+    /// Why the move happened, for the event (e.g. `offer_timed_out`, `offer_rejected`,
+    /// `transferred`, `server_restarted`).
+    pub reason: Option<&'static str>,
 }
 
 impl ConversationMove {
@@ -195,6 +207,9 @@ impl ConversationMove {
             expected: None,
             disposition: None,
             restart_wait: false,
+            offer_expires_at: None,
+            topic: None,
+            reason: None,
         }
     }
 }
@@ -300,9 +315,14 @@ async fn apply_move(
     } else {
         None
     };
+    let offer_expires_at = change
+        .offer_expires_at
+        .filter(|_| change.to == ConversationStatus::Offered);
+    let topic = change.topic.clone().unwrap_or_else(|| current.topic.clone());
     sql_execute!(
         &mut *conn,
-        "UPDATE conversations SET status = $3, assignee_id = $4, enqueued_at = $5, resolved_at = $6, disposition = $7, updated_at = $8
+        "UPDATE conversations SET status = $3, assignee_id = $4, enqueued_at = $5, resolved_at = $6, disposition = $7, updated_at = $8,
+             offer_expires_at = $9, topic = $10
          WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         current.id,
@@ -311,7 +331,9 @@ async fn apply_move(
         enqueued_at,
         resolved_at,
         disposition.as_deref(),
-        now
+        now,
+        offer_expires_at,
+        topic.as_deref()
     )?;
     let after = load_conversation(conn, tenant_id, current.id).await?;
     record(
@@ -322,7 +344,7 @@ async fn apply_move(
             entity_type: "conversation",
             entity_id: Some(current.id),
             actor,
-            payload: serde_json::json!({"from": from, "conversation": after}),
+            payload: serde_json::json!({"from": from, "reason": change.reason, "conversation": after}),
             audit: None,
         },
     )
@@ -643,27 +665,25 @@ impl Store {
 
     /// Every conversation waiting for or held by an agent, in the order they joined the queue:
     /// what the router is rebuilt from after a restart.
-    pub async fn routable_conversations(&self) -> Result<Vec<(Uuid, Conversation)>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct WithTenant {
-            tenant_id: Uuid,
-            #[sqlx(flatten)]
-            conversation: ConversationRow,
-        }
+    pub async fn routable_conversations(
+        &self,
+        tenant_id: Uuid,
+    ) -> Result<Vec<Conversation>, StoreError> {
         let mut read = self.read().await?;
-        let rows = sql_all!(
-            WithTenant,
+        sql_all!(
+            ConversationRow,
             read.conn(),
             concat!(
-                "SELECT tenant_id, ",
+                "SELECT ",
                 conversation_columns!(),
-                " FROM conversations WHERE status IN ('queued', 'offered', 'assigned', 'wrap_up')
+                " FROM conversations WHERE tenant_id = $1 AND status IN ('queued', 'offered', 'assigned', 'wrap_up')
                  ORDER BY enqueued_at, id"
-            )
-        )?;
-        rows.into_iter()
-            .map(|row| Ok((row.tenant_id, Conversation::try_from(row.conversation)?)))
-            .collect()
+            ),
+            tenant_id
+        )?
+        .into_iter()
+        .map(Conversation::try_from)
+        .collect()
     }
 
     /// The customer's satisfaction rating (1–5) of a resolved conversation; given once.

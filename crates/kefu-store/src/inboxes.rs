@@ -50,6 +50,8 @@ pub struct InboxSettings {
     pub pre_chat_form: bool,
     /// The service group that serves this inbox when no topic picks another.
     pub group_id: Option<Uuid>,
+    /// Skills an agent needs to serve this inbox (lowercase names, as on agent profiles).
+    pub skills: Vec<String>,
     /// Topics offered in the pre-chat form; each may route to its own group.
     pub topics: Vec<InboxTopic>,
     /// A customer writing again within this many seconds of resolution reopens the conversation.
@@ -64,6 +66,7 @@ impl Default for InboxSettings {
             greeting: String::new(),
             pre_chat_form: false,
             group_id: None,
+            skills: Vec::new(),
             topics: Vec::new(),
             reopen_window_secs: 24 * 3600,
             max_attachment_bytes: 10 * 1024 * 1024,
@@ -79,6 +82,9 @@ pub struct InboxTopic {
     pub label: String,
     #[serde(default)]
     pub group_id: Option<Uuid>,
+    /// Skills needed on top of the inbox's, e.g. `billing`.
+    #[serde(default)]
+    pub skills: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

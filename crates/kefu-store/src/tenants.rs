@@ -129,6 +129,19 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    /// Every tenant's id: the server starts one router per tenant.
+    pub async fn tenant_ids(&self) -> Result<Vec<Uuid>, StoreError> {
+        let mut read = self.read().await?;
+        Ok(sql_all!(
+            IdRow,
+            read.conn(),
+            "SELECT id FROM tenants ORDER BY id"
+        )?
+        .into_iter()
+        .map(|row| row.id)
+        .collect())
+    }
+
     pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
         let mut read = self.read().await?;
         Ok(sql_optional!(
@@ -194,4 +207,9 @@ impl Store {
         tx.commit().await?;
         Ok(after)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct IdRow {
+    id: Uuid,
 }

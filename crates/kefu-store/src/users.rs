@@ -466,6 +466,48 @@ impl Store {
         Ok(user)
     }
 
+    /// Sets every agent of the tenant who is not offline to offline (reason `server_restarted`),
+    /// with an event each: after a restart nobody takes offers until their workspace is back.
+    pub async fn reset_presence(
+        &self,
+        tenant_id: Uuid,
+        actor: &Actor,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        let ids = sql_all!(
+            PresenceIdRow,
+            &mut conn,
+            "SELECT id FROM users WHERE tenant_id = $1 AND presence <> 'offline' ORDER BY id",
+            tenant_id
+        )?;
+        let now = Utc::now();
+        for row in &ids {
+            sql_execute!(
+                &mut conn,
+                "UPDATE users SET presence = 'offline', away_reason = NULL, presence_changed_at = $3 WHERE tenant_id = $1 AND id = $2",
+                tenant_id,
+                row.id,
+                now
+            )?;
+            record(
+                &mut conn,
+                Change {
+                    tenant_id,
+                    kind: "agent.presence_changed",
+                    entity_type: "user",
+                    entity_id: Some(row.id),
+                    actor,
+                    payload: serde_json::json!({"state": PresenceState::Offline, "reason": "server_restarted"}),
+                    audit: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ids.into_iter().map(|row| row.id).collect())
+    }
+
     /// Every active user with this email, in any tenant (login picks among them).
     pub async fn login_candidates(&self, email: &str) -> Result<Vec<LoginCandidate>, StoreError> {
         let mut read = self.read().await?;
@@ -505,4 +547,9 @@ impl Store {
         )?
         .ok_or(StoreError::NotFound)
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct PresenceIdRow {
+    id: Uuid,
 }

@@ -538,9 +538,9 @@ async fn lists_filter_and_the_router_rebuild_order_is_the_queue_order() {
         [first.id]
     );
 
-    let routable = c.f.store.routable_conversations().await.unwrap();
-    let ids: Vec<_> = routable.iter().map(|(tenant, c)| (*tenant, c.id)).collect();
-    assert_eq!(ids, [(c.f.tenant.id, first.id), (c.f.tenant.id, second.id)]);
+    let routable = c.f.store.routable_conversations(c.f.tenant.id).await.unwrap();
+    let ids: Vec<_> = routable.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [first.id, second.id]);
 }
 
 #[tokio::test]
@@ -581,4 +581,76 @@ async fn merging_customers_moves_their_conversations_and_visitors() {
             .customer_id,
         target.id
     );
+}
+
+#[tokio::test]
+async fn an_offer_records_its_expiry_and_the_reason_for_each_move() {
+    let c = chat().await;
+    let conv = c.start().await;
+    let expires = chrono::Utc::now() + chrono::Duration::seconds(20);
+    let offered =
+        c.f.store
+            .move_conversation(
+                c.f.tenant.id,
+                conv.id,
+                ConversationMove {
+                    assignee_id: Some(c.agent_id),
+                    offer_expires_at: Some(expires),
+                    expected: Some(S::Queued),
+                    ..ConversationMove::to(S::Offered)
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+    let stored_expiry = offered.offer_expires_at.unwrap();
+    assert!((stored_expiry - expires).num_milliseconds().abs() < 1);
+
+    let requeued =
+        c.f.store
+            .move_conversation(
+                c.f.tenant.id,
+                conv.id,
+                ConversationMove {
+                    reason: Some("offer_timed_out"),
+                    topic: Some(None),
+                    ..ConversationMove::to(S::Queued)
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+    assert_eq!(requeued.offer_expires_at, None, "only an open offer has one");
+    assert_eq!(requeued.topic, None, "moved to the inbox's own queue");
+    assert_eq!(requeued.enqueued_at, conv.enqueued_at, "the wait clock keeps running");
+
+    let events = c.f.store.events_since(c.f.tenant.id, 0, 100).await.unwrap();
+    let queued = events
+        .iter()
+        .rfind(|e| e.kind == "conversation.queued")
+        .unwrap();
+    assert_eq!(queued.payload.0["reason"], "offer_timed_out");
+    assert_eq!(queued.payload.0["from"], "offered");
+}
+
+#[tokio::test]
+async fn reset_presence_takes_every_agent_offline_with_an_event() {
+    let c = chat().await;
+    let available = kefu_core::Presence {
+        state: kefu_core::PresenceState::Available,
+        reason: None,
+    };
+    c.f.store
+        .set_presence(c.f.tenant.id, c.agent_id, &available, &actor())
+        .await
+        .unwrap();
+    let reset = c.f.store.reset_presence(c.f.tenant.id, &actor()).await.unwrap();
+    assert_eq!(reset, [c.agent_id]);
+    let agent = c.f.store.user(c.f.tenant.id, c.agent_id).await.unwrap();
+    assert_eq!(agent.presence, kefu_core::PresenceState::Offline);
+    assert!(
+        c.f.store.reset_presence(c.f.tenant.id, &actor()).await.unwrap().is_empty(),
+        "nothing left to reset"
+    );
+    assert!(c.f.store.tenant_ids().await.unwrap().contains(&c.f.tenant.id));
 }
