@@ -506,3 +506,462 @@ impl SlaClock {
             .flatten()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::calendar::{CalendarSpec, WeeklyHours};
+    use crate::policy::{Conditions, Targets};
+    use TicketFact::*;
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+    }
+
+    fn minutes(m: i64) -> TimeDelta {
+        TimeDelta::minutes(m)
+    }
+
+    /// Weekdays 09:00–12:00 and 13:30–18:00 in `zone`, with the National Day break stated in
+    /// `business_time` tests: holidays 2026-10-01..07, make-up days Sun 09-27 and Sat 10-10.
+    fn office(zone: &str) -> Calendar {
+        let date = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        Calendar::new(CalendarSpec {
+            time_zone: zone.into(),
+            weekly_hours: WeeklyHours::weekdays(&["09:00-12:00", "13:30-18:00"]),
+            holidays: (1..=7).map(|d| date(10, d)).collect(),
+            workdays: vec![date(9, 27), date(10, 10)],
+            workday_hours: None,
+        })
+        .unwrap()
+    }
+
+    fn policy(targets: Targets, calendar: Calendar) -> Policy {
+        Policy {
+            name: "test".into(),
+            conditions: Conditions::default(),
+            targets,
+            warn_before: WarnBefore::default(),
+            escalations: Vec::new(),
+            calendar,
+        }
+    }
+
+    fn targets(first: Option<u32>, next: Option<u32>, resolution: Option<u32>) -> Targets {
+        Targets {
+            first_reply_minutes: first,
+            next_reply_minutes: next,
+            resolution_minutes: resolution,
+        }
+    }
+
+    fn warning(target: TargetKind, when: &str) -> SlaEvent {
+        SlaEvent::Warning {
+            target,
+            at: at(when),
+        }
+    }
+    fn breached(target: TargetKind, when: &str) -> SlaEvent {
+        SlaEvent::Breached {
+            target,
+            at: at(when),
+        }
+    }
+    fn met(target: TargetKind, when: &str) -> SlaEvent {
+        SlaEvent::Met {
+            target,
+            at: at(when),
+        }
+    }
+
+    const FIRST: TargetKind = TargetKind::FirstReply;
+    const NEXT: TargetKind = TargetKind::NextReply;
+    const RESOLUTION: TargetKind = TargetKind::Resolution;
+
+    #[test]
+    fn first_reply_over_night_warns_once_then_is_met() {
+        let p = policy(targets(Some(60), None, None), office("Asia/Shanghai"));
+        let mut clock = SlaClock::new(&p);
+        // Mon 17:30: 30 min today, the rest Tuesday morning. Warning at 80 % = 48 min.
+        let created = at("2026-06-01T17:30:00+08:00");
+        assert!(clock.apply(created, Created).unwrap().is_empty());
+        let first = clock
+            .target(FIRST, at("2026-06-01T20:00:00+08:00"))
+            .unwrap();
+        assert_eq!(first.state, TargetState::Active);
+        assert_eq!(first.elapsed, minutes(30));
+        assert_eq!(first.due_at, Some(at("2026-06-02T09:30:00+08:00")));
+        assert_eq!(
+            clock.next_wakeup(created),
+            Some(at("2026-06-02T09:18:00+08:00"))
+        );
+
+        let now = at("2026-06-02T09:20:00+08:00");
+        assert_eq!(
+            clock.evaluate(now),
+            vec![warning(FIRST, "2026-06-02T09:18:00+08:00")]
+        );
+        assert!(clock.evaluate(now).is_empty());
+        assert_eq!(
+            clock.next_wakeup(now),
+            Some(at("2026-06-02T09:30:00+08:00"))
+        );
+
+        let reply = at("2026-06-02T09:25:00+08:00");
+        assert_eq!(
+            clock.apply(reply, AgentPublicReply).unwrap(),
+            vec![met(FIRST, "2026-06-02T09:25:00+08:00")]
+        );
+        let first = clock.target(FIRST, at("2026-06-03T00:00:00Z")).unwrap();
+        assert_eq!(first.state, TargetState::Met);
+        assert_eq!(first.elapsed, minutes(55));
+        assert_eq!(clock.next_wakeup(reply), None);
+    }
+
+    #[test]
+    fn late_evaluation_emits_warning_and_breach_once_with_their_own_times() {
+        let p = policy(targets(Some(60), None, None), office("Asia/Shanghai"));
+        let mut clock = SlaClock::new(&p);
+        clock
+            .apply(at("2026-06-01T17:30:00+08:00"), Created)
+            .unwrap();
+        // The server was down until Wednesday.
+        let late = at("2026-06-03T12:00:00+08:00");
+        assert_eq!(clock.next_wakeup(late), Some(late));
+        assert_eq!(
+            clock.evaluate(late),
+            vec![
+                warning(FIRST, "2026-06-02T09:18:00+08:00"),
+                breached(FIRST, "2026-06-02T09:30:00+08:00"),
+            ]
+        );
+        assert!(clock.evaluate(late).is_empty());
+        // A reply now stops the clock but is not "met".
+        assert!(clock.apply(late, AgentPublicReply).unwrap().is_empty());
+        let first = clock.target(FIRST, late).unwrap();
+        assert_eq!(first.state, TargetState::Breached);
+        assert_eq!(first.breached_at, Some(at("2026-06-02T09:30:00+08:00")));
+        assert_eq!(first.completed_at, Some(late));
+        // Mon 17:30–18:00, all of Tuesday (7.5 h), Wednesday 09:00–12:00.
+        assert_eq!(first.elapsed, minutes(30 + 450 + 180));
+    }
+
+    #[test]
+    fn a_fact_after_the_due_time_finds_the_target_breached() {
+        let p = policy(targets(Some(60), None, None), office("Asia/Shanghai"));
+        let mut clock = SlaClock::new(&p);
+        clock
+            .apply(at("2026-06-01T09:00:00+08:00"), Created)
+            .unwrap();
+        // Reply exactly at the due time is late: the breach fires first.
+        assert_eq!(
+            clock
+                .apply(at("2026-06-01T10:00:00+08:00"), AgentPublicReply)
+                .unwrap(),
+            vec![
+                warning(FIRST, "2026-06-01T09:48:00+08:00"),
+                breached(FIRST, "2026-06-01T10:00:00+08:00"),
+            ]
+        );
+    }
+
+    #[test]
+    fn pending_customer_pauses_every_target() {
+        let p = policy(targets(None, None, Some(240)), office("Asia/Shanghai"));
+        let mut clock = SlaClock::new(&p);
+        clock
+            .apply(at("2026-06-01T09:00:00+08:00"), Created)
+            .unwrap();
+        clock
+            .apply(at("2026-06-01T10:00:00+08:00"), EnteredPendingCustomer)
+            .unwrap();
+        let paused_at = at("2026-06-02T15:00:00+08:00");
+        let resolution = clock.target(RESOLUTION, paused_at).unwrap();
+        assert_eq!(resolution.state, TargetState::Paused);
+        assert_eq!(resolution.elapsed, minutes(60));
+        assert_eq!(resolution.due_at, None);
+        assert_eq!(clock.next_wakeup(paused_at), None);
+        assert!(clock.evaluate(paused_at).is_empty());
+        // The customer answers on Wednesday 10:00: 3 h left, 10–12 and 13:30–14:30.
+        clock
+            .apply(at("2026-06-03T10:00:00+08:00"), CustomerMessage)
+            .unwrap();
+        let resolution = clock
+            .target(RESOLUTION, at("2026-06-03T10:00:00+08:00"))
+            .unwrap();
+        assert_eq!(resolution.state, TargetState::Active);
+        assert_eq!(resolution.due_at, Some(at("2026-06-03T14:30:00+08:00")));
+        // 80 % of 4 h = 3 h 12 min elapsed: 2 h 12 min after resuming, across lunch.
+        assert_eq!(resolution.warn_at, Some(at("2026-06-03T13:42:00+08:00")));
+        // Solving while pending stops a paused target as met.
+        clock
+            .apply(at("2026-06-03T11:00:00+08:00"), EnteredPendingCustomer)
+            .unwrap();
+        assert_eq!(
+            clock
+                .apply(at("2026-06-04T11:00:00+08:00"), Solved)
+                .unwrap(),
+            vec![met(RESOLUTION, "2026-06-04T11:00:00+08:00")]
+        );
+        assert_eq!(
+            clock
+                .target(RESOLUTION, at("2026-06-05T00:00:00Z"))
+                .unwrap()
+                .elapsed,
+            minutes(120)
+        );
+    }
+
+    #[test]
+    fn each_customer_message_after_an_agent_reply_starts_a_next_reply() {
+        let p = policy(targets(Some(60), Some(30), None), office("Asia/Shanghai"));
+        let mut clock = SlaClock::new(&p);
+        clock
+            .apply(at("2026-06-01T09:00:00+08:00"), Created)
+            .unwrap();
+        // Customer messages before the first agent reply owe no next reply.
+        clock
+            .apply(at("2026-06-01T09:05:00+08:00"), CustomerMessage)
+            .unwrap();
+        assert!(
+            clock
+                .target(NEXT, at("2026-06-01T09:05:00+08:00"))
+                .is_none()
+        );
+        clock
+            .apply(at("2026-06-01T09:10:00+08:00"), AgentPublicReply)
+            .unwrap();
+        clock
+            .apply(at("2026-06-01T09:20:00+08:00"), CustomerMessage)
+            .unwrap();
+        // A second message while a reply is owed does not restart the clock.
+        clock
+            .apply(at("2026-06-01T09:30:00+08:00"), CustomerMessage)
+            .unwrap();
+        let next = clock.target(NEXT, at("2026-06-01T09:30:00+08:00")).unwrap();
+        assert_eq!(next.started_at, at("2026-06-01T09:20:00+08:00"));
+        assert_eq!(next.due_at, Some(at("2026-06-01T09:50:00+08:00")));
+        assert_eq!(
+            clock
+                .apply(at("2026-06-01T09:40:00+08:00"), AgentPublicReply)
+                .unwrap(),
+            vec![met(NEXT, "2026-06-01T09:40:00+08:00")]
+        );
+        // A new message starts a new target: 10 min before lunch, 20 after.
+        clock
+            .apply(at("2026-06-01T11:50:00+08:00"), CustomerMessage)
+            .unwrap();
+        let next = clock.target(NEXT, at("2026-06-01T11:50:00+08:00")).unwrap();
+        assert_eq!(next.state, TargetState::Active);
+        assert_eq!(next.due_at, Some(at("2026-06-01T13:50:00+08:00")));
+        assert_eq!(
+            clock.evaluate(at("2026-06-01T14:00:00+08:00")),
+            vec![
+                warning(NEXT, "2026-06-01T13:44:00+08:00"),
+                breached(NEXT, "2026-06-01T13:50:00+08:00"),
+            ]
+        );
+        assert_eq!(clock.targets(at("2026-06-01T14:00:00+08:00")).len(), 2);
+    }
+
+    #[test]
+    fn holidays_and_make_up_days_move_due_times() {
+        let p = policy(targets(Some(120), None, None), office("Asia/Shanghai"));
+        // Wed 09-30 17:00: 1 h before the holidays, the second hour on Thu 10-08.
+        let mut clock = SlaClock::new(&p);
+        clock
+            .apply(at("2026-09-30T17:00:00+08:00"), Created)
+            .unwrap();
+        let due = clock
+            .target(FIRST, at("2026-09-30T17:00:00+08:00"))
+            .unwrap()
+            .due_at;
+        assert_eq!(due, Some(at("2026-10-08T10:00:00+08:00")));
+        // Fri 09-25 17:30: 30 min Friday, then the make-up Sunday 09-27 from 09:00.
+        let mut clock = SlaClock::new(&p);
+        clock
+            .apply(at("2026-09-25T17:30:00+08:00"), Created)
+            .unwrap();
+        let due = clock
+            .target(FIRST, at("2026-09-25T17:30:00+08:00"))
+            .unwrap()
+            .due_at;
+        assert_eq!(due, Some(at("2026-09-27T10:30:00+08:00")));
+    }
+
+    #[test]
+    fn the_same_policy_in_shanghai_and_london_is_due_at_different_times() {
+        let created = at("2026-06-05T08:00:00Z");
+        let due = |zone: &str| {
+            let p = policy(targets(Some(8 * 60), None, None), office(zone));
+            let mut clock = SlaClock::new(&p);
+            clock.apply(created, Created).unwrap();
+            clock.target(FIRST, created).unwrap().due_at.unwrap()
+        };
+        // Shanghai: Fri 16:00 local, 2 h left that day, 6 h on Monday → Mon 16:30 local.
+        assert_eq!(due("Asia/Shanghai"), at("2026-06-08T16:30:00+08:00"));
+        // London: Fri 09:00 BST, 7.5 h that day, 30 min on Monday → Mon 09:30 BST.
+        assert_eq!(due("Europe/London"), at("2026-06-08T09:30:00+01:00"));
+    }
+
+    #[test]
+    fn solve_and_reopen_keep_resolution_time() {
+        let p = policy(targets(None, None, Some(8 * 60)), office("Asia/Shanghai"));
+        let mut clock = SlaClock::new(&p);
+        clock
+            .apply(at("2026-06-01T09:00:00+08:00"), Created)
+            .unwrap();
+        assert_eq!(
+            clock
+                .apply(at("2026-06-01T13:00:00+08:00"), Solved)
+                .unwrap(),
+            vec![met(RESOLUTION, "2026-06-01T13:00:00+08:00")]
+        );
+        // Customer writes on a solved ticket: nothing until the server reopens it.
+        clock
+            .apply(at("2026-06-02T08:00:00+08:00"), CustomerMessage)
+            .unwrap();
+        assert_eq!(
+            clock
+                .target(RESOLUTION, at("2026-06-02T08:00:00+08:00"))
+                .unwrap()
+                .state,
+            TargetState::Met
+        );
+        clock
+            .apply(at("2026-06-02T09:00:00+08:00"), Reopened)
+            .unwrap();
+        let resolution = clock
+            .target(RESOLUTION, at("2026-06-02T09:00:00+08:00"))
+            .unwrap();
+        assert_eq!(resolution.state, TargetState::Active);
+        assert_eq!(resolution.elapsed, minutes(180));
+        // 5 h left: 09–12 and 13:30–15:30.
+        assert_eq!(resolution.due_at, Some(at("2026-06-02T15:30:00+08:00")));
+    }
+
+    #[test]
+    fn facts_must_start_with_created_and_come_in_order() {
+        let p = policy(targets(Some(60), None, None), office("Asia/Shanghai"));
+        let mut clock = SlaClock::new(&p);
+        let t = at("2026-06-01T09:00:00+08:00");
+        assert_eq!(
+            clock.apply(t, AgentPublicReply).unwrap_err().code(),
+            "invalid_fact_sequence"
+        );
+        clock.apply(t, Created).unwrap();
+        assert_eq!(
+            clock.apply(t, Created).unwrap_err().code(),
+            "invalid_fact_sequence"
+        );
+        clock.evaluate(t + minutes(10));
+        let err = clock.apply(t + minutes(5), AgentPublicReply).unwrap_err();
+        assert_eq!(err.code(), "fact_out_of_order");
+        // Equal times are in order.
+        clock.apply(t + minutes(10), AgentPublicReply).unwrap();
+    }
+
+    #[test]
+    fn a_never_open_calendar_never_falls_due() {
+        let closed = Calendar::new(CalendarSpec {
+            time_zone: "UTC".into(),
+            weekly_hours: WeeklyHours::default(),
+            holidays: Vec::new(),
+            workdays: Vec::new(),
+            workday_hours: None,
+        })
+        .unwrap();
+        let mut clock = SlaClock::new(&policy(targets(Some(60), None, None), closed));
+        let t = at("2026-06-01T09:00:00Z");
+        clock.apply(t, Created).unwrap();
+        assert_eq!(clock.next_wakeup(t), None);
+        assert_eq!(
+            clock.target(FIRST, t + TimeDelta::days(400)).unwrap().state,
+            TargetState::Active
+        );
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    struct Step {
+        after_minutes: i64,
+        fact: TicketFact,
+    }
+
+    fn any_steps() -> impl Strategy<Value = Vec<Step>> {
+        let fact = prop::sample::select(vec![
+            EnteredPendingCustomer,
+            LeftPendingCustomer,
+            AgentPublicReply,
+            CustomerMessage,
+            CustomerMessage,
+            Solved,
+            Reopened,
+        ]);
+        prop::collection::vec(
+            (0i64..3000, fact).prop_map(|(after_minutes, fact)| Step {
+                after_minutes,
+                fact,
+            }),
+            0..25,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+
+        /// Whether the server wakes at every `next_wakeup` or only sees the facts, the same
+        /// warnings and breaches come out, each once, with the same times; and every wakeup
+        /// fires something stamped with exactly that instant.
+        #[test]
+        fn events_do_not_depend_on_when_the_clock_is_evaluated(
+            start in 1_780_000_000i64..1_790_000_000,
+            zone in prop::sample::select(vec!["Asia/Shanghai", "Europe/London", "America/New_York"]),
+            goals in (1u32..600, 1u32..300, 1u32..3000),
+            percent in 1u8..=100,
+            steps in any_steps(),
+        ) {
+            let mut p = policy(targets(Some(goals.0), Some(goals.1), Some(goals.2)), office(zone));
+            p.warn_before = WarnBefore::ElapsedPercent(percent);
+            let created = DateTime::from_timestamp(start, 0).unwrap();
+            let mut punctual = SlaClock::new(&p);
+            let mut lazy = SlaClock::new(&p);
+            let mut punctual_events = punctual.apply(created, Created).unwrap();
+            let mut lazy_events = lazy.apply(created, Created).unwrap();
+            let mut now = created;
+            for step in steps {
+                let fact_at = now + minutes(step.after_minutes);
+                while let Some(wake) = punctual.next_wakeup(now).filter(|w| *w < fact_at) {
+                    let fired = punctual.evaluate(wake);
+                    prop_assert!(!fired.is_empty());
+                    prop_assert!(fired.iter().all(|e| e.at() == wake));
+                    punctual_events.extend(fired);
+                    now = wake;
+                }
+                punctual_events.extend(punctual.apply(fact_at, step.fact).unwrap());
+                lazy_events.extend(lazy.apply(fact_at, step.fact).unwrap());
+                now = fact_at;
+                for status in punctual.targets(now) {
+                    prop_assert!(status.elapsed <= now - status.started_at);
+                    prop_assert!(status.elapsed >= TimeDelta::zero());
+                    if status.state == TargetState::Active {
+                        prop_assert!(status.elapsed < status.goal);
+                    }
+                }
+            }
+            let end = now + TimeDelta::days(120);
+            punctual_events.extend(punctual.evaluate(end));
+            lazy_events.extend(lazy.evaluate(end));
+            prop_assert_eq!(&punctual_events, &lazy_events);
+            prop_assert_eq!(punctual.targets(end), lazy.targets(end));
+            // A warning or breach is never emitted twice for one target start.
+            let mut fired: Vec<_> = punctual_events.iter().filter(|e| !matches!(e, SlaEvent::Met { .. })).collect();
+            let count = fired.len();
+            fired.sort_by_key(|e| e.sort_key());
+            fired.dedup();
+            prop_assert_eq!(fired.len(), count);
+        }
+    }
+}

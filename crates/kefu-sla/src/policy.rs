@@ -248,3 +248,162 @@ impl Policy {
 pub fn match_policy<'a>(policies: &'a [Policy], ticket: &TicketFacts) -> Option<&'a Policy> {
     policies.iter().find(|p| p.conditions.matches(ticket))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use chrono::DateTime;
+
+    const POLICIES: &str = r#"[
+      { "name": "VIP urgent",
+        "conditions": { "priority": ["urgent", "high"], "tier": ["vip"] },
+        "targets": { "first_reply_minutes": 15, "resolution_minutes": 240 },
+        "warn_before": { "minutes": 5 },
+        "escalations": [
+          { "on": "breach", "targets": ["first_reply"],
+            "action": { "type": "notify", "to": ["assignee", "group_supervisors", { "user": "u-42" }] } },
+          { "on": "breach", "action": { "type": "reassign", "group": "senior" } },
+          { "on": "warning", "action": { "type": "raise_priority", "to": "urgent" } }
+        ],
+        "calendar": { "time_zone": "Asia/Shanghai", "weekly_hours": { "mon": ["00:00-24:00"] } } },
+      { "name": "Email questions",
+        "conditions": { "channel": ["email"], "ticket_type": ["question"] },
+        "targets": { "first_reply_minutes": 240, "next_reply_minutes": 480 },
+        "calendar": { "time_zone": "Europe/London", "weekly_hours": { "mon": ["09:00-17:00"] } } },
+      { "name": "Default",
+        "targets": { "resolution_minutes": 2880 },
+        "calendar": { "time_zone": "UTC", "weekly_hours": { "mon": ["09:00-17:00"] } } }
+    ]"#;
+
+    fn policies() -> Vec<Policy> {
+        serde_json::from_str(POLICIES).unwrap()
+    }
+
+    fn ticket(
+        priority: Priority,
+        tier: Option<&str>,
+        channel: Channel,
+        kind: Option<&str>,
+    ) -> TicketFacts {
+        TicketFacts {
+            priority,
+            tier: tier.map(str::to_owned),
+            channel,
+            ticket_type: kind.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn first_matching_policy_wins_and_empty_conditions_match_anything() {
+        let all = policies();
+        assert!(all.iter().all(|p| p.validate().is_ok()));
+        let name = |t: &TicketFacts| match_policy(&all, t).map(|p| p.name.as_str());
+        let vip = ticket(
+            Priority::High,
+            Some("vip"),
+            Channel::Email,
+            Some("question"),
+        );
+        assert_eq!(name(&vip), Some("VIP urgent"));
+        let gold = ticket(
+            Priority::High,
+            Some("gold"),
+            Channel::Email,
+            Some("question"),
+        );
+        assert_eq!(name(&gold), Some("Email questions"));
+        // A condition on tier never matches a customer without a tier.
+        let no_tier = ticket(Priority::Urgent, None, Channel::Chat, None);
+        assert_eq!(name(&no_tier), Some("Default"));
+        let email_incident = ticket(Priority::Low, None, Channel::Email, Some("incident"));
+        assert_eq!(name(&email_incident), Some("Default"));
+        assert_eq!(match_policy(&all[..2], &no_tier), None);
+    }
+
+    #[test]
+    fn escalations_are_picked_by_trigger_and_target() {
+        let vip = &policies()[0];
+        let at = DateTime::UNIX_EPOCH;
+        let breach = SlaEvent::Breached {
+            target: TargetKind::FirstReply,
+            at,
+        };
+        assert_eq!(vip.actions_for(&breach).len(), 2);
+        let resolution_breach = SlaEvent::Breached {
+            target: TargetKind::Resolution,
+            at,
+        };
+        assert_eq!(
+            vip.actions_for(&resolution_breach),
+            vec![&EscalationAction::Reassign {
+                group: "senior".into()
+            }]
+        );
+        let warning = SlaEvent::Warning {
+            target: TargetKind::Resolution,
+            at,
+        };
+        assert_eq!(
+            vip.actions_for(&warning),
+            vec![&EscalationAction::RaisePriority {
+                to: Priority::Urgent
+            }]
+        );
+        assert!(
+            vip.actions_for(&SlaEvent::Met {
+                target: TargetKind::FirstReply,
+                at
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn warning_points() {
+        let hour = TimeDelta::hours(1);
+        assert_eq!(
+            WarnBefore::default().warn_after(hour),
+            TimeDelta::minutes(48)
+        );
+        assert_eq!(
+            WarnBefore::Minutes(5).warn_after(hour),
+            TimeDelta::minutes(55)
+        );
+        assert_eq!(WarnBefore::Minutes(90).warn_after(hour), TimeDelta::zero());
+        assert_eq!(WarnBefore::ElapsedPercent(100).warn_after(hour), hour);
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let base = policies().remove(2);
+        let field = |p: &Policy| p.validate().unwrap_err().field().unwrap();
+        let mut p = base.clone();
+        p.name = " ".into();
+        assert_eq!(field(&p), "name");
+        let mut p = base.clone();
+        p.targets = Targets::default();
+        assert_eq!(field(&p), "targets");
+        let mut p = base.clone();
+        p.targets.next_reply_minutes = Some(0);
+        assert_eq!(field(&p), "targets.next_reply_minutes");
+        for percent in [0, 101] {
+            let mut p = base.clone();
+            p.warn_before = WarnBefore::ElapsedPercent(percent);
+            assert_eq!(field(&p), "warn_before.elapsed_percent");
+            assert_eq!(p.validate().unwrap_err().code(), "invalid_policy");
+        }
+    }
+
+    #[test]
+    fn serde_rejects_unknown_fields() {
+        let typo = POLICIES.replacen("first_reply_minutes", "first_response_minutes", 1);
+        assert!(serde_json::from_str::<Vec<Policy>>(&typo).is_err());
+        let bad_zone = POLICIES.replacen("Asia/Shanghai", "Mars/Olympus", 1);
+        let err = serde_json::from_str::<Vec<Policy>>(&bad_zone).unwrap_err();
+        assert!(err.to_string().contains("invalid_time_zone"), "{err}");
+        let round: Vec<Policy> =
+            serde_json::from_str(&serde_json::to_string(&policies()).unwrap()).unwrap();
+        assert_eq!(round, policies());
+    }
+}
