@@ -11,10 +11,10 @@ use crate::calendar::Calendar;
 use crate::error::SlaError;
 use crate::policy::{Policy, TargetKind, Targets, WarnBefore};
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Something that happened to the ticket, as the server records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketFact {
     /// The ticket exists; first-reply and resolution targets start.
@@ -38,7 +38,7 @@ pub enum TicketFact {
 
 /// A transition the server acts on. `at` is when it happened, which is earlier than the
 /// evaluation when the clock is evaluated late.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SlaEvent {
     Warning {
@@ -882,6 +882,27 @@ mod tests {
             clock.target(FIRST, t + TimeDelta::days(400)).unwrap().state,
             TargetState::Active
         );
+    }
+
+    #[test]
+    fn events_and_statuses_serialize_for_the_api() {
+        let event = breached(FIRST, "2026-06-02T09:30:00+08:00");
+        let json = serde_json::to_value(event).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "breached", "target": "first_reply", "at": "2026-06-02T01:30:00Z"})
+        );
+        assert_eq!(serde_json::from_value::<SlaEvent>(json).unwrap(), event);
+        let p = policy(targets(Some(60), None, None), office("Asia/Shanghai"));
+        let mut clock = SlaClock::new(&p);
+        clock
+            .apply(at("2026-06-01T09:00:00+08:00"), Created)
+            .unwrap();
+        let status = serde_json::to_value(clock.targets(at("2026-06-01T09:30:00+08:00"))).unwrap();
+        assert_eq!(status[0]["state"], "active");
+        assert_eq!(status[0]["goal_secs"], 3600);
+        assert_eq!(status[0]["elapsed_secs"], 1800);
+        assert_eq!(status[0]["due_at"], "2026-06-01T02:00:00Z");
     }
 
     #[derive(Debug, Clone, Copy)]
