@@ -10,6 +10,7 @@ mod hub;
 mod ops;
 pub mod ratelimit;
 pub mod routes;
+pub mod routing;
 pub mod state;
 mod stream;
 pub mod visitor;
@@ -133,6 +134,11 @@ fn api() -> OpenApiRouter<AppState> {
             conversations::post_message
         ))
         .routes(routes!(conversations::assign))
+        .routes(routes!(conversations::accept))
+        .routes(routes!(conversations::reject))
+        .routes(routes!(conversations::transfer))
+        .routes(routes!(conversations::routing_live))
+        .routes(routes!(widget::standing))
         .routes(routes!(conversations::resolve))
         .routes(routes!(widget::start_session))
         .routes(routes!(
@@ -179,6 +185,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     ops::install_metrics();
+    state.routing().start().await;
     let closing = state.clone();
     axum::serve(
         listener,

@@ -16,6 +16,8 @@ pub struct ServerConfig {
     pub trust_forwarded_for: bool,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Offer timeout and missed-offer rule of the router.
+    pub routing: crate::routing::RoutingSettings,
 }
 
 impl Default for ServerConfig {
@@ -25,6 +27,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             trust_forwarded_for: false,
             max_body_bytes: 1024 * 1024,
+            routing: crate::routing::RoutingSettings::default(),
         }
     }
 }
@@ -42,13 +45,20 @@ struct Inner {
     /// Becomes true when the server starts shutting down: open sockets close with "reconnect".
     closing: tokio::sync::watch::Sender<bool>,
     hubs: crate::hub::Hubs,
+    routing: crate::routing::Routing,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
+        let closing = tokio::sync::watch::channel(false).0;
         AppState {
             inner: Arc::new(Inner {
                 hubs: crate::hub::Hubs::new(store.clone()),
+                routing: crate::routing::Routing::new(
+                    store.clone(),
+                    config.routing.clone(),
+                    closing.subscribe(),
+                ),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -56,7 +66,7 @@ impl AppState {
                 login_failures_by_ip: RateLimiter::new(30, Duration::from_secs(300)),
                 // Guessing one account's password stops after ten misses for fifteen minutes.
                 login_failures_by_account: RateLimiter::new(10, Duration::from_secs(900)),
-                closing: tokio::sync::watch::channel(false).0,
+                closing,
             }),
         }
     }
@@ -82,6 +92,11 @@ impl AppState {
     /// Watches for shutdown; long-lived connections end themselves when it turns true.
     pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
         self.inner.closing.subscribe()
+    }
+
+    /// The per-tenant routers.
+    pub fn routing(&self) -> &crate::routing::Routing {
+        &self.inner.routing
     }
 
     /// The per-tenant fan-out of live events.

@@ -48,6 +48,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub secure_cookies: bool,
     pub trust_forwarded_for: bool,
+    /// Seconds an agent has to accept an offer before it goes to the next agent.
+    pub offer_timeout_secs: u32,
+    /// Offers missed in a row after which an agent is set away; 0 never does.
+    pub max_missed_offers: u32,
 }
 
 impl Default for Config {
@@ -62,13 +66,15 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             secure_cookies: false,
             trust_forwarded_for: false,
+            offer_timeout_secs: 20,
+            max_missed_offers: 3,
         }
     }
 }
 
 /// The keys `KEFU_*` variables may set. Other `KEFU_` variables (e.g. the test suite's
 /// `KEFU_TEST_DATABASE_URL`) belong to other tools and are not read as configuration.
-pub const ENV_KEYS: [&str; 9] = [
+pub const ENV_KEYS: [&str; 11] = [
     "listen",
     "data_dir",
     "database_url",
@@ -78,6 +84,8 @@ pub const ENV_KEYS: [&str; 9] = [
     "max_body_bytes",
     "secure_cookies",
     "trust_forwarded_for",
+    "offer_timeout_secs",
+    "max_missed_offers",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.

@@ -212,6 +212,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         secure_cookies: config.secure_cookies,
         trust_forwarded_for: config.trust_forwarded_for,
         max_body_bytes: config.max_body_bytes,
+        routing: kefu_server::routing::RoutingSettings {
+            offer_timeout: Duration::from_secs(u64::from(config.offer_timeout_secs.max(1))),
+            max_missed_offers: config.max_missed_offers,
+        },
     };
     kefu_server::serve(
         listener,

@@ -351,3 +351,111 @@ pub async fn resolve(
             .await?,
     ))
 }
+
+/// The agent takes the conversation the router offered them.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/accept", tag = "conversations",
+    responses((status = 200, body = Conversation), (status = 409, description = "`offer_not_available`: it lapsed, was withdrawn or was never yours", body = ErrorBody)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<Conversation>> {
+    principal.require_user_role(Role::Agent)?;
+    let me = principal
+        .user_id()
+        .ok_or_else(|| ApiError::forbidden("offers go to signed-in agents"))?;
+    conversation_of(&state, &principal, id).await?;
+    Ok(axum::Json(
+        state.routing().accept(principal.tenant_id, id, me).await?,
+    ))
+}
+
+/// The agent declines the offer: it goes to the next agent, and this one is not offered it
+/// again for a while.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reject", tag = "conversations",
+    responses((status = 200, body = Conversation), (status = 409, description = "`offer_not_available`", body = ErrorBody)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<Conversation>> {
+    principal.require_user_role(Role::Agent)?;
+    let me = principal
+        .user_id()
+        .ok_or_else(|| ApiError::forbidden("offers go to signed-in agents"))?;
+    conversation_of(&state, &principal, id).await?;
+    Ok(axum::Json(
+        state.routing().reject(principal.tenant_id, id, me).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferConversation {
+    /// Offer it to this agent first (held for them a short while, then to anyone).
+    pub agent_id: Option<Uuid>,
+    /// Or move it to this topic's queue of the same inbox; `""` is the inbox's own queue.
+    pub topic: Option<String>,
+    /// An internal note for whoever takes it next.
+    pub note: Option<String>,
+}
+
+/// The conversation's agent (or a supervisor) hands it on; it waits again, keeping its place
+/// by original arrival time.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/transfer", tag = "conversations", request_body = TransferConversation,
+    responses((status = 200, body = Conversation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transfer(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<TransferConversation>,
+) -> ApiResult<axum::Json<Conversation>> {
+    let role = principal.require_user_role(Role::Agent)?;
+    let conversation = conversation_of(&state, &principal, id).await?;
+    if role < Role::Supervisor && conversation.assignee_id != principal.user_id() {
+        return Err(ApiError::forbidden(
+            "only the conversation's agent or a supervisor transfers it",
+        ));
+    }
+    let to = match (req.agent_id, req.topic) {
+        (Some(agent), None) => crate::routing::TransferTo::Agent(agent),
+        (None, Some(topic)) => crate::routing::TransferTo::Topic(
+            Some(topic.trim().to_owned()).filter(|t| !t.is_empty()),
+        ),
+        _ => {
+            return Err(ValidationErrors::single(
+                "agent_id",
+                "one_target",
+                "give either agent_id or topic",
+            )
+            .into());
+        }
+    };
+    if req
+        .note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > kefu_core::conversation::MAX_MESSAGE_CHARS)
+    {
+        return Err(
+            ValidationErrors::single("note", "message_too_long", "note is too long").into(),
+        );
+    }
+    Ok(axum::Json(
+        state
+            .routing()
+            .transfer(principal.tenant_id, id, to, req.note, principal.actor())
+            .await?,
+    ))
+}
+
+/// Live queues (waiting, longest wait, estimated wait) and agents (presence, chats, capacity)
+/// as the router sees them now.
+#[utoipa::path(get, path = "/api/v1/routing/live", tag = "conversations",
+    responses((status = 200, body = crate::routing::LiveView), (status = 403, body = ErrorBody)))]
+pub async fn routing_live(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<axum::Json<crate::routing::LiveView>> {
+    principal.require(Role::Supervisor, Scope::CustomersRead)?;
+    Ok(axum::Json(state.routing().live(principal.tenant_id).await?))
+}

@@ -352,3 +352,27 @@ pub async fn rate(
             .await?,
     ))
 }
+
+/// Where the visitor's waiting conversation stands: position and estimated wait.
+#[utoipa::path(get, path = "/api/v1/widget/conversations/{id}/standing", tag = "widget", security(("visitor" = [])),
+    responses((status = 200, body = crate::routing::QueueStanding), (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_waiting`: an agent has it, or it ended", body = ErrorBody)))]
+pub async fn standing(
+    State(state): State<AppState>,
+    visitor: VisitorPrincipal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<crate::routing::QueueStanding>> {
+    own_conversation(&state, &visitor, id).await?;
+    state
+        .routing()
+        .standing(visitor.tenant_id, id)
+        .await?
+        .map(axum::Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "not_waiting",
+                "the conversation is not waiting in a queue",
+            )
+        })
+}

@@ -2,6 +2,7 @@ mod auth;
 mod contract;
 mod conversations;
 mod customers;
+mod routing;
 mod stream;
 mod tenancy;
 mod users;
@@ -21,7 +22,9 @@ pub struct TestApp {
     pub url: String,
     pub store: Store,
     pub http: reqwest::Client,
+    config: ServerConfig,
     shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _db: TestDatabase,
 }
 
@@ -34,27 +37,53 @@ impl Drop for TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(ServerConfig {
+        max_body_bytes: 64 * 1024,
+        ..ServerConfig::default()
+    })
+    .await
+}
+
+pub async fn spawn_app_with(config: ServerConfig) -> TestApp {
     let db = TestDatabase::create().await.expect("test database");
     let store = db.store().await.expect("migrated store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    let state = AppState::new(
-        store.clone(),
-        ServerConfig {
-            max_body_bytes: 64 * 1024,
-            ..ServerConfig::default()
-        },
-    );
-    tokio::spawn(kefu_server::serve(listener, state, async move {
-        let _ = rx.await;
-    }));
-    TestApp {
-        url,
+    let mut app = TestApp {
+        url: String::new(),
         store,
         http: reqwest::Client::new(),
-        shutdown: Some(tx),
+        config,
+        shutdown: None,
+        server: None,
         _db: db,
+    };
+    app.start().await;
+    app
+}
+
+impl TestApp {
+    async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState::new(self.store.clone(), self.config.clone());
+        self.server = Some(tokio::spawn(kefu_server::serve(
+            listener,
+            state,
+            async move {
+                let _ = rx.await;
+            },
+        )));
+        self.shutdown = Some(tx);
+    }
+
+    /// Shuts the server down gracefully, waits until it has stopped, and starts a new one on
+    /// the same database (a new address): what a deploy or a crash-and-restart does.
+    pub async fn restart(&mut self) {
+        self.stop();
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        self.start().await;
     }
 }
 

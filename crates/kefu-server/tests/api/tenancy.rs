@@ -165,8 +165,16 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         Some(json!({"source_id": b_customer_id}))
                     }
                     ("POST", p) if p.ends_with("/messages") => Some(json!({"body": "pwned"})),
-                    ("POST", p) if p.ends_with("/assign") || p.ends_with("/resolve") => {
+                    ("POST", p)
+                        if p.ends_with("/assign")
+                            || p.ends_with("/resolve")
+                            || p.ends_with("/accept")
+                            || p.ends_with("/reject") =>
+                    {
                         Some(json!({}))
+                    }
+                    ("POST", "/api/v1/conversations/{id}/transfer") => {
+                        Some(json!({"topic": "", "note": "pwned"}))
                     }
                     ("POST", "/api/v1/widget/conversations/{id}/rating") => {
                         Some(json!({"rating": 5}))
