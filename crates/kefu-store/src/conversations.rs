@@ -318,7 +318,10 @@ async fn apply_move(
     let offer_expires_at = change
         .offer_expires_at
         .filter(|_| change.to == ConversationStatus::Offered);
-    let topic = change.topic.clone().unwrap_or_else(|| current.topic.clone());
+    let topic = change
+        .topic
+        .clone()
+        .unwrap_or_else(|| current.topic.clone());
     sql_execute!(
         &mut *conn,
         "UPDATE conversations SET status = $3, assignee_id = $4, enqueued_at = $5, resolved_at = $6, disposition = $7, updated_at = $8,

@@ -132,14 +132,12 @@ impl Store {
     /// Every tenant's id: the server starts one router per tenant.
     pub async fn tenant_ids(&self) -> Result<Vec<Uuid>, StoreError> {
         let mut read = self.read().await?;
-        Ok(sql_all!(
-            IdRow,
-            read.conn(),
-            "SELECT id FROM tenants ORDER BY id"
-        )?
-        .into_iter()
-        .map(|row| row.id)
-        .collect())
+        Ok(
+            sql_all!(IdRow, read.conn(), "SELECT id FROM tenants ORDER BY id")?
+                .into_iter()
+                .map(|row| row.id)
+                .collect(),
+        )
     }
 
     pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {

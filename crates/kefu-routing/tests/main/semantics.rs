@@ -717,8 +717,12 @@ fn assign_to_gives_waiting_offered_or_handled_work_to_a_named_agent() {
     // to agent 1 is withdrawn, and agent 1 is offered the next in line.
     r.assign_to(iid(10), aid(2), secs(3)).unwrap();
     let decisions: Vec<_> = r.drain_decisions().collect();
-    assert!(matches!(decisions[0], Decision::Assigned { agent, interaction, .. } if agent.0 == 2 && interaction.0 == 10));
-    assert!(matches!(decisions[1], Decision::Offered { agent, interaction, .. } if agent.0 == 1 && interaction.0 == 11));
+    assert!(
+        matches!(decisions[0], Decision::Assigned { agent, interaction, .. } if agent.0 == 2 && interaction.0 == 10)
+    );
+    assert!(
+        matches!(decisions[1], Decision::Offered { agent, interaction, .. } if agent.0 == 1 && interaction.0 == 11)
+    );
     assert_eq!(r.agent(aid(2)).unwrap().load[Channel::Chat.index()], 1);
 
     // Over capacity is allowed for a direct assignment; the old handler is freed.

@@ -538,7 +538,11 @@ async fn lists_filter_and_the_router_rebuild_order_is_the_queue_order() {
         [first.id]
     );
 
-    let routable = c.f.store.routable_conversations(c.f.tenant.id).await.unwrap();
+    let routable =
+        c.f.store
+            .routable_conversations(c.f.tenant.id)
+            .await
+            .unwrap();
     let ids: Vec<_> = routable.iter().map(|c| c.id).collect();
     assert_eq!(ids, [first.id, second.id]);
 }
@@ -620,9 +624,15 @@ async fn an_offer_records_its_expiry_and_the_reason_for_each_move() {
             )
             .await
             .unwrap();
-    assert_eq!(requeued.offer_expires_at, None, "only an open offer has one");
+    assert_eq!(
+        requeued.offer_expires_at, None,
+        "only an open offer has one"
+    );
     assert_eq!(requeued.topic, None, "moved to the inbox's own queue");
-    assert_eq!(requeued.enqueued_at, conv.enqueued_at, "the wait clock keeps running");
+    assert_eq!(
+        requeued.enqueued_at, conv.enqueued_at,
+        "the wait clock keeps running"
+    );
 
     let events = c.f.store.events_since(c.f.tenant.id, 0, 100).await.unwrap();
     let queued = events
@@ -644,13 +654,27 @@ async fn reset_presence_takes_every_agent_offline_with_an_event() {
         .set_presence(c.f.tenant.id, c.agent_id, &available, &actor())
         .await
         .unwrap();
-    let reset = c.f.store.reset_presence(c.f.tenant.id, &actor()).await.unwrap();
+    let reset =
+        c.f.store
+            .reset_presence(c.f.tenant.id, &actor())
+            .await
+            .unwrap();
     assert_eq!(reset, [c.agent_id]);
     let agent = c.f.store.user(c.f.tenant.id, c.agent_id).await.unwrap();
     assert_eq!(agent.presence, kefu_core::PresenceState::Offline);
     assert!(
-        c.f.store.reset_presence(c.f.tenant.id, &actor()).await.unwrap().is_empty(),
+        c.f.store
+            .reset_presence(c.f.tenant.id, &actor())
+            .await
+            .unwrap()
+            .is_empty(),
         "nothing left to reset"
     );
-    assert!(c.f.store.tenant_ids().await.unwrap().contains(&c.f.tenant.id));
+    assert!(
+        c.f.store
+            .tenant_ids()
+            .await
+            .unwrap()
+            .contains(&c.f.tenant.id)
+    );
 }
