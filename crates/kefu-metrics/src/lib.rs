@@ -27,6 +27,9 @@ mod tally;
 
 pub use aggregate::{Aggregator, MAX_BUCKETS, aggregate};
 pub use bucket::Granularity;
+/// The IANA time-zone type of [`AggregationSpec::time_zone`], re-exported so callers need no
+/// direct chrono-tz dependency.
+pub use chrono_tz::Tz;
 pub use error::MetricsError;
 pub use record::{
     AgentState, AgentStateSpan, BotOutcome, HandleTime, InteractionRecord, Offer, OfferOutcome,
