@@ -1,7 +1,7 @@
 //! The streaming aggregator: takes records and agent spans in any order, keeps one tally per
 //! bucket × dimension value, settles FCR from every customer's contact times at the end.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::bucket::Calendar;
 use crate::error::MetricsError;
@@ -29,7 +29,9 @@ pub struct Aggregator {
     customers: Interner,
     /// Start times of every contact, by interned customer: the repeat contacts for FCR.
     contact_starts: Vec<Vec<i64>>,
-    rows: HashMap<RowKey, usize>,
+    /// Fx hashing: keys are small integers and names kefu assigns (ids, queue names), so
+    /// SipHash's flooding resistance buys nothing and costs time on every record.
+    rows: FxHashMap<RowKey, usize>,
     tallies: Vec<Tally>,
     fcr_candidates: Vec<FcrCandidate>,
     records_outside_window: u64,
@@ -98,7 +100,7 @@ impl DimensionSet {
 /// allocated once rather than once per record.
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<String, u32>,
+    ids: FxHashMap<String, u32>,
     names: Vec<String>,
 }
 
@@ -153,7 +155,7 @@ impl Aggregator {
             names: Default::default(),
             customers: Interner::default(),
             contact_starts: Vec::new(),
-            rows: HashMap::new(),
+            rows: FxHashMap::default(),
             tallies: Vec::new(),
             fcr_candidates: Vec::new(),
             records_outside_window: 0,
@@ -235,6 +237,12 @@ impl Aggregator {
         while cursor < end {
             let (bucket_start, bucket_end) = self.calendar.bucket_of(cursor)?;
             let piece_end = bucket_end.min(end);
+            if piece_end <= cursor {
+                // A bucket must end after the instant it holds; never loop on a bad zone.
+                return Err(MetricsError::UnrepresentableTime {
+                    at: span.from.to_rfc3339(),
+                });
+            }
             let ms = u64::try_from(piece_end - cursor).unwrap_or(0);
             let targets = [
                 self.wanted
@@ -275,11 +283,24 @@ impl Aggregator {
         }
         keyed.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
         let mut rows = Vec::with_capacity(keyed.len());
+        // Rows come sorted by bucket: convert each bucket's bounds to local time once.
+        let mut local_bounds = None;
         for (bucket_start, bucket_end, dimension, tally) in keyed {
+            let (start, end) = match local_bounds {
+                Some((at, bounds)) if at == bucket_start => bounds,
+                _ => {
+                    let bounds = (
+                        self.calendar.local(bucket_start)?,
+                        self.calendar.local(bucket_end)?,
+                    );
+                    local_bounds = Some((bucket_start, bounds));
+                    bounds
+                }
+            };
             let (counts, durations, rates) = tally.finish(definition);
             rows.push(MetricRow {
-                bucket_start: self.calendar.local(bucket_start)?,
-                bucket_end: self.calendar.local(bucket_end)?,
+                bucket_start: start,
+                bucket_end: end,
                 dimension,
                 counts,
                 durations,

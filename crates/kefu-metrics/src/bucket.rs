@@ -90,6 +90,12 @@ impl Calendar {
                 return Err(MetricsError::TooManyBuckets { max });
             }
             let bucket = self.bucket_of(cursor)?;
+            if bucket.1 <= cursor {
+                // A bucket must end after the instant it holds; never loop on a bad zone.
+                return Err(MetricsError::UnrepresentableTime {
+                    at: format!("{cursor} ms"),
+                });
+            }
             buckets.push(bucket);
             cursor = bucket.1;
         }
