@@ -16,9 +16,19 @@ impl Server {
         let data_dir =
             std::env::temp_dir().join(format!("kefu-serve-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
+        let (child, url, chat_page) = Server::spawn(&data_dir);
+        Server {
+            child,
+            url,
+            chat_page,
+            data_dir,
+        }
+    }
+
+    fn spawn(data_dir: &std::path::Path) -> (Child, String, String) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kefu"))
             .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data_dir)
+            .arg(data_dir)
             .env_remove("KEFU_DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -41,12 +51,17 @@ impl Server {
         let url = url.expect("the URL is printed before the demo");
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Server {
-            child,
-            url,
-            chat_page,
-            data_dir,
-        }
+        (child, url, chat_page)
+    }
+
+    /// SIGKILL: no drain, no goodbye; then a new server on the same data directory.
+    fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let (child, url, chat_page) = Server::spawn(&self.data_dir);
+        self.child = child;
+        self.url = url;
+        self.chat_page = chat_page;
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {
@@ -168,4 +183,208 @@ fn an_unknown_config_key_is_refused() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("listne"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Requests against a running server, stopping at the first unexpected status.
+struct Client {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    async fn login(&self, email: &str) -> String {
+        let body = json!({"email": email, "password": "kefu-demo-2026"});
+        let session = self
+            .send(reqwest::Method::POST, "/api/v1/auth/login", "", Some(body))
+            .await;
+        session["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits until the conversation has the status (the router works asynchronously).
+    async fn until_status(&self, token: &str, id: &str, status: &str) -> Value {
+        for _ in 0..300 {
+            let conversation = self
+                .send(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/conversations/{id}"),
+                    token,
+                    None,
+                )
+                .await;
+            if conversation["status"] == status {
+                return conversation;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("conversation {id} never became {status}");
+    }
+}
+
+#[tokio::test]
+async fn a_killed_server_restarts_with_every_acknowledged_message_and_the_queue_in_order() {
+    use reqwest::Method;
+    let mut server = Server::start("kill");
+    let inbox_id = server.chat_page.rsplit("inbox=").next().unwrap().to_owned();
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: server.url.clone(),
+    };
+    // Three customers write in while nobody is available; each message is acknowledged.
+    let mut chats = Vec::new();
+    for n in 1..=3 {
+        let session = client
+            .send(
+                Method::POST,
+                &format!("/api/v1/widget/{inbox_id}/session"),
+                "",
+                Some(json!({})),
+            )
+            .await;
+        let visitor = session["visitor_token"].as_str().unwrap().to_owned();
+        let conversation = client
+            .send(
+                Method::POST,
+                "/api/v1/widget/conversations",
+                &visitor,
+                Some(json!({})),
+            )
+            .await;
+        let id = conversation["id"].as_str().unwrap().to_owned();
+        for m in 1..=2 {
+            let body = json!({"body": format!("客户 {n} 的第 {m} 条消息"), "client_msg_id": format!("c{n}-m{m}")});
+            client
+                .send(
+                    Method::POST,
+                    &format!("/api/v1/widget/conversations/{id}/messages"),
+                    &visitor,
+                    Some(body),
+                )
+                .await;
+        }
+        chats.push((id, visitor));
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    server.kill_and_restart();
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: server.url.clone(),
+    };
+
+    // Every acknowledged message is there, and a retry after the crash is not stored twice.
+    let admin = client.login("admin@demo.kefu.dev").await;
+    for (n, (id, visitor)) in chats.iter().enumerate() {
+        let retry = json!({"body": format!("客户 {} 的第 2 条消息", n + 1), "client_msg_id": format!("c{}-m2", n + 1)});
+        client
+            .send(
+                Method::POST,
+                &format!("/api/v1/widget/conversations/{id}/messages"),
+                visitor,
+                Some(retry),
+            )
+            .await;
+        let messages = client
+            .send(
+                Method::GET,
+                &format!("/api/v1/conversations/{id}/messages"),
+                &admin,
+                None,
+            )
+            .await;
+        let bodies: Vec<&str> = messages["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                format!("客户 {} 的第 1 条消息", n + 1),
+                format!("客户 {} 的第 2 条消息", n + 1)
+            ]
+        );
+    }
+
+    // Lina takes one chat at a time: the waiting conversations reach her in arrival order.
+    let lina = client.login("lina@demo.kefu.dev").await;
+    let me = client
+        .send(Method::GET, "/api/v1/auth/me", &lina, None)
+        .await;
+    let lina_id = me["user"]["id"]
+        .as_str()
+        .or(me["id"].as_str())
+        .unwrap()
+        .to_owned();
+    client
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/users/{lina_id}"),
+            &admin,
+            Some(json!({"capacities": {"chat": 1}})),
+        )
+        .await;
+    client
+        .send(
+            Method::PUT,
+            &format!("/api/v1/users/{lina_id}/presence"),
+            &lina,
+            Some(json!({"state": "available"})),
+        )
+        .await;
+    for (id, _) in &chats {
+        let offered = client.until_status(&lina, id, "offered").await;
+        assert_eq!(offered["assignee_id"], lina_id.as_str());
+        for (other, _) in chats.iter().filter(|(other, _)| other != id) {
+            let waiting = client
+                .send(
+                    Method::GET,
+                    &format!("/api/v1/conversations/{other}"),
+                    &lina,
+                    None,
+                )
+                .await;
+            assert_ne!(
+                waiting["status"], "offered",
+                "one offer at a time, in order"
+            );
+        }
+        client
+            .send(
+                Method::POST,
+                &format!("/api/v1/conversations/{id}/accept"),
+                &lina,
+                Some(json!({})),
+            )
+            .await;
+        client
+            .send(
+                Method::POST,
+                &format!("/api/v1/conversations/{id}/resolve"),
+                &lina,
+                Some(json!({})),
+            )
+            .await;
+    }
 }
