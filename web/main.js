@@ -14,11 +14,13 @@ import { TokensPage } from "./pages/tokens.js";
 import { AuditPage } from "./pages/audit.js";
 import { WfmPage } from "./pages/wfm.js";
 import { ConversationsPage } from "./pages/conversations.js";
+import { CannedPage, CannedEditPage } from "./pages/canned.js";
 
 // `min` is the least role that may open the list, `detailMin` the detail/edit page. The server
 // enforces the same rules; this only keeps people away from screens that would answer 403.
 const ROUTES = {
   conversations: { min: "agent", list: ConversationsPage },
+  canned: { min: "agent", list: CannedPage, detail: CannedEditPage },
   customers: { min: "agent", list: CustomersPage, detail: CustomerPage },
   users: { min: "supervisor", detailMin: "admin", list: UsersPage, detail: UserEditPage },
   groups: { min: "supervisor", detailMin: "admin", list: GroupsPage, detail: GroupEditPage },

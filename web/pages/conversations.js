@@ -1,11 +1,12 @@
 // The agent's conversations: the waiting queue and their own open ones, kept live from the
 // tenant's event stream (/api/v1/stream, resumed after the last seq on every reconnect); one
 // open conversation with its messages (internal notes set apart), a reply box that writes a
-// note instead when ticked, Take for a waiting one and Resolve for one being served.
+// note instead when ticked and offers canned responses on "/", Take and Resolve.
 import { html, useState, useEffect, useRef } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { ErrorBox, PageHead, useAction, fmtTime, rank } from "../ui.js";
+import { useCannedPicker } from "../canned-picker.js";
 
 const WAITING = ["queued", "offered"];
 const SERVING = ["assigned", "wrap_up"];
@@ -139,7 +140,23 @@ function ReplyBox({ conversation, canReply, onSent }) {
   const send = useAction();
   // One id per draft: a retry after a network error is the same message, stored once.
   const clientId = useRef(newClientId());
+  const box = useRef(null);
   useEffect(() => setNote(!canReply), [canReply]);
+  const picker = useCannedPicker({
+    text: body,
+    conversationId: conversation.id,
+    onPick: (text) => {
+      setBody(text);
+      clientId.current = newClientId();
+      // After the new text is in: the caret at its end, ready to edit or send.
+      requestAnimationFrame(() => {
+        const el = box.current;
+        if (!el) return;
+        el.focus();
+        el.setSelectionRange(el.value.length, el.value.length);
+      });
+    },
+  });
   const submit = async (e) => {
     e.preventDefault();
     if (!body.trim()) return;
@@ -158,14 +175,18 @@ function ReplyBox({ conversation, canReply, onSent }) {
   };
   const label = note ? t("conversations.note_placeholder") : t("conversations.reply_placeholder");
   return html`<form class=${`reply${note ? " as-note" : ""}`} onSubmit=${submit} aria-label=${t("conversations.reply")}>
-    <textarea aria-label=${label} placeholder=${label} value=${body} rows="3"
+    ${picker.list}
+    <textarea ref=${box} aria-label=${label} placeholder=${label} value=${body} rows="3" ...${picker.textareaProps}
       onInput=${(e) => {
         setBody(e.target.value);
         clientId.current = newClientId();
       }}
       onKeyDown=${(e) => {
-        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit(e);
+        if (picker.onKeyDown(e)) e.preventDefault();
+        else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit(e);
       }} />
+    <small class="hint">${t("canned.slash_hint")}</small>
+    <${ErrorBox} error=${picker.error} />
     <div class="actions">
       <label class="inline">
         <input type="checkbox" checked=${note || !canReply} disabled=${!canReply}

@@ -1,6 +1,6 @@
 //! The demo tenant "Demo Shop / 演示商城": staff with different skills and languages, the
-//! three service groups, business hours, and customers with some history. Seeding is
-//! idempotent: an existing demo tenant is left as it is.
+//! three service groups, business hours, customers with some history and shared canned
+//! responses. Seeding is idempotent: an existing demo tenant is left as it is.
 
 use crate::auth::hash_password;
 use crate::error::ApiError;
@@ -230,6 +230,18 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
         store.create_user(tenant.id, new, &system).await?;
     }
     seed_customers(store, tenant.id, &system).await?;
+    for (shortcut, title, body) in CANNED {
+        let new = kefu_store::NewCannedResponse {
+            owner_id: None,
+            shortcut: shortcut.into(),
+            title: title.into(),
+            body: body.into(),
+            language: None,
+        };
+        store
+            .create_canned_response(tenant.id, new, &system)
+            .await?;
+    }
     Ok(Seeded {
         created: true,
         inbox: demo_inbox(store).await?,
@@ -275,6 +287,25 @@ pub async fn demo_inbox(store: &Store) -> Result<Option<kefu_store::Inbox>, Demo
         .await?;
     Ok(Some(inbox))
 }
+
+/// Shared canned responses (shortcut, title, body) every demo agent finds under "/".
+const CANNED: [(&str, &str, &str); 3] = [
+    (
+        "greeting",
+        "问候 Greeting",
+        "{{customer.name}}您好，我是{{agent.name}}，很高兴为您服务。\nHello {{customer.name}}, this is {{agent.name}}. How can I help?",
+    ),
+    (
+        "refund-policy",
+        "退款政策 Refund policy",
+        "收到商品 7 天内可无理由退货，退款将在 3 个工作日内原路退回。\nYou may return any item within 7 days of receiving your order; refunds reach your original payment method within 3 working days.",
+    ),
+    (
+        "thanks",
+        "致谢 Thanks",
+        "感谢您的耐心等待，还有其他可以帮您的吗？\nThank you for waiting. Is there anything else I can help with?",
+    ),
+];
 
 fn attrs(pairs: &[(&str, serde_json::Value)]) -> serde_json::Map<String, serde_json::Value> {
     pairs

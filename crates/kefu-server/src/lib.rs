@@ -21,8 +21,8 @@ pub use state::{AppState, ServerConfig};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    audit, auth as auth_routes, conversations, customers, events, groups, tenant, tokens, users,
-    wfm, widget,
+    audit, auth as auth_routes, canned, conversations, customers, events, groups, tenant, tokens,
+    users, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,6 +49,7 @@ use utoipa_axum::routes;
         (name = "audit", description = "Audit log of admin actions"),
         (name = "events", description = "The event log"),
         (name = "conversations", description = "Inboxes and conversations, for agents"),
+        (name = "canned-responses", description = "Canned responses (快捷回复): shared and agents' own, rendered for a conversation"),
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
         (name = "ops", description = "Health and metrics"),
@@ -140,6 +141,13 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::routing_live))
         .routes(routes!(widget::standing))
         .routes(routes!(conversations::resolve))
+        .routes(routes!(canned::list_canned, canned::create_canned))
+        .routes(routes!(
+            canned::get_canned,
+            canned::update_canned,
+            canned::delete_canned
+        ))
+        .routes(routes!(canned::render_canned))
         .routes(routes!(widget::start_session))
         .routes(routes!(
             widget::list_conversations,

@@ -254,7 +254,7 @@ pub(crate) async fn insert_customer_row(
 }
 
 /// `%`, `_` and `\` match literally in a LIKE pattern built from user text.
-fn like_escape(text: &str) -> String {
+pub(crate) fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

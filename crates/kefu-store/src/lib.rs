@@ -6,6 +6,7 @@
 mod sql;
 mod audit;
 mod auth;
+mod canned;
 mod conversations;
 mod customers;
 mod error;
@@ -21,6 +22,9 @@ pub mod testing;
 
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, NewApiToken, SessionPrincipal, TokenPrincipal};
+pub use canned::{
+    CannedFilter, CannedResponse, CannedResponsePatch, CannedScope, NewCannedResponse,
+};
 pub use conversations::{
     Conversation, ConversationFilter, ConversationMove, Message, NewConversation, NewMessage,
     Posted,

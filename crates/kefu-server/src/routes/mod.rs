@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod canned;
 pub mod conversations;
 pub mod customers;
 pub mod events;

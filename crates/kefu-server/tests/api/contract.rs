@@ -152,7 +152,8 @@ async fn the_openapi_document_describes_every_route() {
         for method in item.as_object().unwrap().keys() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::nil().to_string())
-                .replace("{identity_id}", &uuid::Uuid::nil().to_string());
+                .replace("{identity_id}", &uuid::Uuid::nil().to_string())
+                .replace("{canned_id}", &uuid::Uuid::nil().to_string());
             let response = app
                 .http
                 .request(

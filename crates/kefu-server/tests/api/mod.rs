@@ -1,4 +1,5 @@
 mod auth;
+mod canned;
 mod contract;
 mod conversations;
 mod customers;

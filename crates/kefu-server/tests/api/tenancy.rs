@@ -14,6 +14,7 @@ struct TenantA {
     token: String,
     inbox_id: String,
     conversation_id: String,
+    canned_id: String,
     secrets: Vec<String>,
 }
 
@@ -48,6 +49,14 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         .post(&path, &visitor, json!({"body": "Acme Secret message"}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
+    let (status, canned) = app
+        .post(
+            "/api/v1/canned-responses",
+            &org.supervisor,
+            json!({"shortcut": "hello", "title": "Acme Secret greeting", "body": "Hi {{customer.name}}", "shared": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{canned}");
     let a = TenantA {
         user_id: org.agent_id.to_string(),
         group_id: group["id"].as_str().unwrap().into(),
@@ -57,6 +66,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         token: token["token"].as_str().unwrap().into(),
         inbox_id,
         conversation_id,
+        canned_id: canned["id"].as_str().unwrap().into(),
         secrets: vec![inbox["secret"].as_str().unwrap().into()],
     };
     let secrets = vec![
@@ -69,6 +79,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         "13912345678".into(),
         org.tenant.id.to_string(),
         a.conversation_id.clone(),
+        a.canned_id.clone(),
         a.secrets[0].clone(),
     ];
     TenantA { secrets, ..a }
@@ -119,7 +130,12 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace(
                     "/conversations/{id}",
                     &format!("/conversations/{}", a.conversation_id),
-                );
+                )
+                .replace(
+                    "/canned-responses/{id}",
+                    &format!("/canned-responses/{}", a.canned_id),
+                )
+                .replace("{canned_id}", &a.canned_id);
             // Customer-side endpoints take B's visitor; the rest B's owner.
             let caller = if path.starts_with("/api/v1/widget/conversations") {
                 b_visitor.as_str()
@@ -176,6 +192,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/conversations/{id}/transfer") => {
                         Some(json!({"topic": "", "note": "pwned"}))
                     }
+                    ("PATCH", "/api/v1/canned-responses/{id}") => Some(json!({"title": "pwned"})),
+                    ("POST", p) if p.ends_with("/render") => None,
                     ("POST", "/api/v1/widget/conversations/{id}/rating") => {
                         Some(json!({"rating": 5}))
                     }
@@ -207,6 +225,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/inboxes") => {
                         app.post(path, &b.owner, json!({"name": "b", "channel": "app"})).await
                     }
+                    // The same shortcut as A's shared one: shortcuts are unique per tenant only.
+                    ("POST", "/api/v1/canned-responses") => app.post(path, &b.supervisor, json!({"shortcut": "hello", "title": "b", "body": "b", "shared": true})).await,
                     ("POST", "/api/v1/widget/conversations") => {
                         app.post(path, &b_visitor, json!({})).await
                     }
@@ -260,6 +280,16 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
     );
     let (status, _) = app.get("/api/v1/customers", &a.token).await;
     assert_eq!(status, StatusCode::OK, "A's API token still works");
+    let (status, canned) = app
+        .get(
+            &format!("/api/v1/canned-responses/{}", a.canned_id),
+            &a_admin,
+        )
+        .await;
+    assert_eq!(
+        (status, canned["title"].as_str()),
+        (StatusCode::OK, Some("Acme Secret greeting"))
+    );
     let (_, tenant) = app.get("/api/v1/tenant", &a_admin).await;
     assert_eq!(tenant["name"], "acme Inc");
     // And A's token reaches nothing of B.

@@ -1,3 +1,4 @@
+mod canned;
 mod conversations;
 mod customers;
 mod events;
