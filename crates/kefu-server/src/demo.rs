@@ -257,19 +257,31 @@ pub async fn demo_inbox(store: &Store) -> Result<Option<kefu_store::Inbox>, Demo
     if let Some(inbox) = store.list_inboxes(tenant.id).await?.into_iter().next() {
         return Ok(Some(inbox));
     }
-    let topic = |key: &str, label: &str| kefu_store::InboxTopic {
+    // Each topic routes to the group of the same position in GROUPS (pre-sales, after-sales,
+    // tech support), so the demo shows skill-group routing.
+    let groups = store
+        .list_groups(tenant.id, None, crate::routes::DEFAULT_LIMIT)
+        .await?
+        .items;
+    let group_named = |index: usize| {
+        groups
+            .iter()
+            .find(|g| GROUPS.get(index).is_some_and(|(name, _)| g.name == *name))
+            .map(|g| g.id)
+    };
+    let topic = |key: &str, label: &str, group: usize| kefu_store::InboxTopic {
         key: key.into(),
         label: label.into(),
-        group_id: None,
+        group_id: group_named(group),
         skills: Vec::new(),
     };
     let settings = kefu_store::InboxSettings {
         greeting: "您好，欢迎来到演示商城！ Hello, welcome to Demo Shop!".into(),
         pre_chat_form: true,
         topics: vec![
-            topic("presales", "售前咨询 Pre-sales"),
-            topic("aftersales", "售后服务 After-sales"),
-            topic("tech", "技术支持 Tech support"),
+            topic("presales", "售前咨询 Pre-sales", 0),
+            topic("aftersales", "售后服务 After-sales", 1),
+            topic("tech", "技术支持 Tech support", 2),
         ],
         ..Default::default()
     };

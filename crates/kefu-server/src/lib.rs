@@ -6,6 +6,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod hours;
 mod hub;
 mod ops;
 pub mod ratelimit;

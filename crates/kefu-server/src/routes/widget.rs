@@ -50,6 +50,35 @@ pub struct WidgetSession {
     pub inbox: WidgetInbox,
     /// The newest event sequence now: a new visitor's stream starts `after` it.
     pub last_seq: i64,
+    pub service: ServiceNow,
+}
+
+/// Whether someone can answer now. When closed or nobody is available, the widget invites the
+/// customer to leave a message: the conversation waits for the next agent all the same.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceNow {
+    /// Inside the tenant's business hours (always, when none are set).
+    pub open: bool,
+    /// When the service opens next, while closed.
+    pub next_open_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Agents available for chats right now.
+    pub agents_available: u32,
+}
+
+async fn service_now(state: &AppState, tenant_id: Uuid) -> ApiResult<ServiceNow> {
+    let tenant = state.store().tenant(tenant_id).await?;
+    let hours = crate::hours::open_state(&tenant.settings.0, chrono::Utc::now());
+    let live = state.routing().live(tenant_id).await?;
+    let agents_available = live
+        .agents
+        .iter()
+        .filter(|agent| agent.presence == "available" && agent.chat_capacity > 0)
+        .count();
+    Ok(ServiceNow {
+        open: hours.open,
+        next_open_at: hours.next_open_at,
+        agents_available: u32::try_from(agents_available).unwrap_or(u32::MAX),
+    })
 }
 
 impl From<&Inbox> for WidgetInbox {
@@ -148,6 +177,7 @@ pub async fn start_session(
                 customer_id: known.customer_id,
                 inbox: (&inbox).into(),
                 last_seq: state.store().last_event_seq(inbox.tenant_id).await?,
+                service: service_now(&state, inbox.tenant_id).await?,
             }));
         }
     }
@@ -171,6 +201,7 @@ pub async fn start_session(
         customer_id: visitor.customer_id,
         inbox: (&inbox).into(),
         last_seq: state.store().last_event_seq(inbox.tenant_id).await?,
+        service: service_now(&state, inbox.tenant_id).await?,
     }))
 }
 

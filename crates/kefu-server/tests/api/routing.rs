@@ -531,3 +531,69 @@ async fn after_a_restart_waiting_conversations_are_requeued_in_order_and_nothing
     assert_eq!(status, StatusCode::OK);
     until(&app, &lina.token, &waiting[2], offered_to(&lina)).await;
 }
+
+#[tokio::test]
+async fn the_widget_session_says_whether_anyone_can_answer_now() {
+    use chrono::Datelike;
+    let app = spawn_app_with(config(Duration::from_secs(30), 3)).await;
+    let org = app.org("acme").await;
+    let inbox = app.inbox(&org.admin).await;
+    let inbox_id = inbox["id"].as_str().unwrap();
+    let session = |app: &TestApp| {
+        let path = format!("/api/v1/widget/{inbox_id}/session");
+        let app_url = app.url.clone();
+        let http = app.http.clone();
+        async move {
+            let response = http
+                .post(format!("{app_url}{path}"))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let closed_everywhere = session(&app).await;
+    assert_eq!(
+        closed_everywhere["service"]["open"], true,
+        "no hours set: always open"
+    );
+    assert_eq!(closed_everywhere["service"]["agents_available"], 0);
+
+    let lina = agent(&app, &org, "lina", 2, &[]).await;
+    set_presence(&app, &lina, "available").await;
+    let mut staffed = Value::Null;
+    for _ in 0..100 {
+        staffed = session(&app).await;
+        if staffed["service"]["agents_available"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(staffed["service"]["agents_available"], 1, "{staffed}");
+
+    // Hours on every weekday but today's (UTC): closed now, opening on a later day at 09:00.
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let today = days[chrono::Utc::now().weekday().num_days_from_monday() as usize];
+    let hours: serde_json::Map<String, Value> = days
+        .iter()
+        .filter(|d| **d != today)
+        .map(|d| ((*d).to_owned(), json!([["09:00", "18:00"]])))
+        .collect();
+    let (status, tenant) = app
+        .patch(
+            "/api/v1/tenant",
+            &org.admin,
+            json!({"settings": {"tiers": ["normal", "silver", "gold", "vip"], "timezone": "UTC", "locale": "en", "business_hours": hours}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tenant}");
+    let closed = session(&app).await;
+    assert_eq!(closed["service"]["open"], false, "{closed}");
+    let next =
+        chrono::DateTime::parse_from_rfc3339(closed["service"]["next_open_at"].as_str().unwrap())
+            .unwrap();
+    assert!(next > chrono::Utc::now());
+    assert_eq!(next.format("%H:%M").to_string(), "09:00");
+}
