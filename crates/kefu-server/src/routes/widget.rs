@@ -212,6 +212,91 @@ pub struct StartConversation {
     pub topic: Option<String>,
     /// The visitor's language, e.g. `zh-CN` or `en`; defaults to `zh-CN`.
     pub language: Option<String>,
+    /// What the pre-chat form asked for.
+    pub contact: Option<PreChatContact>,
+}
+
+/// Contact details a visitor typed in. They are unverified: a phone or email nobody has is
+/// added to this customer (so later contacts on those channels find them); one that belongs
+/// to another customer is kept as `unverified_phone`/`unverified_email` with `possible_match`
+/// for an agent to check and merge, never attached, so typing someone's number reveals
+/// nothing of theirs.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreChatContact {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+async fn apply_contact(
+    state: &AppState,
+    visitor: &VisitorPrincipal,
+    contact: PreChatContact,
+) -> ApiResult<()> {
+    let mut errors = kefu_core::ValidationErrors::new();
+    let name = contact
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if let Some(name) = &name {
+        kefu_core::error::check_text(&mut errors, "contact.name", name, 100);
+    }
+    let mut claimed = Vec::new();
+    for (field, kind, value) in [
+        ("contact.phone", IdentityKind::Phone, &contact.phone),
+        ("contact.email", IdentityKind::Email, &contact.email),
+    ] {
+        let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        match normalize_identity(kind, value) {
+            Ok(normalized) => claimed.push((kind, normalized)),
+            Err(invalid) => {
+                for error in invalid.errors {
+                    errors.push(field, error.code, error.message);
+                }
+            }
+        }
+    }
+    errors.into_result()?;
+    let store = state.store();
+    let tenant = visitor.tenant_id;
+    let actor = visitor.actor();
+    let customer = store.customer(tenant, visitor.customer_id).await?;
+    let mut attributes = customer.attributes.clone();
+    for (kind, value) in claimed {
+        match store.customer_by_identity(tenant, kind, &value).await {
+            Ok(owner) if owner.id == customer.id => {}
+            Ok(owner) => {
+                attributes.insert(format!("unverified_{}", kind.as_str()), value.into());
+                attributes.insert("possible_match".into(), owner.id.to_string().into());
+            }
+            Err(StoreError::NotFound) => {
+                store
+                    .add_identity(tenant, customer.id, NewIdentity { kind, value }, &actor)
+                    .await?;
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    // A site that signs its users in knows their name better than a form does.
+    let vouched = customer
+        .identities
+        .iter()
+        .any(|identity| identity.kind == IdentityKind::AppUserId);
+    let rename = name.filter(|_| !vouched);
+    if rename.is_some() || attributes != customer.attributes {
+        let patch = kefu_store::CustomerPatch {
+            name: rename,
+            attributes: Some(attributes).filter(|a| *a != customer.attributes),
+            ..Default::default()
+        };
+        store
+            .update_customer(tenant, customer.id, patch, &actor)
+            .await?;
+    }
+    Ok(())
 }
 
 #[utoipa::path(post, path = "/api/v1/widget/conversations", tag = "widget", security(("visitor" = [])), request_body = StartConversation,
@@ -243,6 +328,9 @@ pub async fn start_conversation(
                 "a language tag such as zh-CN or en",
             )
         })?;
+    if let Some(contact) = req.contact {
+        apply_contact(&state, &visitor, contact).await?;
+    }
     let conversation = state
         .store()
         .start_conversation(

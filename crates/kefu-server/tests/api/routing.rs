@@ -597,3 +597,74 @@ async fn the_widget_session_says_whether_anyone_can_answer_now() {
     assert!(next > chrono::Utc::now());
     assert_eq!(next.format("%H:%M").to_string(), "09:00");
 }
+
+#[tokio::test]
+async fn pre_chat_contact_details_name_the_customer_without_exposing_anyone_else() {
+    let app = spawn_app_with(config(Duration::from_secs(30), 3)).await;
+    let org = app.org("acme").await;
+    let inbox = app.inbox(&org.admin).await;
+    let inbox_id = inbox["id"].as_str().unwrap();
+    let (status, existing) = app
+        .post(
+            "/api/v1/customers",
+            &org.agent,
+            json!({"name": "张伟", "identities": [{"kind": "phone", "value": "13912345678"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{existing}");
+
+    let (status, invalid) = app
+        .call(
+            Method::POST,
+            "/api/v1/widget/conversations",
+            Some(&app.visitor(inbox_id).await),
+            Some(json!({"contact": {"email": "not an email", "phone": "12"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{invalid}");
+    let fields: Vec<&str> = invalid["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["contact.phone", "contact.email"]);
+
+    let (id, _) = customer_starts(
+        &app,
+        inbox_id,
+        json!({"contact": {"name": " 王芳 ", "phone": "139 1234 5678", "email": "Wang.Fang@Example.com"}}),
+    )
+    .await;
+    let (_, conversation) = app
+        .get(&format!("/api/v1/conversations/{id}"), &org.agent)
+        .await;
+    let customer_id = conversation["customer_id"].as_str().unwrap();
+    let (_, customer) = app
+        .get(&format!("/api/v1/customers/{customer_id}"), &org.agent)
+        .await;
+    assert_eq!(customer["name"], "王芳");
+    let kinds: Vec<&str> = customer["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"email"),
+        "a free email is attached: {customer}"
+    );
+    assert!(
+        !kinds.contains(&"phone"),
+        "Zhang Wei's phone is not: {customer}"
+    );
+    assert_eq!(customer["attributes"]["unverified_phone"], "13912345678");
+    assert_eq!(customer["attributes"]["possible_match"], existing["id"]);
+    let (_, zhang) = app
+        .get(
+            &format!("/api/v1/customers/{}", existing["id"].as_str().unwrap()),
+            &org.agent,
+        )
+        .await;
+    assert_eq!(zhang["name"], "张伟", "the existing customer is untouched");
+}
