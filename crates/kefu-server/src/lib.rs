@@ -137,6 +137,8 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(conversations::assign))
         .routes(routes!(conversations::accept))
+        .routes(routes!(conversations::mark_read))
+        .routes(routes!(conversations::unread))
         .routes(routes!(conversations::reject))
         .routes(routes!(conversations::transfer))
         .routes(routes!(conversations::routing_live))

@@ -220,6 +220,8 @@ pub struct ConversationFilter {
     pub assignee_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub inbox_id: Option<Uuid>,
+    /// Words in the customer's name or in any message (case-insensitive substring).
+    pub query: Option<String>,
 }
 
 async fn load_conversation(
@@ -637,6 +639,12 @@ impl Store {
         let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
         // One text parameter for the state set keeps the SQL identical on both backends.
         let statuses = (!statuses.is_empty()).then(|| format!(",{},", statuses.join(",")));
+        let pattern = filter
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("%{}%", crate::customers::like_escape(&q.to_lowercase())));
         let rows = sql_all!(
             ConversationRow,
             read.conn(),
@@ -649,6 +657,11 @@ impl Store {
                  AND ($4 IS NULL OR customer_id = $4)
                  AND ($5 IS NULL OR inbox_id = $5)
                  AND ($6 IS NULL OR id < $6)
+                 AND ($8 IS NULL
+                      OR EXISTS (SELECT 1 FROM customers cu WHERE cu.tenant_id = conversations.tenant_id
+                                 AND cu.id = conversations.customer_id AND lower(cu.name) LIKE $8 ESCAPE '\\')
+                      OR EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = conversations.tenant_id
+                                 AND m.conversation_id = conversations.id AND lower(m.body) LIKE $8 ESCAPE '\\'))
                  ORDER BY id DESC LIMIT $7"
             ),
             tenant_id,
@@ -657,13 +670,86 @@ impl Store {
             filter.customer_id,
             filter.inbox_id,
             before,
-            clamp_limit(limit)
+            clamp_limit(limit),
+            pattern.as_deref()
         )?;
         let conversations = rows
             .into_iter()
             .map(Conversation::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(conversations, limit, |c| c.id))
+    }
+
+    /// Marks the conversation read by the user up to now (events carry it to their other tabs).
+    pub async fn mark_read(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+        user_id: Uuid,
+        actor: &Actor,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        load_conversation(&mut conn, tenant_id, conversation_id).await?;
+        let now = Utc::now().trunc_subsecs(6);
+        sql_execute!(
+            &mut conn,
+            "INSERT INTO conversation_reads (tenant_id, conversation_id, user_id, read_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant_id, conversation_id, user_id) DO UPDATE SET read_at = excluded.read_at",
+            tenant_id,
+            conversation_id,
+            user_id,
+            now
+        )?;
+        record(
+            &mut conn,
+            Change {
+                tenant_id,
+                kind: "conversation.read",
+                entity_type: "conversation",
+                entity_id: Some(conversation_id),
+                actor,
+                payload: serde_json::json!({"user_id": user_id, "read_at": now}),
+                audit: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(now)
+    }
+
+    /// Customer messages the user has not read, per open conversation they hold or are offered.
+    pub async fn unread_counts(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Unread {
+            conversation_id: Uuid,
+            unread: i64,
+        }
+        let mut read = self.read().await?;
+        let rows = sql_all!(
+            Unread,
+            read.conn(),
+            "SELECT c.id AS conversation_id, COUNT(m.id) AS unread
+             FROM conversations c
+             LEFT JOIN conversation_reads r
+                    ON r.tenant_id = c.tenant_id AND r.conversation_id = c.id AND r.user_id = $2
+             JOIN messages m
+                    ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id AND m.sender_kind = 'customer'
+                   AND (r.read_at IS NULL OR m.created_at > r.read_at)
+             WHERE c.tenant_id = $1 AND c.assignee_id = $2 AND c.status IN ('offered', 'assigned', 'wrap_up')
+             GROUP BY c.id
+             ORDER BY c.id",
+            tenant_id,
+            user_id
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.conversation_id, row.unread))
+            .collect())
     }
 
     /// Every conversation waiting for or held by an agent, in the order they joined the queue:

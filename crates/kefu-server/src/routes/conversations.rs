@@ -118,6 +118,8 @@ pub struct ListConversations {
     pub assignee: Option<String>,
     pub customer_id: Option<Uuid>,
     pub inbox_id: Option<Uuid>,
+    /// Search the customer's name and the messages.
+    pub q: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -158,6 +160,7 @@ pub async fn list_conversations(
         assignee_id,
         customer_id: query.customer_id,
         inbox_id: query.inbox_id,
+        query: query.q.filter(|q| q.chars().count() <= 100),
     };
     let page = state
         .store()
@@ -458,4 +461,59 @@ pub async fn routing_live(
 ) -> ApiResult<axum::Json<crate::routing::LiveView>> {
     principal.require(Role::Supervisor, Scope::CustomersRead)?;
     Ok(axum::Json(state.routing().live(principal.tenant_id).await?))
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ReadMark {
+    pub read_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Marks the conversation read up to now by the signed-in agent.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "conversations",
+    responses((status = 200, body = ReadMark), (status = 404, body = ErrorBody)))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<ReadMark>> {
+    principal.require_user_role(Role::Agent)?;
+    let me = principal
+        .user_id()
+        .ok_or_else(|| ApiError::forbidden("read marks belong to signed-in users"))?;
+    let read_at = state
+        .store()
+        .mark_read(principal.tenant_id, id, me, &principal.actor())
+        .await
+        .map_err(ApiError::from_store("conversation"))?;
+    Ok(axum::Json(ReadMark { read_at }))
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct UnreadCount {
+    pub conversation_id: Uuid,
+    /// Customer messages since the agent last read the conversation.
+    pub unread: i64,
+}
+
+/// Unread customer messages in the conversations the signed-in agent holds or is offered.
+#[utoipa::path(get, path = "/api/v1/conversations/unread", tag = "conversations",
+    responses((status = 200, body = Vec<UnreadCount>), (status = 403, body = ErrorBody)))]
+pub async fn unread(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<axum::Json<Vec<UnreadCount>>> {
+    principal.require_user_role(Role::Agent)?;
+    let me = principal
+        .user_id()
+        .ok_or_else(|| ApiError::forbidden("unread counts belong to signed-in users"))?;
+    let counts = state.store().unread_counts(principal.tenant_id, me).await?;
+    Ok(axum::Json(
+        counts
+            .into_iter()
+            .map(|(conversation_id, unread)| UnreadCount {
+                conversation_id,
+                unread,
+            })
+            .collect(),
+    ))
 }

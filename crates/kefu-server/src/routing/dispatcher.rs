@@ -468,6 +468,8 @@ impl Dispatcher {
             return;
         };
         match (event.entity_type.as_str(), event.kind.as_str()) {
+            // Reads and ratings change nothing the router follows.
+            ("conversation", "conversation.read" | "conversation.rated") => {}
             ("conversation", kind) if kind.starts_with("conversation.") => {
                 self.realign(entity).await;
             }

@@ -668,3 +668,90 @@ async fn pre_chat_contact_details_name_the_customer_without_exposing_anyone_else
         .await;
     assert_eq!(zhang["name"], "张伟", "the existing customer is untouched");
 }
+
+#[tokio::test]
+async fn agents_search_conversations_and_see_unread_counts() {
+    let app = spawn_app_with(config(Duration::from_secs(30), 3)).await;
+    let org = app.org("acme").await;
+    let inbox = app.inbox(&org.admin).await;
+    let inbox_id = inbox["id"].as_str().unwrap();
+    let lina = agent(&app, &org, "lina", 5, &[]).await;
+    set_presence(&app, &lina, "available").await;
+    let (id, visitor) = customer_starts(&app, inbox_id, json!({"contact": {"name": "王芳"}})).await;
+    let (other, _) = customer_starts(&app, inbox_id, json!({})).await;
+    until(&app, &lina.token, &id, offered_to(&lina)).await;
+    until(&app, &lina.token, &other, offered_to(&lina)).await;
+    assert_eq!(answer(&app, &lina, &id, "accept").await.0, StatusCode::OK);
+    for body in ["我的快递单号是 SF1234_5678", "请尽快处理 100%"] {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/widget/conversations/{id}/messages"),
+                Some(&visitor),
+                Some(json!({"body": body})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let unread = app.get("/api/v1/conversations/unread", &lina.token).await.1;
+    assert_eq!(
+        unread,
+        json!([{"conversation_id": id, "unread": 2}]),
+        "offers count too, when written to"
+    );
+
+    let (status, mark) = app
+        .post(
+            &format!("/api/v1/conversations/{id}/read"),
+            &lina.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mark}");
+    assert_eq!(
+        app.get("/api/v1/conversations/unread", &lina.token).await.1,
+        json!([])
+    );
+    app.call(
+        Method::POST,
+        &format!("/api/v1/widget/conversations/{id}/messages"),
+        Some(&visitor),
+        Some(json!({"body": "还在吗？"})),
+    )
+    .await;
+    let unread = app.get("/api/v1/conversations/unread", &lina.token).await.1;
+    assert_eq!(unread[0]["unread"], 1, "{unread}");
+
+    let found = |q: &str| {
+        let path = format!("/api/v1/conversations?q={}", urlencode(q));
+        let token = lina.token.clone();
+        let app = &app;
+        async move {
+            let (status, page) = app.get(&path, &token).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("SF1234_5678").await, [id.clone()]);
+    assert_eq!(found("王芳").await, [id.clone()], "by the customer's name");
+    assert_eq!(found("100%").await, [id.clone()]);
+    assert!(
+        found("1234%5678").await.is_empty(),
+        "% is literal, not a wildcard"
+    );
+    assert!(found("nothing like this").await.is_empty());
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -185,6 +185,7 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         if p.ends_with("/assign")
                             || p.ends_with("/resolve")
                             || p.ends_with("/accept")
+                            || p.ends_with("/read")
                             || p.ends_with("/reject") =>
                     {
                         Some(json!({}))

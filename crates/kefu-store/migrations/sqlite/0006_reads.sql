@@ -1,0 +1,10 @@
+-- How far each agent has read each conversation: unread counts in the workspace.
+CREATE TABLE conversation_reads (
+    tenant_id BLOB NOT NULL,
+    conversation_id BLOB NOT NULL,
+    user_id BLOB NOT NULL,
+    read_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, conversation_id, user_id),
+    FOREIGN KEY (tenant_id, conversation_id) REFERENCES conversations (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+);
