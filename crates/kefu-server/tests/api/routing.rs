@@ -737,9 +737,13 @@ async fn agents_search_conversations_and_see_unread_counts() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(found("SF1234_5678").await, [id.clone()]);
-    assert_eq!(found("王芳").await, [id.clone()], "by the customer's name");
-    assert_eq!(found("100%").await, [id.clone()]);
+    assert_eq!(found("SF1234_5678").await, std::slice::from_ref(&id));
+    assert_eq!(
+        found("王芳").await,
+        std::slice::from_ref(&id),
+        "by the customer's name"
+    );
+    assert_eq!(found("100%").await, std::slice::from_ref(&id));
     assert!(
         found("1234%5678").await.is_empty(),
         "% is literal, not a wildcard"
