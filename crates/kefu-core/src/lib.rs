@@ -1,6 +1,6 @@
 //! kefu-core: the domain rules of the platform foundation, with no I/O.
 //! Roles and permissions, agent profiles and presence, customer tiers and identities,
-//! canned-response templates, and the validation errors every layer above reports with stable codes.
+//! canned-response templates, ticket lifecycle rules, and the validation errors every layer above reports with stable codes.
 
 pub mod agent;
 pub mod canned;
@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod customer;
 pub mod error;
 pub mod role;
+pub mod ticket;
 
 pub use agent::{AgentProfile, Channel, Presence, PresenceState, SkillLevel};
 pub use conversation::{
@@ -17,3 +18,4 @@ pub use conversation::{
 pub use customer::{IdentityKind, TierSet, normalize_identity, normalize_tags};
 pub use error::{FieldError, ValidationErrors};
 pub use role::{Role, Scope};
+pub use ticket::{TicketPriority, TicketStatus, TicketType};

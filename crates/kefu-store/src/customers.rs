@@ -581,9 +581,10 @@ impl Store {
             source.company.as_deref(),
             now
         )?;
-        // The source's conversations and browsers now belong to the surviving customer.
+        // The source's conversations, tickets and browsers now belong to the surviving customer.
         for sql in [
             "UPDATE conversations SET customer_id = $3 WHERE tenant_id = $1 AND customer_id = $2",
+            "UPDATE tickets SET requester_id = $3 WHERE tenant_id = $1 AND requester_id = $2",
             "UPDATE visitors SET customer_id = $3 WHERE tenant_id = $1 AND customer_id = $2",
         ] {
             sql_execute!(&mut conn, sql, tenant_id, source_id, target_id)?;

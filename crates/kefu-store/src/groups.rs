@@ -310,6 +310,13 @@ impl Store {
         let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before = load_group(&mut conn, tenant_id, id).await?;
+        // Tickets of a deleted department wait for someone to pick a new one.
+        sql_execute!(
+            &mut conn,
+            "UPDATE tickets SET group_id = NULL WHERE tenant_id = $1 AND group_id = $2",
+            tenant_id,
+            id
+        )?;
         sql_execute!(
             &mut conn,
             "DELETE FROM service_groups WHERE tenant_id = $1 AND id = $2",

@@ -15,6 +15,7 @@ mod groups;
 mod inboxes;
 mod page;
 mod tenants;
+mod tickets;
 mod users;
 
 #[cfg(feature = "testing")]
@@ -38,6 +39,10 @@ pub use inboxes::{
 };
 pub use page::Page;
 pub use tenants::{Tenant, TenantSettings};
+pub use tickets::{
+    CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,
+    TicketPatch,
+};
 pub use users::{LoginCandidate, NewUser, User, UserFilter, UserPatch};
 
 use sql::WriteTx;

@@ -3,6 +3,7 @@ mod conversations;
 mod customers;
 mod events;
 mod tenancy;
+mod tickets;
 mod users;
 
 use kefu_store::testing::TestDatabase;

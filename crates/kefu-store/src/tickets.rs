@@ -1,0 +1,678 @@
+//! Tickets and their comments. Numbers are per tenant from 1001, handed out in the creating
+//! transaction; every change is checked against kefu-core's lifecycle and recorded as an event
+//! whose payload names the fields that changed, so automation and SLA clocks can follow it.
+
+use crate::events::{Actor, Change, record};
+use crate::page::{Page, clamp_limit};
+use crate::sql::Conn;
+use crate::{Store, StoreError};
+use chrono::{DateTime, SubsecRound, Utc};
+use kefu_core::ticket::{check_comment, check_ticket_text};
+use kefu_core::{TicketPriority, TicketStatus, TicketType, ValidationErrors, normalize_tags};
+use serde::Serialize;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// The first number a tenant's tickets get.
+pub const FIRST_TICKET_NUMBER: i64 = 1001;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Ticket {
+    pub id: Uuid,
+    /// Shown to people as `#1001`.
+    pub number: i64,
+    pub subject: String,
+    pub description: String,
+    /// The customer who asked.
+    pub requester_id: Uuid,
+    /// Where it came from: `web`, `email`, `phone`, `chat`, `api`…
+    pub channel: String,
+    pub status: TicketStatus,
+    pub priority: TicketPriority,
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub tags: Vec<String>,
+    pub assignee_id: Option<Uuid>,
+    /// The department (service group) responsible.
+    pub group_id: Option<Uuid>,
+    /// The conversation it was made from, if any.
+    pub conversation_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub solved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    id: Uuid,
+    number: i64,
+    subject: String,
+    description: String,
+    requester_id: Uuid,
+    channel: String,
+    status: String,
+    priority: String,
+    ticket_type: String,
+    tags: Json<Vec<String>>,
+    assignee_id: Option<Uuid>,
+    group_id: Option<Uuid>,
+    conversation_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    solved_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<TicketRow> for Ticket {
+    type Error = StoreError;
+    fn try_from(row: TicketRow) -> Result<Self, StoreError> {
+        Ok(Ticket {
+            id: row.id,
+            number: row.number,
+            subject: row.subject,
+            description: row.description,
+            requester_id: row.requester_id,
+            channel: row.channel,
+            status: TicketStatus::parse(&row.status)
+                .ok_or_else(|| StoreError::corrupt("tickets.status", &row.status))?,
+            priority: TicketPriority::parse(&row.priority)
+                .ok_or_else(|| StoreError::corrupt("tickets.priority", &row.priority))?,
+            ticket_type: TicketType::parse(&row.ticket_type)
+                .ok_or_else(|| StoreError::corrupt("tickets.ticket_type", &row.ticket_type))?,
+            tags: row.tags.0,
+            assignee_id: row.assignee_id,
+            group_id: row.group_id,
+            conversation_id: row.conversation_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            solved_at: row.solved_at,
+            closed_at: row.closed_at,
+        })
+    }
+}
+
+macro_rules! ticket_columns {
+    () => {
+        "id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at, solved_at, closed_at"
+    };
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub subject: String,
+    pub description: String,
+    pub requester_id: Uuid,
+    pub channel: String,
+    pub priority: TicketPriority,
+    pub ticket_type: TicketType,
+    pub tags: Vec<String>,
+    pub assignee_id: Option<Uuid>,
+    pub group_id: Option<Uuid>,
+    pub conversation_id: Option<Uuid>,
+}
+
+/// Fields to change; `None` leaves a field, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct TicketPatch {
+    pub subject: Option<String>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<TicketPriority>,
+    pub ticket_type: Option<TicketType>,
+    pub tags: Option<Vec<String>>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub group_id: Option<Option<Uuid>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub statuses: Vec<TicketStatus>,
+    pub assignee_id: Option<Uuid>,
+    pub group_id: Option<Uuid>,
+    pub requester_id: Option<Uuid>,
+    /// Words in the subject, the description or any comment (case-insensitive substring).
+    pub query: Option<String>,
+}
+
+/// Who wrote a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CommentAuthor {
+    Agent,
+    Customer,
+    System,
+}
+
+impl CommentAuthor {
+    fn as_str(self) -> &'static str {
+        match self {
+            CommentAuthor::Agent => "agent",
+            CommentAuthor::Customer => "customer",
+            CommentAuthor::System => "system",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            CommentAuthor::Agent,
+            CommentAuthor::Customer,
+            CommentAuthor::System,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketComment {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub author_kind: CommentAuthor,
+    pub author_id: Option<Uuid>,
+    /// Public replies go to the customer; the rest are internal notes.
+    pub public: bool,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CommentRow {
+    id: Uuid,
+    ticket_id: Uuid,
+    author_kind: String,
+    author_id: Option<Uuid>,
+    public: bool,
+    body: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<CommentRow> for TicketComment {
+    type Error = StoreError;
+    fn try_from(row: CommentRow) -> Result<Self, StoreError> {
+        Ok(TicketComment {
+            id: row.id,
+            ticket_id: row.ticket_id,
+            author_kind: CommentAuthor::parse(&row.author_kind).ok_or_else(|| {
+                StoreError::corrupt("ticket_comments.author_kind", &row.author_kind)
+            })?,
+            author_id: row.author_id,
+            public: row.public,
+            body: row.body,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub author_kind: CommentAuthor,
+    pub author_id: Option<Uuid>,
+    pub public: bool,
+    pub body: String,
+}
+
+async fn load_ticket(conn: &mut Conn<'_>, tenant_id: Uuid, id: Uuid) -> Result<Ticket, StoreError> {
+    sql_optional!(
+        TicketRow,
+        conn,
+        concat!(
+            "SELECT ",
+            ticket_columns!(),
+            " FROM tickets WHERE tenant_id = $1 AND id = $2"
+        ),
+        tenant_id,
+        id
+    )?
+    .ok_or(StoreError::NotFound)?
+    .try_into()
+}
+
+/// Checks that referenced records exist in this tenant: unknown ones are field errors.
+async fn check_references(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    requester_id: Option<Uuid>,
+    assignee_id: Option<Uuid>,
+    group_id: Option<Uuid>,
+    conversation_id: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let mut errors = ValidationErrors::new();
+    let checks: [(&str, Option<Uuid>, &'static str); 4] = [
+        (
+            "requester_id",
+            requester_id,
+            "SELECT id FROM customers WHERE tenant_id = $1 AND id = $2 AND merged_into IS NULL",
+        ),
+        (
+            "assignee_id",
+            assignee_id,
+            "SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND active",
+        ),
+        (
+            "group_id",
+            group_id,
+            "SELECT id FROM service_groups WHERE tenant_id = $1 AND id = $2",
+        ),
+        (
+            "conversation_id",
+            conversation_id,
+            "SELECT id FROM conversations WHERE tenant_id = $1 AND id = $2",
+        ),
+    ];
+    for (field, id, sql) in checks {
+        let Some(id) = id else { continue };
+        if sql_scalar_optional!(Uuid, &mut *conn, sql, tenant_id, id)?.is_none() {
+            errors.push(
+                field,
+                "unknown_reference",
+                format!("no such {} in this tenant", &field[..field.len() - 3]),
+            );
+        }
+    }
+    Ok(errors.into_result()?)
+}
+
+impl Store {
+    pub async fn create_ticket(
+        &self,
+        tenant_id: Uuid,
+        new: NewTicket,
+        actor: &Actor,
+    ) -> Result<Ticket, StoreError> {
+        let mut errors = ValidationErrors::new();
+        check_ticket_text(&mut errors, Some(&new.subject), Some(&new.description));
+        kefu_core::error::check_text(&mut errors, "channel", &new.channel, 32);
+        let tags = match normalize_tags(new.tags) {
+            Ok(tags) => tags,
+            Err(invalid) => {
+                errors.errors.extend(invalid.errors);
+                Vec::new()
+            }
+        };
+        errors.into_result()?;
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        check_references(
+            &mut conn,
+            tenant_id,
+            Some(new.requester_id),
+            new.assignee_id,
+            new.group_id,
+            new.conversation_id,
+        )
+        .await?;
+        let number = sql_scalar!(
+            i64,
+            &mut conn,
+            "INSERT INTO ticket_numbers (tenant_id, last_number) VALUES ($1, $2)
+             ON CONFLICT (tenant_id) DO UPDATE SET last_number = ticket_numbers.last_number + 1
+             RETURNING last_number",
+            tenant_id,
+            FIRST_TICKET_NUMBER
+        )?;
+        let id = Uuid::now_v7();
+        let now = Utc::now().trunc_subsecs(6);
+        let status = if new.assignee_id.is_some() {
+            TicketStatus::Open
+        } else {
+            TicketStatus::New
+        };
+        sql_execute!(
+            &mut conn,
+            "INSERT INTO tickets (id, tenant_id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            id,
+            tenant_id,
+            number,
+            new.subject.trim(),
+            new.description.trim(),
+            new.requester_id,
+            new.channel.trim(),
+            status.as_str(),
+            new.priority.as_str(),
+            new.ticket_type.as_str(),
+            Json(&tags),
+            new.assignee_id,
+            new.group_id,
+            new.conversation_id,
+            now
+        )?;
+        let ticket = load_ticket(&mut conn, tenant_id, id).await?;
+        record(
+            &mut conn,
+            Change {
+                tenant_id,
+                kind: "ticket.created",
+                entity_type: "ticket",
+                entity_id: Some(id),
+                actor,
+                payload: serde_json::json!({"ticket": ticket}),
+                audit: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ticket)
+    }
+
+    pub async fn ticket(&self, tenant_id: Uuid, id: Uuid) -> Result<Ticket, StoreError> {
+        let mut read = self.read().await?;
+        load_ticket(&mut read.conn(), tenant_id, id).await
+    }
+
+    pub async fn ticket_by_number(
+        &self,
+        tenant_id: Uuid,
+        number: i64,
+    ) -> Result<Ticket, StoreError> {
+        let mut read = self.read().await?;
+        sql_optional!(
+            TicketRow,
+            read.conn(),
+            concat!(
+                "SELECT ",
+                ticket_columns!(),
+                " FROM tickets WHERE tenant_id = $1 AND number = $2"
+            ),
+            tenant_id,
+            number
+        )?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+    }
+
+    /// Changes fields and status. A status move the lifecycle forbids is `invalid_transition`;
+    /// assigning a new ticket opens it. The event lists the changed fields with old and new.
+    pub async fn update_ticket(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        patch: TicketPatch,
+        actor: &Actor,
+    ) -> Result<Ticket, StoreError> {
+        let mut errors = ValidationErrors::new();
+        check_ticket_text(&mut errors, patch.subject.as_deref(), None);
+        let tags = match patch.tags.map(normalize_tags).transpose() {
+            Ok(tags) => tags,
+            Err(invalid) => {
+                errors.errors.extend(invalid.errors);
+                None
+            }
+        };
+        errors.into_result()?;
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        let before = load_ticket(&mut conn, tenant_id, id).await?;
+        check_references(
+            &mut conn,
+            tenant_id,
+            None,
+            patch.assignee_id.flatten(),
+            patch.group_id.flatten(),
+            None,
+        )
+        .await?;
+        let assignee_id = patch.assignee_id.unwrap_or(before.assignee_id);
+        let mut status = patch.status.unwrap_or(before.status);
+        if patch.status.is_none() && before.status == TicketStatus::New && assignee_id.is_some() {
+            status = TicketStatus::Open;
+        }
+        if status != before.status && !before.status.can_move_to(status) {
+            return Err(StoreError::conflict(
+                "invalid_transition",
+                format!(
+                    "a {} ticket cannot become {}",
+                    before.status.as_str(),
+                    status.as_str()
+                ),
+                serde_json::json!({"from": before.status, "to": status}),
+            ));
+        }
+        let now = Utc::now().trunc_subsecs(6);
+        let solved_at = match status {
+            TicketStatus::Solved if before.status != TicketStatus::Solved => Some(now),
+            TicketStatus::Solved | TicketStatus::Closed => before.solved_at,
+            _ => None,
+        };
+        let closed_at = (status == TicketStatus::Closed).then(|| before.closed_at.unwrap_or(now));
+        sql_execute!(
+            &mut conn,
+            "UPDATE tickets SET subject = $3, status = $4, priority = $5, ticket_type = $6, tags = $7, assignee_id = $8, group_id = $9,
+                 solved_at = $10, closed_at = $11, updated_at = $12
+             WHERE tenant_id = $1 AND id = $2",
+            tenant_id,
+            id,
+            patch.subject.as_deref().map_or(before.subject.as_str(), str::trim),
+            status.as_str(),
+            patch.priority.unwrap_or(before.priority).as_str(),
+            patch.ticket_type.unwrap_or(before.ticket_type).as_str(),
+            Json(tags.as_ref().unwrap_or(&before.tags)),
+            assignee_id,
+            patch.group_id.unwrap_or(before.group_id),
+            solved_at,
+            closed_at,
+            now
+        )?;
+        let after = load_ticket(&mut conn, tenant_id, id).await?;
+        let changes = changed_fields(&before, &after);
+        if !changes.is_empty() {
+            record(
+                &mut conn,
+                Change {
+                    tenant_id,
+                    kind: "ticket.updated",
+                    entity_type: "ticket",
+                    entity_id: Some(id),
+                    actor,
+                    payload: serde_json::json!({"changes": changes, "ticket": after}),
+                    audit: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Tickets newest first.
+    pub async fn list_tickets(
+        &self,
+        tenant_id: Uuid,
+        filter: &TicketFilter,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Page<Ticket>, StoreError> {
+        let mut read = self.read().await?;
+        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        let statuses = (!statuses.is_empty()).then(|| format!(",{},", statuses.join(",")));
+        let pattern = filter
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("%{}%", crate::customers::like_escape(&q.to_lowercase())));
+        let rows = sql_all!(
+            TicketRow,
+            read.conn(),
+            concat!(
+                "SELECT ",
+                ticket_columns!(),
+                " FROM tickets WHERE tenant_id = $1
+                 AND ($2 IS NULL OR $2 LIKE '%,' || status || ',%')
+                 AND ($3 IS NULL OR assignee_id = $3)
+                 AND ($4 IS NULL OR group_id = $4)
+                 AND ($5 IS NULL OR requester_id = $5)
+                 AND ($6 IS NULL OR id < $6)
+                 AND ($8 IS NULL OR lower(subject) LIKE $8 ESCAPE '\\' OR lower(description) LIKE $8 ESCAPE '\\'
+                      OR EXISTS (SELECT 1 FROM ticket_comments tc WHERE tc.tenant_id = tickets.tenant_id
+                                 AND tc.ticket_id = tickets.id AND lower(tc.body) LIKE $8 ESCAPE '\\'))
+                 ORDER BY id DESC LIMIT $7"
+            ),
+            tenant_id,
+            statuses,
+            filter.assignee_id,
+            filter.group_id,
+            filter.requester_id,
+            before,
+            clamp_limit(limit),
+            pattern.as_deref()
+        )?;
+        let tickets = rows
+            .into_iter()
+            .map(Ticket::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(tickets, limit, |t| t.id))
+    }
+
+    /// Adds a comment. A public reply by an agent to a new ticket opens it; a customer writing
+    /// on a pending or solved ticket brings it back to open (a closed one stays closed: the
+    /// caller opens a follow-up).
+    pub async fn add_comment(
+        &self,
+        tenant_id: Uuid,
+        ticket_id: Uuid,
+        new: NewComment,
+        actor: &Actor,
+    ) -> Result<(TicketComment, Ticket), StoreError> {
+        check_comment(&new.body)?;
+        if new.author_kind == CommentAuthor::Customer && !new.public {
+            return Err(ValidationErrors::single(
+                "public",
+                "note_not_allowed",
+                "customers write public comments only",
+            )
+            .into());
+        }
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        let before = load_ticket(&mut conn, tenant_id, ticket_id).await?;
+        if before.status == TicketStatus::Closed {
+            return Err(StoreError::conflict(
+                "ticket_closed",
+                "this ticket is closed; open a follow-up ticket",
+                serde_json::json!({"number": before.number}),
+            ));
+        }
+        let id = Uuid::now_v7();
+        let now = Utc::now().trunc_subsecs(6);
+        sql_execute!(
+            &mut conn,
+            "INSERT INTO ticket_comments (id, tenant_id, ticket_id, author_kind, author_id, public, body, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            id,
+            tenant_id,
+            ticket_id,
+            new.author_kind.as_str(),
+            new.author_id,
+            new.public,
+            new.body.trim(),
+            now
+        )?;
+        let comment = TicketComment {
+            id,
+            ticket_id,
+            author_kind: new.author_kind,
+            author_id: new.author_id,
+            public: new.public,
+            body: new.body.trim().to_owned(),
+            created_at: now,
+        };
+        record(
+            &mut conn,
+            Change {
+                tenant_id,
+                kind: "ticket.comment_added",
+                entity_type: "ticket",
+                entity_id: Some(ticket_id),
+                actor,
+                payload: serde_json::json!({"comment": comment, "number": before.number}),
+                audit: None,
+            },
+        )
+        .await?;
+        let reopen = match (new.author_kind, before.status) {
+            (CommentAuthor::Customer, TicketStatus::PendingCustomer | TicketStatus::Solved) => {
+                Some(TicketStatus::Open)
+            }
+            (CommentAuthor::Agent, TicketStatus::New) if new.public => Some(TicketStatus::Open),
+            _ => None,
+        };
+        let mut after = before.clone();
+        if let Some(status) = reopen {
+            sql_execute!(
+                &mut conn,
+                "UPDATE tickets SET status = $3, solved_at = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+                tenant_id,
+                ticket_id,
+                status.as_str(),
+                now
+            )?;
+            after = load_ticket(&mut conn, tenant_id, ticket_id).await?;
+            record(
+                &mut conn,
+                Change {
+                    tenant_id,
+                    kind: "ticket.updated",
+                    entity_type: "ticket",
+                    entity_id: Some(ticket_id),
+                    actor,
+                    payload: serde_json::json!({"changes": changed_fields(&before, &after), "ticket": after}),
+                    audit: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((comment, after))
+    }
+
+    /// Comments oldest first; internal notes only when asked for.
+    pub async fn list_comments(
+        &self,
+        tenant_id: Uuid,
+        ticket_id: Uuid,
+        include_notes: bool,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Page<TicketComment>, StoreError> {
+        let mut read = self.read().await?;
+        let mut conn = read.conn();
+        load_ticket(&mut conn, tenant_id, ticket_id).await?;
+        let rows = sql_all!(
+            CommentRow,
+            &mut conn,
+            "SELECT id, ticket_id, author_kind, author_id, public, body, created_at FROM ticket_comments
+             WHERE tenant_id = $1 AND ticket_id = $2 AND ($3 OR public) AND ($4 IS NULL OR id > $4)
+             ORDER BY id LIMIT $5",
+            tenant_id,
+            ticket_id,
+            include_notes,
+            after,
+            clamp_limit(limit)
+        )?;
+        let comments = rows
+            .into_iter()
+            .map(TicketComment::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(comments, limit, |c| c.id))
+    }
+}
+
+/// `{field: {from, to}}` for every field that differs.
+fn changed_fields(before: &Ticket, after: &Ticket) -> serde_json::Map<String, serde_json::Value> {
+    let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return serde_json::Map::new();
+    };
+    new.into_iter()
+        .filter(|(field, value)| field != "updated_at" && old.get(field) != Some(value))
+        .map(|(field, value)| {
+            let from = old.get(&field).cloned().unwrap_or_default();
+            (field, serde_json::json!({"from": from, "to": value}))
+        })
+        .collect()
+}

@@ -1,0 +1,343 @@
+use super::{Fixture, actor, fixture};
+use kefu_core::{AgentProfile, Role, TicketPriority, TicketStatus as S, TicketType};
+use kefu_store::{
+    CommentAuthor, NewComment, NewCustomer, NewTicket, NewUser, StoreError, TicketFilter,
+    TicketPatch,
+};
+use uuid::Uuid;
+
+async fn customer(f: &Fixture, name: &str) -> Uuid {
+    f.store
+        .create_customer(
+            f.tenant.id,
+            NewCustomer {
+                name: name.into(),
+                company: None,
+                tier: "normal".into(),
+                tags: vec![],
+                attributes: Default::default(),
+                identities: vec![],
+            },
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+async fn agent(f: &Fixture) -> Uuid {
+    f.store
+        .create_user(
+            f.tenant.id,
+            NewUser {
+                email: "lina@acme.test".into(),
+                display_name: "Lina".into(),
+                role: Role::Agent,
+                password_hash: None,
+                profile: AgentProfile::default(),
+                group_ids: vec![],
+            },
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+fn new_ticket(requester_id: Uuid, subject: &str) -> NewTicket {
+    NewTicket {
+        subject: subject.into(),
+        description: "订单 SO-2026-0042 的发票抬头写错了".into(),
+        requester_id,
+        channel: "web".into(),
+        priority: TicketPriority::Normal,
+        ticket_type: TicketType::Question,
+        tags: vec!["发票".into(), " 发票 ".into()],
+        assignee_id: None,
+        group_id: None,
+        conversation_id: None,
+    }
+}
+
+#[tokio::test]
+async fn numbers_count_from_1001_per_tenant_and_tickets_round_trip() {
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let first = f
+        .store
+        .create_ticket(f.tenant.id, new_ticket(requester, "发票抬头错误"), &actor())
+        .await
+        .unwrap();
+    let second = f
+        .store
+        .create_ticket(f.tenant.id, new_ticket(requester, "退款进度"), &actor())
+        .await
+        .unwrap();
+    assert_eq!((first.number, second.number), (1001, 1002));
+    assert_eq!(first.status, S::New);
+    assert_eq!(first.tags, ["发票"], "tags are normalised");
+    assert_eq!(
+        f.store.ticket_by_number(f.tenant.id, 1002).await.unwrap(),
+        second
+    );
+    assert_eq!(f.store.ticket(f.tenant.id, first.id).await.unwrap(), first);
+
+    let other = f
+        .store
+        .create_tenant("globex", "Globex", &Default::default(), &actor())
+        .await
+        .unwrap();
+    let theirs = customer(
+        &Fixture {
+            store: f.store.clone(),
+            tenant: other.clone(),
+            ..fixture().await
+        },
+        "Hans",
+    )
+    .await;
+    let own = f
+        .store
+        .create_ticket(other.id, new_ticket(theirs, "Hallo"), &actor())
+        .await
+        .unwrap();
+    assert_eq!(own.number, 1001, "each tenant counts on its own");
+    assert!(matches!(
+        f.store.ticket(other.id, first.id).await,
+        Err(StoreError::NotFound)
+    ));
+    // Another tenant's customer cannot be a requester here.
+    let err = f
+        .store
+        .create_ticket(f.tenant.id, new_ticket(theirs, "x"), &actor())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid(ref e) if e.errors[0].field == "requester_id"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_lifecycle_is_enforced_and_each_change_is_an_event_with_its_fields() {
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let lina = agent(&f).await;
+    let ticket = f
+        .store
+        .create_ticket(f.tenant.id, new_ticket(requester, "发票抬头错误"), &actor())
+        .await
+        .unwrap();
+    let assigned = f
+        .store
+        .update_ticket(
+            f.tenant.id,
+            ticket.id,
+            TicketPatch {
+                assignee_id: Some(Some(lina)),
+                priority: Some(TicketPriority::High),
+                ..Default::default()
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(assigned.status, S::Open, "assigning a new ticket opens it");
+    let refused = f
+        .store
+        .update_ticket(
+            f.tenant.id,
+            ticket.id,
+            TicketPatch {
+                status: Some(S::Closed),
+                ..Default::default()
+            },
+            &actor(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, StoreError::Conflict { code, .. } if code == "invalid_transition"));
+    let solved = f
+        .store
+        .update_ticket(
+            f.tenant.id,
+            ticket.id,
+            TicketPatch {
+                status: Some(S::Solved),
+                ..Default::default()
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(solved.solved_at.is_some());
+    let events = f.store.events_since(f.tenant.id, 0, 100).await.unwrap();
+    let updates: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "ticket.updated")
+        .map(|e| {
+            let mut fields: Vec<String> = e.payload.0["changes"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            fields.sort();
+            fields
+        })
+        .collect();
+    assert_eq!(
+        updates,
+        [
+            vec!["assignee_id", "priority", "status"],
+            vec!["solved_at", "status"]
+        ]
+    );
+
+    // The customer writes again: the solved ticket reopens; closing is then final.
+    let (_, reopened) = f
+        .store
+        .add_comment(
+            f.tenant.id,
+            ticket.id,
+            NewComment {
+                author_kind: CommentAuthor::Customer,
+                author_id: None,
+                public: true,
+                body: "还是不对".into(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reopened.status, S::Open);
+    assert_eq!(reopened.solved_at, None);
+    for status in [S::Solved, S::Closed] {
+        f.store
+            .update_ticket(
+                f.tenant.id,
+                ticket.id,
+                TicketPatch {
+                    status: Some(status),
+                    ..Default::default()
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+    }
+    let closed = f
+        .store
+        .add_comment(
+            f.tenant.id,
+            ticket.id,
+            NewComment {
+                author_kind: CommentAuthor::Customer,
+                author_id: None,
+                public: true,
+                body: "?".into(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(closed, StoreError::Conflict { code, .. } if code == "ticket_closed"));
+}
+
+#[tokio::test]
+async fn comments_keep_notes_internal_and_search_finds_tickets_by_any_text() {
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let lina = agent(&f).await;
+    let invoice = f
+        .store
+        .create_ticket(f.tenant.id, new_ticket(requester, "发票抬头错误"), &actor())
+        .await
+        .unwrap();
+    let refund = f
+        .store
+        .create_ticket(f.tenant.id, new_ticket(requester, "退款进度"), &actor())
+        .await
+        .unwrap();
+    for (public, body) in [
+        (false, "财务说 100% 会在周五前重开"),
+        (true, "您好，我们正在处理"),
+    ] {
+        f.store
+            .add_comment(
+                f.tenant.id,
+                refund.id,
+                NewComment {
+                    author_kind: CommentAuthor::Agent,
+                    author_id: Some(lina),
+                    public,
+                    body: body.into(),
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+    }
+    let public = f
+        .store
+        .list_comments(f.tenant.id, refund.id, false, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(public.items.len(), 1);
+    assert!(public.items[0].public);
+    let all = f
+        .store
+        .list_comments(f.tenant.id, refund.id, true, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 2);
+    assert_eq!(
+        f.store.ticket(f.tenant.id, refund.id).await.unwrap().status,
+        S::Open,
+        "a public agent reply opens a new ticket"
+    );
+
+    let search = |query: &str| {
+        let filter = TicketFilter {
+            query: Some(query.into()),
+            ..Default::default()
+        };
+        let store = f.store.clone();
+        let tenant = f.tenant.id;
+        async move {
+            store
+                .list_tickets(tenant, &filter, None, 50)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|t| t.number)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        search("周五").await,
+        [refund.number],
+        "internal notes are searched"
+    );
+    assert_eq!(search("抬头错误").await, [invoice.number], "by subject");
+    assert_eq!(
+        search("so-2026").await,
+        [refund.number, invoice.number],
+        "newest first"
+    );
+    assert!(search("100%前").await.is_empty(), "% is literal");
+    let open = TicketFilter {
+        statuses: vec![S::Open],
+        ..Default::default()
+    };
+    let listed = f
+        .store
+        .list_tickets(f.tenant.id, &open, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [refund.id]
+    );
+}
