@@ -243,6 +243,8 @@ export const TABLE = {
   "scope.groups:write": ["change groups", "修改分组"],
   "scope.events:read": ["read the event log", "读取事件日志"],
   "scope.wfm:compute": ["compute workforce plans", "计算人力排班"],
+  "scope.tickets:read": ["read tickets", "查看工单"],
+  "scope.tickets:write": ["create and update tickets", "创建和更新工单"],
 
   "wfm.staffing": ["Staffing calculator", "人力需求计算"],
   "wfm.model": ["Model", "模型"],

@@ -81,10 +81,15 @@ pub enum Scope {
     /// Workforce math (Erlang staffing, schedules): computes, reads and writes no records.
     #[serde(rename = "wfm:compute")]
     WfmCompute,
+    #[serde(rename = "tickets:read")]
+    TicketsRead,
+    /// Create and update tickets and add comments (a CRM or order system opening work).
+    #[serde(rename = "tickets:write")]
+    TicketsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::CustomersRead,
         Scope::CustomersWrite,
         Scope::UsersRead,
@@ -93,6 +98,8 @@ impl Scope {
         Scope::GroupsWrite,
         Scope::EventsRead,
         Scope::WfmCompute,
+        Scope::TicketsRead,
+        Scope::TicketsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,15 +112,20 @@ impl Scope {
             Scope::GroupsWrite => "groups:write",
             Scope::EventsRead => "events:read",
             Scope::WfmCompute => "wfm:compute",
+            Scope::TicketsRead => "tickets:read",
+            Scope::TicketsWrite => "tickets:write",
         }
     }
 
     /// The role a user needs to do what this scope allows.
     pub fn role_equivalent(self) -> Role {
         match self {
-            Scope::CustomersRead | Scope::CustomersWrite | Scope::UsersRead | Scope::GroupsRead => {
-                Role::Agent
-            }
+            Scope::CustomersRead
+            | Scope::CustomersWrite
+            | Scope::UsersRead
+            | Scope::GroupsRead
+            | Scope::TicketsRead
+            | Scope::TicketsWrite => Role::Agent,
             Scope::EventsRead | Scope::WfmCompute => Role::Supervisor,
             Scope::UsersWrite | Scope::GroupsWrite => Role::Admin,
         }

@@ -22,8 +22,8 @@ pub use state::{AppState, ServerConfig};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    audit, auth as auth_routes, canned, conversations, customers, events, groups, tenant, tokens,
-    users, wfm, widget,
+    audit, auth as auth_routes, canned, conversations, customers, events, groups, tenant, tickets,
+    tokens, users, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -51,6 +51,7 @@ use utoipa_axum::routes;
         (name = "events", description = "The event log"),
         (name = "conversations", description = "Inboxes and conversations, for agents"),
         (name = "canned-responses", description = "Canned responses (快捷回复): shared and agents' own, rendered for a conversation"),
+        (name = "tickets", description = "Tickets (工单): work carried across departments"),
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
         (name = "ops", description = "Health and metrics"),
@@ -151,6 +152,10 @@ fn api() -> OpenApiRouter<AppState> {
             canned::delete_canned
         ))
         .routes(routes!(canned::render_canned))
+        .routes(routes!(tickets::list_tickets, tickets::create_ticket))
+        .routes(routes!(tickets::get_ticket, tickets::update_ticket))
+        .routes(routes!(tickets::list_comments, tickets::add_comment))
+        .routes(routes!(tickets::ticket_from_conversation))
         .routes(routes!(widget::start_session))
         .routes(routes!(
             widget::list_conversations,

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod events;
 pub mod groups;
 pub mod tenant;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 pub mod wfm;

@@ -6,6 +6,7 @@ mod customers;
 mod routing;
 mod stream;
 mod tenancy;
+mod tickets;
 mod users;
 mod wfm;
 

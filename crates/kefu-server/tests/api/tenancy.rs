@@ -15,6 +15,7 @@ struct TenantA {
     inbox_id: String,
     conversation_id: String,
     canned_id: String,
+    ticket_id: String,
     secrets: Vec<String>,
 }
 
@@ -57,6 +58,14 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{canned}");
+    let (status, ticket) = app
+        .post(
+            "/api/v1/tickets",
+            &org.agent,
+            json!({"subject": "Acme Secret ticket", "requester_id": customer["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
     let a = TenantA {
         user_id: org.agent_id.to_string(),
         group_id: group["id"].as_str().unwrap().into(),
@@ -67,6 +76,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         inbox_id,
         conversation_id,
         canned_id: canned["id"].as_str().unwrap().into(),
+        ticket_id: ticket["id"].as_str().unwrap().into(),
         secrets: vec![inbox["secret"].as_str().unwrap().into()],
     };
     let secrets = vec![
@@ -80,6 +90,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         org.tenant.id.to_string(),
         a.conversation_id.clone(),
         a.canned_id.clone(),
+        a.ticket_id.clone(),
         a.secrets[0].clone(),
     ];
     TenantA { secrets, ..a }
@@ -127,6 +138,7 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace("/api-tokens/{id}", &format!("/api-tokens/{}", a.token_id))
                 .replace("/inboxes/{id}", &format!("/inboxes/{}", a.inbox_id))
                 .replace("{inbox_id}", &a.inbox_id)
+                .replace("/tickets/{id}", &format!("/tickets/{}", a.ticket_id))
                 .replace(
                     "/conversations/{id}",
                     &format!("/conversations/{}", a.conversation_id),
@@ -194,6 +206,11 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         Some(json!({"topic": "", "note": "pwned"}))
                     }
                     ("PATCH", "/api/v1/canned-responses/{id}") => Some(json!({"title": "pwned"})),
+                    ("PATCH", "/api/v1/tickets/{id}") => Some(json!({"subject": "pwned"})),
+                    ("POST", "/api/v1/tickets/{id}/comments") => {
+                        Some(json!({"body": "pwned", "public": true}))
+                    }
+                    ("POST", "/api/v1/conversations/{id}/ticket") => Some(json!({})),
                     ("POST", p) if p.ends_with("/render") => None,
                     ("POST", "/api/v1/widget/conversations/{id}/rating") => {
                         Some(json!({"rating": 5}))
@@ -223,6 +240,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PATCH", "/api/v1/tenant") => app.patch(path, &b.owner, json!({"name": "Globex renamed"})).await,
                     ("GET", "/api/v1/customers/lookup") => app.get("/api/v1/customers/lookup?kind=phone&value=13912345678", &b.agent).await,
                     ("GET", "/api/v1/events") => app.get("/api/v1/events?after=0&limit=1000", &b.owner).await,
+                    ("POST", "/api/v1/tickets") => {
+                        app.post(path, &b.owner, json!({"subject": "x", "requester_id": a.customer_id})).await
+                    }
                     ("POST", "/api/v1/inboxes") => {
                         app.post(path, &b.owner, json!({"name": "b", "channel": "app"})).await
                     }
@@ -241,7 +261,7 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/auth/login") => StatusCode::UNAUTHORIZED,
                     ("POST", "/api/v1/auth/logout") => StatusCode::NO_CONTENT,
                     ("PUT", "/api/v1/auth/password") => StatusCode::FORBIDDEN,
-                    ("POST", "/api/v1/users" | "/api/v1/groups") => {
+                    ("POST", "/api/v1/users" | "/api/v1/groups" | "/api/v1/tickets") => {
                         StatusCode::UNPROCESSABLE_ENTITY
                     }
                     ("POST", p) if p.starts_with("/api/v1/wfm/") => StatusCode::OK,

@@ -1,0 +1,372 @@
+//! Tickets (工单) over HTTP: create, list and search, read, update fields and status, comments
+//! (public replies and internal notes), and turning a conversation into a ticket with its
+//! transcript. Agents and tokens with `tickets:*` scopes; rules live in the store and core.
+
+use super::{ListResponse, check_limit, decode_cursor};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use kefu_core::{MessageKind, Role, Scope, SenderKind, TicketPriority, TicketStatus, TicketType};
+use kefu_store::{
+    Actor, CommentAuthor, NewComment, NewTicket, Ticket, TicketComment, TicketFilter, TicketPatch,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicket {
+    #[schema(example = "发票抬头错误")]
+    pub subject: String,
+    #[serde(default)]
+    pub description: String,
+    /// The customer who asks.
+    pub requester_id: Uuid,
+    /// Where it came from; `api` when omitted.
+    pub channel: Option<String>,
+    pub priority: Option<TicketPriority>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<TicketType>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub assignee_id: Option<Uuid>,
+    pub group_id: Option<Uuid>,
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = CreateTicket,
+    responses((status = 201, body = Ticket), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_ticket(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(req): Json<CreateTicket>,
+) -> ApiResult<(StatusCode, axum::Json<Ticket>)> {
+    principal.require(Role::Agent, Scope::TicketsWrite)?;
+    let new = NewTicket {
+        subject: req.subject,
+        description: req.description,
+        requester_id: req.requester_id,
+        channel: req.channel.unwrap_or_else(|| "api".to_owned()),
+        priority: req.priority.unwrap_or(TicketPriority::Normal),
+        ticket_type: req.ticket_type.unwrap_or(TicketType::Question),
+        tags: req.tags,
+        assignee_id: req.assignee_id,
+        group_id: req.group_id,
+        conversation_id: None,
+    };
+    let ticket = state
+        .store()
+        .create_ticket(principal.tenant_id, new, &principal.actor())
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(ticket)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListTickets {
+    /// Comma-separated statuses, e.g. `new,open`.
+    pub status: Option<String>,
+    /// `me`, or an agent's id.
+    pub assignee: Option<String>,
+    pub group_id: Option<Uuid>,
+    pub requester_id: Option<Uuid>,
+    /// Search subjects, descriptions and comments; `#1001` finds that ticket.
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListTickets),
+    responses((status = 200, description = "newest first", body = ListResponse<Ticket>), (status = 400, body = ErrorBody)))]
+pub async fn list_tickets(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<ListTickets>,
+) -> ApiResult<axum::Json<ListResponse<Ticket>>> {
+    principal.require(Role::Agent, Scope::TicketsRead)?;
+    if let Some(number) = query
+        .q
+        .as_deref()
+        .filter(|q| q.trim_start().starts_with(['#', '＃']))
+        .and_then(kefu_core::ticket::parse_ticket_number)
+    {
+        let found = match state
+            .store()
+            .ticket_by_number(principal.tenant_id, number)
+            .await
+        {
+            Ok(ticket) => vec![ticket],
+            Err(kefu_store::StoreError::NotFound) => Vec::new(),
+            Err(other) => return Err(other.into()),
+        };
+        return Ok(axum::Json(ListResponse {
+            items: found,
+            next_cursor: None,
+        }));
+    }
+    let mut statuses = Vec::new();
+    for name in query
+        .status
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+    {
+        statuses.push(TicketStatus::parse(name).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", format!("unknown ticket status {name:?}"))
+        })?);
+    }
+    let assignee_id = match query.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(principal.user_id().ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "assignee=me needs a signed-in user")
+        })?),
+        Some(id) => Some(id.parse::<Uuid>().map_err(|_| {
+            ApiError::bad_request("invalid_query", "assignee is `me` or a user id")
+        })?),
+    };
+    let filter = TicketFilter {
+        statuses,
+        assignee_id,
+        group_id: query.group_id,
+        requester_id: query.requester_id,
+        query: query.q.filter(|q| q.chars().count() <= 100),
+    };
+    let page = state
+        .store()
+        .list_tickets(
+            principal.tenant_id,
+            &filter,
+            decode_cursor(query.cursor.as_deref())?,
+            check_limit(query.limit)?,
+        )
+        .await?;
+    Ok(axum::Json(page.into()))
+}
+
+async fn ticket_of(state: &AppState, principal: &Principal, id: Uuid) -> ApiResult<Ticket> {
+    state
+        .store()
+        .ticket(principal.tenant_id, id)
+        .await
+        .map_err(ApiError::from_store("ticket"))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets",
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorBody)))]
+pub async fn get_ticket(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<Ticket>> {
+    principal.require(Role::Agent, Scope::TicketsRead)?;
+    Ok(axum::Json(ticket_of(&state, &principal, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTicket {
+    pub subject: Option<String>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<TicketPriority>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<TicketType>,
+    pub tags: Option<Vec<String>>,
+    /// `null` unassigns.
+    #[serde(default, deserialize_with = "crate::extract::present_or_null")]
+    #[schema(value_type = Option<Uuid>)]
+    pub assignee_id: Option<Option<Uuid>>,
+    /// `null` clears the department.
+    #[serde(default, deserialize_with = "crate::extract::present_or_null")]
+    #[schema(value_type = Option<Uuid>)]
+    pub group_id: Option<Option<Uuid>>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", request_body = UpdateTicket,
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorBody),
+        (status = 409, description = "`invalid_transition`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_ticket(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateTicket>,
+) -> ApiResult<axum::Json<Ticket>> {
+    principal.require(Role::Agent, Scope::TicketsWrite)?;
+    ticket_of(&state, &principal, id).await?;
+    let patch = TicketPatch {
+        subject: req.subject,
+        status: req.status,
+        priority: req.priority,
+        ticket_type: req.ticket_type,
+        tags: req.tags,
+        assignee_id: req.assignee_id,
+        group_id: req.group_id,
+    };
+    Ok(axum::Json(
+        state
+            .store()
+            .update_ticket(principal.tenant_id, id, patch, &principal.actor())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateComment {
+    pub body: String,
+    /// `true` sends it to the customer; `false` (the default) is an internal note.
+    #[serde(default)]
+    pub public: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", request_body = CreateComment,
+    responses((status = 201, body = TicketComment), (status = 404, body = ErrorBody),
+        (status = 409, description = "`ticket_closed`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_comment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<CreateComment>,
+) -> ApiResult<(StatusCode, axum::Json<TicketComment>)> {
+    principal.require(Role::Agent, Scope::TicketsWrite)?;
+    ticket_of(&state, &principal, id).await?;
+    let new = NewComment {
+        author_kind: if principal.user_id().is_some() {
+            CommentAuthor::Agent
+        } else {
+            CommentAuthor::System
+        },
+        author_id: principal.user_id(),
+        public: req.public,
+        body: req.body,
+    };
+    let (comment, _) = state
+        .store()
+        .add_comment(principal.tenant_id, id, new, &principal.actor())
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(comment)))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", tag = "tickets", params(super::PageQuery),
+    responses((status = 200, description = "oldest first, internal notes included", body = ListResponse<TicketComment>), (status = 404, body = ErrorBody)))]
+pub async fn list_comments(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Query(query): Query<super::PageQuery>,
+) -> ApiResult<axum::Json<ListResponse<TicketComment>>> {
+    principal.require(Role::Agent, Scope::TicketsRead)?;
+    let page = state
+        .store()
+        .list_comments(
+            principal.tenant_id,
+            id,
+            true,
+            decode_cursor(query.cursor.as_deref())?,
+            check_limit(query.limit)?,
+        )
+        .await
+        .map_err(ApiError::from_store("ticket"))?;
+    Ok(axum::Json(page.into()))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketFromConversation {
+    /// Defaults to the customer's first message (shortened).
+    pub subject: Option<String>,
+    pub priority: Option<TicketPriority>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<TicketType>,
+    /// The department to carry it on.
+    pub group_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+}
+
+/// Messages read for a transcript; a longer conversation keeps its first part.
+const TRANSCRIPT_MESSAGES: u32 = 200;
+
+/// Carries a conversation on as a ticket: the transcript (without internal notes) becomes
+/// the description, and the ticket links back to the conversation.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/ticket", tag = "tickets", request_body = TicketFromConversation,
+    responses((status = 201, body = Ticket), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ticket_from_conversation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<TicketFromConversation>,
+) -> ApiResult<(StatusCode, axum::Json<Ticket>)> {
+    principal.require(Role::Agent, Scope::TicketsWrite)?;
+    let store = state.store();
+    let conversation = store
+        .conversation(principal.tenant_id, id)
+        .await
+        .map_err(ApiError::from_store("conversation"))?;
+    let messages = store
+        .list_messages(principal.tenant_id, id, false, None, TRANSCRIPT_MESSAGES)
+        .await?
+        .items;
+    let transcript = transcript(&messages);
+    let first_customer_line = messages
+        .iter()
+        .find(|m| m.sender_kind == SenderKind::Customer)
+        .map(|m| m.body.lines().next().unwrap_or_default().trim().to_owned())
+        .filter(|line| !line.is_empty());
+    let subject = req
+        .subject
+        .or(first_customer_line.map(|line| shorten(&line, 80)))
+        .unwrap_or_else(|| format!("Conversation {}", conversation.id));
+    let new = NewTicket {
+        subject,
+        description: transcript,
+        requester_id: conversation.customer_id,
+        channel: "chat".to_owned(),
+        priority: req.priority.unwrap_or(TicketPriority::Normal),
+        ticket_type: req.ticket_type.unwrap_or(TicketType::Question),
+        tags: Vec::new(),
+        assignee_id: req.assignee_id,
+        group_id: req.group_id,
+        conversation_id: Some(conversation.id),
+    };
+    let actor: Actor = principal.actor();
+    let ticket = store
+        .create_ticket(principal.tenant_id, new, &actor)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(ticket)))
+}
+
+/// `[time] who: text` per message, oldest first, within the description's limit.
+fn transcript(messages: &[kefu_store::Message]) -> String {
+    let mut text = String::new();
+    for message in messages.iter().filter(|m| m.kind == MessageKind::Text) {
+        let who = match message.sender_kind {
+            SenderKind::Customer => "客户 Customer",
+            SenderKind::Agent => "客服 Agent",
+            SenderKind::Bot => "机器人 Bot",
+            SenderKind::System => "系统 System",
+        };
+        let line = format!(
+            "[{}] {who}: {}\n",
+            message.created_at.format("%Y-%m-%d %H:%M"),
+            message.body
+        );
+        if text.chars().count() + line.chars().count() > kefu_core::ticket::MAX_DESCRIPTION_CHARS {
+            text.push_str("…\n");
+            break;
+        }
+        text.push_str(&line);
+    }
+    text
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(max_chars - 1).collect();
+        short.push('…');
+        short
+    }
+}

@@ -1,0 +1,205 @@
+//! Tickets over HTTP: create, find by number or text, status rules, comments, a conversation
+//! carried on as a ticket with its transcript, and who may do what.
+
+use super::spawn_app;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn agents_work_tickets_through_their_lifecycle_with_comments() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (_, customer) = app
+        .post("/api/v1/customers", &org.agent, json!({"name": "王芳"}))
+        .await;
+    let (status, invalid) = app
+        .post(
+            "/api/v1/tickets",
+            &org.agent,
+            json!({"subject": " ", "requester_id": customer["id"], "tags": ["x".repeat(65)]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{invalid}");
+    let fields: Vec<&str> = invalid["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["subject", "tags[0]"]);
+
+    let (status, ticket) = app
+        .post(
+            "/api/v1/tickets",
+            &org.agent,
+            json!({"subject": "退款没到账", "description": "订单 SO-1", "requester_id": customer["id"],
+                   "priority": "high", "type": "incident", "tags": ["退款"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    assert_eq!(ticket["number"], 1001);
+    assert_eq!(ticket["status"], "new");
+    assert_eq!(ticket["type"], "incident");
+    let id = ticket["id"].as_str().unwrap();
+
+    let (_, found) = app.get("/api/v1/tickets?q=%231001", &org.agent).await;
+    assert_eq!(found["items"][0]["id"], id, "#1001 finds it");
+    let (_, found) = app.get("/api/v1/tickets?q=SO-1", &org.agent).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let (status, _) = app.get("/api/v1/tickets?status=bogus", &org.agent).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, mine) = app
+        .patch(
+            &format!("/api/v1/tickets/{id}"),
+            &org.agent,
+            json!({"assignee_id": org.agent_id, "status": "pending_internal"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let (_, listed) = app
+        .get(
+            "/api/v1/tickets?assignee=me&status=pending_internal",
+            &org.agent,
+        )
+        .await;
+    assert_eq!(listed["items"][0]["id"], id);
+    let (status, refused) = app
+        .patch(
+            &format!("/api/v1/tickets/{id}"),
+            &org.agent,
+            json!({"status": "closed"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "invalid_transition");
+
+    let (status, note) = app
+        .post(
+            &format!("/api/v1/tickets/{id}/comments"),
+            &org.agent,
+            json!({"body": "财务在核对"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
+    assert_eq!(note["public"], false, "a note unless said otherwise");
+    let (_, comments) = app
+        .get(&format!("/api/v1/tickets/{id}/comments"), &org.agent)
+        .await;
+    assert_eq!(comments["items"].as_array().unwrap().len(), 1);
+
+    let (status, cleared) = app
+        .patch(
+            &format!("/api/v1/tickets/{id}"),
+            &org.agent,
+            json!({"assignee_id": null}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cleared}");
+    assert!(cleared["assignee_id"].is_null());
+}
+
+#[tokio::test]
+async fn a_conversation_becomes_a_ticket_with_its_transcript_but_not_its_notes() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let inbox = app.inbox(&org.admin).await;
+    let visitor = app.visitor(inbox["id"].as_str().unwrap()).await;
+    let (_, conversation) = app
+        .call(
+            Method::POST,
+            "/api/v1/widget/conversations",
+            Some(&visitor),
+            Some(json!({})),
+        )
+        .await;
+    let id = conversation["id"].as_str().unwrap();
+    app.call(
+        Method::POST,
+        &format!("/api/v1/widget/conversations/{id}/messages"),
+        Some(&visitor),
+        Some(json!({"body": "我要开增值税专用发票\n公司抬头：演示科技"})),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/conversations/{id}/assign"),
+        &org.agent,
+        json!({}),
+    )
+    .await;
+    for (kind, body) in [("text", "好的，我转给财务"), ("note", "VIP 客户，优先")] {
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/conversations/{id}/messages"),
+                &org.agent,
+                json!({"body": body, "kind": kind}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, ticket) = app
+        .post(
+            &format!("/api/v1/conversations/{id}/ticket"),
+            &org.agent,
+            json!({"priority": "high"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    assert_eq!(ticket["subject"], "我要开增值税专用发票");
+    assert_eq!(ticket["conversation_id"], id);
+    assert_eq!(ticket["requester_id"], conversation["customer_id"]);
+    assert_eq!(ticket["channel"], "chat");
+    let description = ticket["description"].as_str().unwrap();
+    assert!(description.contains("公司抬头：演示科技"), "{description}");
+    assert!(description.contains("好的，我转给财务"), "{description}");
+    assert!(
+        !description.contains("VIP 客户"),
+        "notes stay out: {description}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_need_ticket_scopes() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (_, customer) = app
+        .post("/api/v1/customers", &org.agent, json!({"name": "王芳"}))
+        .await;
+    let token = |scopes: serde_json::Value| {
+        let app = &app;
+        let admin = org.admin.clone();
+        async move {
+            let (status, token) = app
+                .post(
+                    "/api/v1/api-tokens",
+                    &admin,
+                    json!({"name": "crm", "scopes": scopes}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{token}");
+            token["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let reader = token(json!(["tickets:read"])).await;
+    let writer = token(json!(["tickets:write", "tickets:read"])).await;
+    let body = json!({"subject": "来自 CRM", "requester_id": customer["id"]});
+    let (status, _) = app.post("/api/v1/tickets", &reader, body.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, ticket) = app.post("/api/v1/tickets", &writer, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    assert_eq!(ticket["channel"], "api");
+    let (status, comment) = app
+        .post(
+            &format!(
+                "/api/v1/tickets/{}/comments",
+                ticket["id"].as_str().unwrap()
+            ),
+            &writer,
+            json!({"body": "订单已退款", "public": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{comment}");
+    assert_eq!(comment["author_kind"], "system");
+    let (status, _) = app.get("/api/v1/tickets", &reader).await;
+    assert_eq!(status, StatusCode::OK);
+}
