@@ -103,9 +103,11 @@ export const TABLE = {
   "presence.offline": ["Offline", "离线"],
   "presence.wrap_up": ["Wrap-up", "话后处理"],
   "reason.lunch": ["lunch", "午餐"],
-  "reason.meeting": ["meeting", "开会"],
+  "reason.meeting": ["meeting", "会议"],
   "reason.training": ["training", "培训"],
-  "reason.break": ["break", "小休"],
+  "reason.break": ["break", "休息"],
+  "reason.missed": ["missed offers", "未接会话"],
+  "reason.server_restarted": ["server restarted", "服务重启"],
 
   "channel.voice": ["Voice", "语音"],
   "channel.chat": ["Chat", "在线聊天"],
@@ -350,6 +352,24 @@ export const TABLE = {
   "conversations.status.assigned": ["In progress", "服务中"],
   "conversations.status.wrap_up": ["Wrap-up", "话后处理"],
   "conversations.status.resolved": ["Resolved", "已结束"],
+
+  "offer.title": ["New chat for you", "新会话待接入"],
+  "offer.customer": ["Customer", "客户"],
+  "offer.inbox": ["Channel", "渠道"],
+  "offer.topic": ["Topic", "咨询类型"],
+  "offer.first_message": ["First message", "首条消息"],
+  "offer.countdown": ["Time left to accept", "剩余接入时间"],
+  "offer.seconds_left": ["{n} s left", "剩余 {n} 秒"],
+  "offer.more": ["{n} more offered to you", "另有 {n} 个会话待接入"],
+  "offer.accept": ["Accept", "接入"],
+  "offer.reject": ["Reject", "拒绝"],
+  "offer.notification": ["Open kefu to accept it before it goes to a colleague.", "请尽快打开客服系统接入，超时将转给其他坐席。"],
+
+  "error.offer_not_available": [
+    "This chat is no longer offered to you: it lapsed or was withdrawn.",
+    "该会话已超时或已撤回，不再分配给您。",
+  ],
+  "error.routing_unavailable": ["Routing is restarting; try again shortly.", "分配服务正在重启，请稍后重试。"],
   "error.invalid_credentials": ["Wrong email or password.", "邮箱或密码错误。"],
   "error.rate_limited": ["Too many attempts. Please wait and try again.", "尝试次数过多，请稍后再试。"],
   "error.rate_limited_for": [

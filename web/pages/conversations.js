@@ -177,7 +177,7 @@ async function allMessages(id) {
 
 const byNewest = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
 
-export function ConversationsPage({ session }) {
+export function ConversationsPage({ session, id }) {
   const me = session.user.id;
   // Every conversation seen, by id, the newest version of each: the lists are views of it.
   const [known, setKnown] = useState(() => new Map());
@@ -229,6 +229,11 @@ export function ConversationsPage({ session }) {
       setThread((th) => (th.id === id ? { ...th, error } : th));
     }
   };
+
+  // #/conversations/{id} (e.g. after accepting an offer) opens that one.
+  useEffect(() => {
+    if (id) open(id);
+  }, [id]);
 
   const all = [...known.values()];
   const waiting = all.filter((c) => WAITING.includes(c.status)).sort(byNewest);
