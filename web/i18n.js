@@ -365,6 +365,19 @@ export const TABLE = {
   "offer.reject": ["Reject", "拒绝"],
   "offer.notification": ["Open kefu to accept it before it goes to a colleague.", "请尽快打开客服系统接入，超时将转给其他坐席。"],
 
+  "transfer.button": ["Transfer", "转接"],
+  "transfer.title": ["Transfer the conversation", "转接会话"],
+  "transfer.to": ["Transfer to", "转接到"],
+  "transfer.to_agent": ["An agent", "指定坐席"],
+  "transfer.to_topic": ["A queue", "队列"],
+  "transfer.agent": ["Agent", "坐席"],
+  "transfer.pick_agent": ["Choose an agent", "请选择坐席"],
+  "transfer.topic": ["Queue", "队列"],
+  "transfer.no_topic": ["{inbox} · general", "{inbox} · 综合"],
+  "transfer.note": ["Note for the next agent (optional)", "给接手坐席的备注（选填）"],
+  "transfer.note_hint": ["Kept as an internal note: the customer never sees it.", "作为内部备注保存，客户不可见。"],
+  "transfer.submit": ["Transfer", "确认转接"],
+
   "error.offer_not_available": [
     "This chat is no longer offered to you: it lapsed or was withdrawn.",
     "该会话已超时或已撤回，不再分配给您。",

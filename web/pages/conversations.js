@@ -1,12 +1,13 @@
 // The agent's conversations: the waiting queue and their own open ones, kept live from the
 // tenant's event stream (/api/v1/stream, resumed after the last seq on every reconnect); one
 // open conversation with its messages (internal notes set apart), a reply box that writes a
-// note instead when ticked, Take for a waiting one and Resolve for one being served.
+// note instead when ticked, Take for a waiting one, Transfer and Resolve for one being served.
 import { html, useState, useEffect, useRef } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { ErrorBox, PageHead, useAction, fmtTime, rank } from "../ui.js";
 import { useStream } from "../stream.js";
+import { TransferButton } from "../transfer.js";
 
 const WAITING = ["queued", "offered"];
 const SERVING = ["assigned", "wrap_up"];
@@ -148,6 +149,8 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
       <div class="actions">
         ${WAITING.includes(c.status) &&
         html`<button type="button" class="primary" disabled=${act.busy} onClick=${take}>${t("conversations.take")}</button>`}
+        ${SERVING.includes(c.status) && canReply &&
+        html`<${TransferButton} conversation=${c} onDone=${onChanged} />`}
         ${SERVING.includes(c.status) && canReply &&
         html`<button type="button" disabled=${act.busy} onClick=${resolve}>${t("conversations.resolve")}</button>`}
       </div>
