@@ -17,6 +17,7 @@ import { TokensPage } from "./pages/tokens.js";
 import { AuditPage } from "./pages/audit.js";
 import { WfmPage } from "./pages/wfm.js";
 import { ConversationsPage } from "./pages/conversations.js";
+import { LivePage } from "./pages/live.js";
 
 // `min` is the least role that may open the list, `detailMin` the detail/edit page. The server
 // enforces the same rules; this only keeps people away from screens that would answer 403.
@@ -26,6 +27,7 @@ const ROUTES = {
   customers: { min: "agent", list: CustomersPage, detail: CustomerPage },
   users: { min: "supervisor", detailMin: "admin", list: UsersPage, detail: UserEditPage },
   groups: { min: "supervisor", detailMin: "admin", list: GroupsPage, detail: GroupEditPage },
+  live: { min: "supervisor", list: LivePage },
   wfm: { min: "supervisor", list: WfmPage },
   settings: { min: "admin", list: SettingsPage },
   tokens: { min: "admin", list: TokensPage },
