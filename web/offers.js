@@ -4,7 +4,7 @@ import { html, useState, useEffect, useRef } from "./lib.js";
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { ErrorBox, navigate, useLoad } from "./ui.js";
-import { useStream } from "./stream.js";
+import { useStream, serverNow } from "./stream.js";
 import { chime, notify } from "./alerts.js";
 import { inboxes, topicLabel } from "./lookups.js";
 
@@ -54,13 +54,13 @@ function useMyOffers(me) {
   return [offers, drop];
 }
 
-/** Re-renders every TICK_MS while `on`; returns the current time. */
+/** Re-renders every TICK_MS while `on`; returns the server's time now. */
 function useNow(on) {
-  const [now, setNow] = useState(Date.now);
+  const [now, setNow] = useState(serverNow);
   useEffect(() => {
     if (!on) return undefined;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), TICK_MS);
+    setNow(serverNow());
+    const timer = setInterval(() => setNow(serverNow()), TICK_MS);
     return () => clearInterval(timer);
   }, [on]);
   return now;
@@ -179,7 +179,7 @@ export function OfferPopup({ session }) {
   const alerts = useRef(new Map());
   useEffect(() => {
     for (const c of open) {
-      if (!totals.current.has(c.id)) totals.current.set(c.id, Math.max(1, expiresAt(c) - Date.now()));
+      if (!totals.current.has(c.id)) totals.current.set(c.id, Math.max(1, expiresAt(c) - serverNow()));
       if (!alerts.current.has(c.id)) {
         chime();
         alerts.current.set(c.id, notify(t("offer.title"), t("offer.notification"), `kefu-offer-${c.id}`));

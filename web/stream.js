@@ -12,6 +12,23 @@ let timer = null;
 let backoff = 1000;
 let live = false;
 const subscribers = new Set();
+// How far this machine's clock is ahead of the server's, from recent events' created_at (plus
+// the delivery time, so the smallest recent sample is the best guess). Countdowns to server
+// instants (offer_expires_at) use it, so a wrong desk clock does not end an offer early.
+const skewSamples = [];
+const MAX_SKEW_SAMPLES = 20;
+
+function sampleSkew(createdAt) {
+  const at = Date.parse(createdAt || "");
+  if (!Number.isFinite(at)) return;
+  skewSamples.push(Date.now() - at);
+  if (skewSamples.length > MAX_SKEW_SAMPLES) skewSamples.shift();
+}
+
+/** The server's time now, as well as the stream lets us tell (this clock until an event came). */
+export function serverNow() {
+  return Date.now() - (skewSamples.length ? Math.min(...skewSamples) : 0);
+}
 
 function setLive(value) {
   live = value;
@@ -34,7 +51,10 @@ function connect() {
     if (frame.type === "event" && frame.seq > lastSeq) {
       lastSeq = frame.seq;
       // The replay before "live" only advances the seq: subscribers reload on live instead.
-      if (caughtUp) for (const s of subscribers) s.onEvent?.(frame);
+      if (caughtUp) {
+        sampleSkew(frame.created_at);
+        for (const s of subscribers) s.onEvent?.(frame);
+      }
     } else if (frame.type === "live") {
       lastSeq = Math.max(lastSeq ?? 0, frame.last_seq);
       caughtUp = true;
