@@ -71,13 +71,19 @@ async function waitReady(url, ms) {
   throw new Error(`${url}/readyz did not answer 200 within ${ms} ms`);
 }
 
-/** Starts kefu and chromium; `stop()` ends both and removes the data directory. */
-export async function start() {
+/**
+ * Starts kefu and chromium; `stop()` ends both and removes the data directory. `env` adds
+ * settings for this server only (e.g. KEFU_OFFER_TIMEOUT_SECS for a short offer timeout).
+ */
+export async function start({ env: extra = {} } = {}) {
   const bin = kefuBinary();
   const executablePath = chromiumPath();
   const dataDir = mkdtempSync(join(tmpdir(), "kefu-e2e-"));
   // The developer's KEFU_* settings (a PostgreSQL URL, a config file) must not leak in.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEFU_")));
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEFU_"))),
+    ...extra,
+  };
   const child = spawn(bin, ["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
     cwd: dataDir,
     env,

@@ -3,7 +3,10 @@
 import { html, render, useState, useEffect } from "./lib.js";
 import { api, setUnauthorizedHandler } from "./api.js";
 import { t, lang, onLangChange } from "./i18n.js";
-import { rank, ErrorBox, PresencePicker, RoleLabel, LangSwitch, useAction } from "./ui.js";
+import { rank, ErrorBox, RoleLabel, LangSwitch } from "./ui.js";
+import { PresenceSwitch } from "./presence.js";
+import { OfferPopup } from "./offers.js";
+import { forgetLookups } from "./lookups.js";
 import { LoginPage } from "./pages/login.js";
 import { UsersPage, UserEditPage } from "./pages/users.js";
 import { GroupsPage, GroupEditPage } from "./pages/groups.js";
@@ -15,15 +18,18 @@ import { AuditPage } from "./pages/audit.js";
 import { WfmPage } from "./pages/wfm.js";
 import { ConversationsPage } from "./pages/conversations.js";
 import { CannedPage, CannedEditPage } from "./pages/canned.js";
+import { LivePage } from "./pages/live.js";
 
 // `min` is the least role that may open the list, `detailMin` the detail/edit page. The server
 // enforces the same rules; this only keeps people away from screens that would answer 403.
 const ROUTES = {
-  conversations: { min: "agent", list: ConversationsPage },
+  // The detail is the same page with that conversation open (where an accepted offer leads).
+  conversations: { min: "agent", list: ConversationsPage, detail: ConversationsPage },
   canned: { min: "agent", list: CannedPage, detail: CannedEditPage },
   customers: { min: "agent", list: CustomersPage, detail: CustomerPage },
   users: { min: "supervisor", detailMin: "admin", list: UsersPage, detail: UserEditPage },
   groups: { min: "supervisor", detailMin: "admin", list: GroupsPage, detail: GroupEditPage },
+  live: { min: "supervisor", list: LivePage },
   wfm: { min: "supervisor", list: WfmPage },
   settings: { min: "admin", list: SettingsPage },
   tokens: { min: "admin", list: TokensPage },
@@ -58,22 +64,15 @@ function Nav({ user, current }) {
 
 function Header({ session, setSession, onLogout }) {
   const { user, tenant } = session;
-  const presence = useAction();
-  const setPresence = async (body) => {
-    const updated = await presence.run(() => api.put(`/users/${user.id}/presence`, body));
-    if (updated) setSession({ ...session, user: updated });
-  };
   return html`<header class="top">
     <div class="brand"><strong>客服 kefu</strong><span class="tenant">${tenant.name}</span></div>
     <div class="who">
       <span class="me">${user.display_name}</span>
       <${RoleLabel} role=${user.role} />
-      <${PresencePicker} label=${t("header.presence")} state=${user.presence}
-        reason=${user.away_reason} onSet=${setPresence} disabled=${presence.busy} />
+      <${PresenceSwitch} session=${session} setSession=${setSession} />
       <${LangSwitch} />
       <button type="button" onClick=${onLogout}>${t("header.logout")}</button>
     </div>
-    <${ErrorBox} error=${presence.error} />
   </header>`;
 }
 
@@ -98,6 +97,7 @@ function Shell({ session, setSession, onLogout }) {
           : html`<${Forbidden} />`}
       </main>
     </div>
+    <${OfferPopup} session=${session} />
   </div>`;
 }
 
@@ -120,6 +120,7 @@ function App() {
     } finally {
       // Signed out here even if the server was unreachable; the cookie expires on its own.
       setSession(null);
+      forgetLookups();
       history.replaceState(null, "", location.pathname);
     }
   };

@@ -2,7 +2,8 @@
 // data-inbox="INBOX_ID"></script>. A launcher and a chat panel in a shadow root (the page's
 // styles and ours never mix), a visitor session remembered in localStorage, the conversation's
 // history from the API, live messages over the visitor WebSocket (resumed after the last seq),
-// idempotent sends, the pre-chat topic picker and the rating. Self-contained: plain DOM, no
+// idempotent sends, the pre-chat topic picker, the place in the queue while waiting and the
+// rating. Self-contained: plain DOM, no
 // imports, so it runs on pages that are not ours. Everything people typed is set as text.
 (() => {
   const script = typeof document !== "undefined" ? document.currentScript : null;
@@ -12,6 +13,7 @@
   const API = `${ORIGIN}/api/v1`;
   const STORAGE_KEY = `kefu.widget.${inboxId}`;
   const MAX_BACKOFF_MS = 30_000;
+  const STANDING_POLL_MS = 5000;
 
   // The widget's strings, [English, 简体中文] like web/i18n.js (web.test.js checks both are there).
   // strings:begin
@@ -25,6 +27,10 @@
     send: ["Send", "发送"],
     pick_topic: ["What can we help you with?", "请选择咨询类型："],
     waiting: ["Waiting for an agent…", "正在为您接入人工客服，请稍候…"],
+    ahead: ["{n} ahead of you", "您前面还有 {n} 位"],
+    next: ["You are next in line", "下一位就是您"],
+    eta_minutes: ["estimated wait about {n} min", "预计等待约 {n} 分钟"],
+    eta_soon: ["estimated wait under a minute", "预计等待不到 1 分钟"],
     joined: ["An agent has joined the conversation.", "客服已接入，正在为您服务。"],
     resolved: ["This conversation has ended.", "本次会话已结束。"],
     rate: ["How satisfied are you with our service?", "请对本次服务进行评价："],
@@ -74,6 +80,7 @@
     open: false,
     live: false,
     rated: null,
+    standing: null, // {position, waiting, estimated_wait_secs} while the conversation is queued
   };
 
   // ---- HTTP ----
@@ -154,7 +161,66 @@
       state.rated = null;
       remember({ conversation: conversation ? conversation.id : null });
     }
+    followStanding();
     render();
+  }
+
+  // ---- the place in the queue ----
+  // Polled while the conversation is queued; stopped when it is not (an agent is offered or has
+  // it, or it ended) or the server says not_waiting, until a later version of it is queued again.
+  let standingTimer = null;
+  let standingFor = null; // "id@updated_at" of the queued version being followed or given up on
+
+  function followStanding() {
+    const c = state.conversation;
+    const key = c && c.status === "queued" ? `${c.id}@${c.updated_at}` : null;
+    if (!key) {
+      stopStanding();
+      return;
+    }
+    if (key === standingFor) return;
+    // A new queued version (e.g. an offer lapsed): follow it, keeping the last figures meanwhile.
+    clearTimeout(standingTimer);
+    standingFor = key;
+    pollStanding(c.id, key);
+  }
+
+  function stopStanding() {
+    clearTimeout(standingTimer);
+    standingTimer = null;
+    standingFor = null;
+    if (state.standing) {
+      state.standing = null;
+      render();
+    }
+  }
+
+  async function pollStanding(id, key) {
+    try {
+      const { data } = await call("GET", `/widget/conversations/${id}/standing`);
+      if (standingFor !== key) return;
+      state.standing = data;
+      render();
+    } catch (err) {
+      if (standingFor !== key) return;
+      if (err.status === 409 || err.status === 404) {
+        // Not waiting any more: keep standingFor so this version is not polled again.
+        clearTimeout(standingTimer);
+        state.standing = null;
+        render();
+        return;
+      }
+      // A network blip: keep the last figures and try again on the next tick.
+    }
+    standingTimer = setTimeout(() => pollStanding(id, key), STANDING_POLL_MS);
+  }
+
+  function standingText(s) {
+    const ahead = Math.max(0, s.position - 1);
+    const parts = [ahead === 0 ? say("next") : say("ahead", { n: ahead })];
+    const eta = s.estimated_wait_secs;
+    if (eta != null) parts.push(eta < 60 ? say("eta_soon") : say("eta_minutes", { n: Math.ceil(eta / 60) }));
+    return parts.join(LANG === "zh-CN" ? "，" : ", ");
   }
 
   function addMessage(message) {
@@ -318,6 +384,7 @@
     .msg button { font-size: 11px; margin-left: 6px; }
     .status { padding: 6px 12px; font-size: 12px; color: #5b6475; background: #eef2f8; border-top: 1px solid #dde2ea; }
     .status:empty { display: none; }
+    .status { white-space: pre-line; }
     .topics, .rating { padding: 10px 12px; border-top: 1px solid #dde2ea; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
     .topics p, .rating p { margin: 0 0 4px; flex-basis: 100%; }
     .topics button, .stars button { border: 1px solid #1a5fd0; color: #1a5fd0; background: #fff; border-radius: 999px; padding: 5px 11px; cursor: pointer; }
@@ -471,6 +538,7 @@
 
     let status = "";
     if (c && ["bot", "queued", "offered"].includes(c.status)) status = say("waiting");
+    if (c && c.status === "queued" && state.standing) status = `${status}\n${standingText(state.standing)}`;
     else if (c && ["assigned", "wrap_up"].includes(c.status)) status = say("joined");
     else if (c && c.status === "resolved") status = say("resolved");
     if (saved.token && !state.live && socket === null && state.inbox) status = `${status} ${say("offline")}`.trim();

@@ -1,80 +1,22 @@
 // The agent's conversations: the waiting queue and their own open ones, kept live from the
 // tenant's event stream (/api/v1/stream, resumed after the last seq on every reconnect); one
 // open conversation with its messages (internal notes set apart), a reply box that writes a
-// note instead when ticked and offers canned responses on "/", Take and Resolve.
+// note instead when ticked and offers canned responses on "/", Take for a waiting one,
+// Transfer and Resolve for one being served.
 import { html, useState, useEffect, useRef } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { ErrorBox, PageHead, useAction, fmtTime, rank } from "../ui.js";
 import { useCannedPicker } from "../canned-picker.js";
+import { useStream } from "../stream.js";
+import { TransferButton } from "../transfer.js";
 
 const WAITING = ["queued", "offered"];
 const SERVING = ["assigned", "wrap_up"];
 const LIST_LIMIT = 100;
-const MAX_BACKOFF_MS = 30_000;
 
 const newClientId = () => `a-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 const newer = (a, b) => !b || Date.parse(a.updated_at) >= Date.parse(b.updated_at);
-
-// The last event seen, kept across visits to the page so a return resumes instead of replaying.
-// null until the first socket says where the log is: we then follow it from there.
-let lastSeq = null;
-
-/**
- * Follows /api/v1/stream: `onEvent(frame)` for each event once the socket has caught up (the
- * replay before that only advances the seq), `onLive()` each time it has caught up, so the
- * caller reloads what it shows. Reconnects with backoff. Returns whether it is live.
- */
-function useStream(onEvent, onLive) {
-  const handlers = useRef({ onEvent, onLive });
-  handlers.current = { onEvent, onLive };
-  const [live, setLive] = useState(false);
-  useEffect(() => {
-    let socket = null;
-    let timer = null;
-    let backoff = 1000;
-    let stopped = false;
-    const connect = () => {
-      const proto = location.protocol === "https:" ? "wss" : "ws";
-      const after = lastSeq === null ? "" : `?after=${lastSeq}`;
-      const ws = new WebSocket(`${proto}://${location.host}/api/v1/stream${after}`);
-      let caughtUp = false;
-      socket = ws;
-      ws.onmessage = (e) => {
-        let frame;
-        try {
-          frame = JSON.parse(e.data);
-        } catch {
-          return;
-        }
-        if (frame.type === "event" && frame.seq > lastSeq) {
-          lastSeq = frame.seq;
-          if (caughtUp) handlers.current.onEvent(frame);
-        } else if (frame.type === "live") {
-          lastSeq = Math.max(lastSeq ?? 0, frame.last_seq);
-          caughtUp = true;
-          backoff = 1000;
-          setLive(true);
-          handlers.current.onLive();
-        }
-      };
-      ws.onclose = () => {
-        if (stopped) return;
-        setLive(false);
-        // 1012 (server restarting), a lost network, an expired session: try again after our seq.
-        timer = setTimeout(connect, backoff);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      socket?.close();
-    };
-  }, []);
-  return live;
-}
 
 const customerNames = new Map();
 /** The customer's name (cached per page load), or null while loading. */
@@ -230,6 +172,8 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
         ${WAITING.includes(c.status) &&
         html`<button type="button" class="primary" disabled=${act.busy} onClick=${take}>${t("conversations.take")}</button>`}
         ${SERVING.includes(c.status) && canReply &&
+        html`<${TransferButton} conversation=${c} onDone=${onChanged} />`}
+        ${SERVING.includes(c.status) && canReply &&
         html`<button type="button" disabled=${act.busy} onClick=${resolve}>${t("conversations.resolve")}</button>`}
       </div>
     </div>
@@ -258,7 +202,7 @@ async function allMessages(id) {
 
 const byNewest = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
 
-export function ConversationsPage({ session }) {
+export function ConversationsPage({ session, id }) {
   const me = session.user.id;
   // Every conversation seen, by id, the newest version of each: the lists are views of it.
   const [known, setKnown] = useState(() => new Map());
@@ -310,6 +254,11 @@ export function ConversationsPage({ session }) {
       setThread((th) => (th.id === id ? { ...th, error } : th));
     }
   };
+
+  // #/conversations/{id} (e.g. after accepting an offer) opens that one.
+  useEffect(() => {
+    if (id) open(id);
+  }, [id]);
 
   const all = [...known.values()];
   const waiting = all.filter((c) => WAITING.includes(c.status)).sort(byNewest);
