@@ -1,5 +1,6 @@
 // A whole chat in two browsers against the real server: a visitor on the demo shop page opens
-// the widget (in Chinese), picks a topic and sends HTML; an agent (in English) sees it arrive
+// the widget (in Chinese), is told nobody is available yet, gives a name and phone in the
+// pre-chat form, picks a topic and sends HTML; an agent (in English) sees it arrive
 // live in Waiting, takes it, writes a note and a reply; the visitor gets the reply live, never
 // the note, and sees the HTML as text; a send that fails on the network is retried with the
 // same client_msg_id; the agent resolves, the visitor rates 5, and after a reload the history
@@ -37,6 +38,19 @@ async function demoInbox(url) {
   const web = inboxes.find((i) => i.channel === "web");
   assert.ok(web, `a web inbox in the demo tenant: ${JSON.stringify(inboxes)}`);
   return web.id;
+}
+
+/** A GET as the demo admin, parsed. */
+async function adminGet(url, path) {
+  const login = await fetch(`${url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "admin@demo.kefu.dev", password: "kefu-demo-2026" }),
+  });
+  const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const res = await fetch(`${url}${path}`, { headers: { cookie } });
+  assert.equal(res.status, 200, path);
+  return res.json();
 }
 
 async function newPage(locale) {
@@ -84,11 +98,19 @@ describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () 
     const chat = visitor.getByRole("dialog");
     const log = chat.getByRole("log");
     await expectText(log, "欢迎来到演示商城");
+    // Nobody is available yet (and the demo may be out of hours): the widget invites a message.
+    await expectText(chat.getByRole("status"), "请留言");
+    await chat.getByLabel("您的称呼").fill("王芳");
+    await chat.getByLabel("手机号").fill("138 0000 1111");
     await chat.getByRole("button", { name: "售前咨询 Pre-sales" }).click();
     await chat.getByLabel("输入消息").fill(HOSTILE);
     await chat.getByRole("button", { name: "发送" }).click();
     await expectText(log, HOSTILE);
     await expectText(chat.getByRole("status"), "正在为您接入人工客服");
+    // The pre-chat details named the customer and gave them a phone identity.
+    const found = await adminGet(server.url, `/api/v1/customers?q=${encodeURIComponent("13800001111")}`);
+    assert.equal(found.items.length, 1, JSON.stringify(found));
+    assert.equal(found.items[0].name, "王芳");
 
     // A send that fails on the network shows "not sent"; the retry reuses its client_msg_id.
     const sent = [];
@@ -115,7 +137,7 @@ describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () 
     await expectText(thread, "Waiting");
     await thread.getByRole("button", { name: "Take" }).click();
     await expectText(thread, "In progress");
-    await expectText(mine, "Visitor");
+    await expectText(mine, "王芳");
     await expectText(waiting, "No conversations.");
 
     // An internal note, then the reply.

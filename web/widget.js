@@ -47,6 +47,16 @@
     you: ["You", "我"],
     agent: ["Agent", "客服"],
     system: ["System", "系统"],
+    leave_message: [
+      "No agent is available right now: leave a message and we will reply as soon as we can.",
+      "暂时没有客服在线，请留言，我们会尽快回复您。",
+    ],
+    closed_until: ["We are closed now; we open again {when}.", "现在是非服务时间，{when} 恢复服务。"],
+    prechat_intro: ["Tell us how to reach you (optional):", "请留下联系方式（选填）："],
+    prechat_name: ["Your name", "您的称呼"],
+    prechat_phone: ["Mobile phone", "手机号"],
+    prechat_email: ["Email", "邮箱"],
+    start_chat: ["Start chatting", "开始咨询"],
   };
   // strings:end
   const prefs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
@@ -81,6 +91,9 @@
     live: false,
     rated: null,
     standing: null, // {position, waiting, estimated_wait_secs} while the conversation is queued
+    service: null, // {open, next_open_at, agents_available} when the session started
+    contact: null, // {name, phone, email} from the pre-chat form, sent with the new conversation
+    prechatDone: false,
   };
 
   // ---- HTTP ----
@@ -124,6 +137,7 @@
     try {
       const { data } = await call("POST", `/widget/${encodeURIComponent(inboxId)}/session`, body);
       state.inbox = data.inbox;
+      state.service = data.service || null;
       if (data.visitor_token !== saved.token) {
         // A new visitor follows the log from now on: nothing before it is theirs.
         remember({ token: data.visitor_token, conversation: null, seq: data.last_seq || 0 });
@@ -241,6 +255,7 @@
     if (c && c.status !== "resolved") return c;
     const body = { language: LANG };
     if (state.topic) body.topic = state.topic;
+    if (state.contact) body.contact = state.contact;
     const { data } = await call("POST", "/widget/conversations", body);
     setConversation(data);
     return data;
@@ -387,6 +402,7 @@
     .status { white-space: pre-line; }
     .topics, .rating { padding: 10px 12px; border-top: 1px solid #dde2ea; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
     .topics p, .rating p { margin: 0 0 4px; flex-basis: 100%; }
+    .prechat input { flex-basis: 100%; box-sizing: border-box; padding: 6px 8px; border: 1px solid #c5ccd6; border-radius: 6px; font: inherit; }
     .topics button, .stars button { border: 1px solid #1a5fd0; color: #1a5fd0; background: #fff; border-radius: 999px; padding: 5px 11px; cursor: pointer; }
     .stars { display: flex; gap: 4px; }
     .stars button[aria-pressed="true"] { background: #1a5fd0; color: #fff; }
@@ -457,24 +473,49 @@
     return node;
   }
 
+  // The pre-chat form: optional contact details, then a topic (which picks the queue) or,
+  // when the inbox has no topics, a start button.
   function topicPicker() {
     const topics = (state.inbox && state.inbox.topics) || [];
+    const field = (key, type, autocomplete) =>
+      el("input", { type, name: key, autocomplete, "aria-label": say(`prechat_${key}`), placeholder: say(`prechat_${key}`), maxlength: "100" });
+    const name = field("name", "text", "name");
+    const phone = field("phone", "tel", "tel");
+    const email = field("email", "email", "email");
+    const done = (topic) => {
+      const contact = {};
+      for (const [key, input] of [["name", name], ["phone", phone], ["email", email]]) {
+        if (input.value.trim()) contact[key] = input.value.trim();
+      }
+      state.contact = Object.keys(contact).length ? contact : null;
+      state.topic = topic;
+      state.prechatDone = true;
+      render();
+      ui.input.focus();
+    };
+    const choices = topics.length
+      ? [el("p", { text: say("pick_topic") }), ...topics.map((tp) => el("button", { type: "button", text: tp.label, onclick: () => done(tp.key) }))]
+      : [el("button", { type: "button", class: "primary", text: say("start_chat"), onclick: () => done(null) })];
     return el(
       "div",
-      { class: "topics", role: "group", "aria-label": say("pick_topic") },
-      el("p", { text: say("pick_topic") }),
-      ...topics.map((tp) =>
-        el("button", {
-          type: "button",
-          text: tp.label,
-          onclick: () => {
-            state.topic = tp.key;
-            render();
-            ui.input.focus();
-          },
-        }),
-      ),
+      { class: "topics prechat", role: "group", "aria-label": say("pick_topic") },
+      el("p", { text: say("prechat_intro") }),
+      name,
+      phone,
+      email,
+      ...choices,
     );
+  }
+
+  /** Out of hours or nobody available: what the customer is told before writing. */
+  function serviceText() {
+    const service = state.service;
+    if (!service) return "";
+    if (!service.open && service.next_open_at) {
+      const when = new Date(service.next_open_at).toLocaleString(LANG, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+      return `${say("closed_until", { when })}\n${say("leave_message")}`;
+    }
+    return service.agents_available === 0 ? say("leave_message") : "";
   }
 
   function ratingForm(conversation) {
@@ -537,7 +578,10 @@
     if (state.inbox) ui.title.textContent = state.inbox.name;
 
     let status = "";
-    if (c && ["bot", "queued", "offered"].includes(c.status)) status = say("waiting");
+    // Before the first message: say if nobody can answer now (the message still waits for the
+    // next agent). After it, the queue's own figures say more.
+    if (!c) status = serviceText();
+    else if (["bot", "queued", "offered"].includes(c.status)) status = say("waiting");
     if (c && c.status === "queued" && state.standing) status = `${status}\n${standingText(state.standing)}`;
     else if (c && ["assigned", "wrap_up"].includes(c.status)) status = say("joined");
     else if (c && c.status === "resolved") status = say("resolved");
@@ -546,7 +590,7 @@
 
     // Below the messages: topics before the first message; the rating, then "new conversation",
     // after the end.
-    const needTopic = !c && state.inbox && state.inbox.pre_chat_form && (state.inbox.topics || []).length > 0 && !state.topic;
+    const needTopic = !c && state.inbox && state.inbox.pre_chat_form && !state.prechatDone;
     const ended = c && c.status === "resolved";
     const key = needTopic ? "topics" : ended ? `rating:${c.id}:${c.rating ?? ""}` : "none";
     if (key !== extraFor) {
@@ -569,6 +613,7 @@
       text: say("new_chat"),
       onclick: () => {
         state.topic = null;
+        state.prechatDone = false;
         setConversation(null);
         ui.input.focus();
       },
