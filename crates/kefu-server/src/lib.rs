@@ -16,6 +16,7 @@ pub mod state;
 mod stream;
 pub mod visitor;
 mod web;
+pub mod workspaces;
 
 pub use state::{AppState, ServerConfig};
 

@@ -18,6 +18,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Offer timeout and missed-offer rule of the router.
     pub routing: crate::routing::RoutingSettings,
+    /// How long an agent may be without a workspace socket before being set offline.
+    pub disconnect_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -28,6 +30,7 @@ impl Default for ServerConfig {
             trust_forwarded_for: false,
             max_body_bytes: 1024 * 1024,
             routing: crate::routing::RoutingSettings::default(),
+            disconnect_grace: Duration::from_secs(60),
         }
     }
 }
@@ -46,6 +49,7 @@ struct Inner {
     closing: tokio::sync::watch::Sender<bool>,
     hubs: crate::hub::Hubs,
     routing: crate::routing::Routing,
+    workspaces: crate::workspaces::Workspaces,
 }
 
 impl AppState {
@@ -54,6 +58,11 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 hubs: crate::hub::Hubs::new(store.clone()),
+                workspaces: crate::workspaces::Workspaces::new(
+                    store.clone(),
+                    config.disconnect_grace,
+                    closing.subscribe(),
+                ),
                 routing: crate::routing::Routing::new(
                     store.clone(),
                     config.routing.clone(),
@@ -92,6 +101,11 @@ impl AppState {
     /// Watches for shutdown; long-lived connections end themselves when it turns true.
     pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
         self.inner.closing.subscribe()
+    }
+
+    /// Which agents have their workspace open.
+    pub fn workspaces(&self) -> &crate::workspaces::Workspaces {
+        &self.inner.workspaces
     }
 
     /// The per-tenant routers.

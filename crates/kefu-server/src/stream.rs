@@ -114,8 +114,14 @@ pub async fn staff_stream(
     let principal: Principal = authenticate(&state, request, query.token.as_deref()).await?;
     principal.require(Role::Agent, Scope::EventsRead)?;
     let tenant_id = principal.tenant_id;
-    Ok(sized(upgrade)
-        .on_upgrade(move |socket| follow(state, socket, tenant_id, query.after, Audience::Staff)))
+    let workspace = principal
+        .user_id()
+        .map(|user| state.workspaces().open(tenant_id, user));
+    Ok(sized(upgrade).on_upgrade(move |socket| async move {
+        // Counted until the socket ends: the agent's workspace is open meanwhile.
+        let _workspace = workspace;
+        follow(state, socket, tenant_id, query.after, Audience::Staff).await;
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/widget/stream", tag = "widget", security(("visitor" = [])), params(StreamQuery),

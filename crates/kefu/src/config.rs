@@ -52,6 +52,8 @@ pub struct Config {
     pub offer_timeout_secs: u32,
     /// Offers missed in a row after which an agent is set away; 0 never does.
     pub max_missed_offers: u32,
+    /// Seconds an agent may be without an open workspace before being set offline.
+    pub disconnect_grace_secs: u32,
 }
 
 impl Default for Config {
@@ -68,13 +70,14 @@ impl Default for Config {
             trust_forwarded_for: false,
             offer_timeout_secs: 20,
             max_missed_offers: 3,
+            disconnect_grace_secs: 60,
         }
     }
 }
 
 /// The keys `KEFU_*` variables may set. Other `KEFU_` variables (e.g. the test suite's
 /// `KEFU_TEST_DATABASE_URL`) belong to other tools and are not read as configuration.
-pub const ENV_KEYS: [&str; 11] = [
+pub const ENV_KEYS: [&str; 12] = [
     "listen",
     "data_dir",
     "database_url",
@@ -86,6 +89,7 @@ pub const ENV_KEYS: [&str; 11] = [
     "trust_forwarded_for",
     "offer_timeout_secs",
     "max_missed_offers",
+    "disconnect_grace_secs",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.

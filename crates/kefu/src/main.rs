@@ -216,6 +216,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             offer_timeout: Duration::from_secs(u64::from(config.offer_timeout_secs.max(1))),
             max_missed_offers: config.max_missed_offers,
         },
+        disconnect_grace: Duration::from_secs(u64::from(config.disconnect_grace_secs)),
     };
     kefu_server::serve(
         listener,

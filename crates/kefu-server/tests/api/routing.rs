@@ -759,3 +759,49 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn an_agent_whose_workspace_closes_is_set_offline_after_the_grace_period() {
+    let app = spawn_app_with(ServerConfig {
+        disconnect_grace: Duration::from_millis(300),
+        ..config(Duration::from_secs(30), 3)
+    })
+    .await;
+    let org = app.org("acme").await;
+    let lina = agent(&app, &org, "lina", 2, &[]).await;
+    // Two tabs; closing one is not leaving, and a quick reconnect (a reload) keeps her available.
+    let first = super::stream::connect(&app, "/api/v1/stream", &lina.token, 0).await;
+    let mut second = super::stream::connect(&app, "/api/v1/stream", &lina.token, 0).await;
+    set_presence(&app, &lina, "available").await;
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(presence_of(&app, &lina).await["presence"], "available");
+    second.close(None).await.unwrap();
+    drop(second);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let reload = super::stream::connect(&app, "/api/v1/stream", &lina.token, 0).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        presence_of(&app, &lina).await["presence"],
+        "available",
+        "back within the grace period"
+    );
+
+    drop(reload);
+    let mut me = Value::Null;
+    for _ in 0..100 {
+        me = presence_of(&app, &lina).await;
+        if me["presence"] == "offline" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(me["presence"], "offline", "{me}");
+    assert_eq!(me["away_reason"], "disconnected");
+}
+
+async fn presence_of(app: &TestApp, agent: &Agent) -> Value {
+    app.get(&format!("/api/v1/users/{}", agent.id), &agent.token)
+        .await
+        .1
+}
