@@ -1,0 +1,12 @@
+//! kefu-mail: the email channel's protocol logic for tickets, with no database. Parsing,
+//! loop detection, threading, reply building and an SMTP listener; the server wires them up.
+
+pub mod error;
+pub mod html;
+pub mod parse;
+pub mod quote;
+
+pub use error::MailError;
+pub use html::html_to_text;
+pub use parse::{Attachment, InboundMail, LoopHeaders, Mailbox, parse};
+pub use quote::strip_quoted;
