@@ -3,10 +3,12 @@
 
 pub mod error;
 pub mod html;
+pub mod loops;
 pub mod parse;
 pub mod quote;
 
 pub use error::MailError;
 pub use html::html_to_text;
+pub use loops::{Classification, LoopReason, MailKind, classify};
 pub use parse::{Attachment, InboundMail, LoopHeaders, Mailbox, parse};
 pub use quote::strip_quoted;
