@@ -16,6 +16,9 @@ pub enum MailError {
     /// A reply-address token that is malformed or whose signature does not verify.
     #[error("reply token is invalid: {0}")]
     InvalidToken(&'static str),
+    /// A reply-token secret shorter than `min` bytes.
+    #[error("the reply-token secret must be at least {min} bytes")]
+    WeakSecret { min: usize },
     /// An email address (or display name + address) that does not parse.
     #[error("{field}: {value:?} is not a valid email address")]
     InvalidAddress { field: &'static str, value: String },
@@ -44,6 +47,7 @@ impl MailError {
             Self::TooLarge { .. } => "message_too_large",
             Self::Unparseable(_) => "message_unparseable",
             Self::InvalidToken(_) => "invalid_reply_token",
+            Self::WeakSecret { .. } => "weak_token_secret",
             Self::InvalidAddress { .. } => "invalid_address",
             Self::Build(_) => "message_build_failed",
             Self::RelayConfig(_) => "relay_config_invalid",
@@ -63,6 +67,7 @@ mod tests {
             MailError::TooLarge { size: 2, limit: 1 },
             MailError::Unparseable("x"),
             MailError::InvalidToken("x"),
+            MailError::WeakSecret { min: 16 },
             MailError::InvalidAddress {
                 field: "to",
                 value: "x".into(),

@@ -6,9 +6,14 @@ pub mod html;
 pub mod loops;
 pub mod parse;
 pub mod quote;
+pub mod thread;
 
 pub use error::MailError;
 pub use html::html_to_text;
 pub use loops::{Classification, LoopReason, MailKind, classify};
 pub use parse::{Attachment, InboundMail, LoopHeaders, Mailbox, parse};
 pub use quote::strip_quoted;
+pub use thread::{
+    ThreadBy, ThreadHint, ThreadHints, make_reply_token, reply_address, reply_token_of,
+    subject_ticket, thread_hints, verify_reply_token,
+};
