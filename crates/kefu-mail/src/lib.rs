@@ -4,6 +4,7 @@
 pub mod error;
 pub mod html;
 pub mod loops;
+pub mod outbound;
 pub mod parse;
 pub mod quote;
 pub mod thread;
@@ -11,6 +12,9 @@ pub mod thread;
 pub use error::MailError;
 pub use html::html_to_text;
 pub use loops::{Classification, LoopReason, MailKind, classify};
+pub use outbound::{
+    BuiltReply, OutboundReply, Relay, RelayConfig, RelayTls, build_reply, tagged_subject,
+};
 pub use parse::{Attachment, InboundMail, LoopHeaders, Mailbox, parse};
 pub use quote::strip_quoted;
 pub use thread::{
