@@ -7,6 +7,7 @@ pub mod loops;
 pub mod outbound;
 pub mod parse;
 pub mod quote;
+pub mod smtp;
 pub mod thread;
 
 pub use error::MailError;
@@ -17,6 +18,7 @@ pub use outbound::{
 };
 pub use parse::{Attachment, InboundMail, LoopHeaders, Mailbox, parse};
 pub use quote::strip_quoted;
+pub use smtp::{MailSink, ReceivedMail, RecipientPolicy, SinkRefusal, SmtpConfig, SmtpServer};
 pub use thread::{
     ThreadBy, ThreadHint, ThreadHints, make_reply_token, reply_address, reply_token_of,
     subject_ticket, thread_hints, verify_reply_token,
