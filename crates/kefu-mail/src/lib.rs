@@ -1,5 +1,25 @@
 //! kefu-mail: the email channel's protocol logic for tickets, with no database. Parsing,
 //! loop detection, threading, reply building and an SMTP listener; the server wires them up.
+//!
+//! # Inbound, in the server
+//! ```text
+//! SmtpServer::new(config, |rcpt| tenant_addresses.contains(base(rcpt)), sink).run(listener, shutdown)
+//! for each ReceivedMail { envelope_from, recipients, data, .. } taken by the sink:
+//!     mail    = parse(&data, max_size)?                      // InboundMail, Chinese charsets decoded
+//!     verdict = classify(&mail, Some(&envelope_from))        // Normal | AutoReply | Bounce | List
+//!     hint    = thread_hints(&mail, &recipients, tenant_secret)
+//!                 .resolve(|message_id| store.ticket_of(message_id))   // Existing { ticket, by } | New
+//!     comment = strip_quoted(&mail.text)                     // only the new text of a reply
+//!     never send an automatic answer unless verdict.may_auto_answer()
+//! ```
+//!
+//! # Outbound
+//! ```text
+//! built = build_reply(&OutboundReply { from, reply_to: Some(reply_address(support, secret, ticket)?),
+//!                                      in_reply_to, references, automatic, .. })?
+//! store.remember(built.message_id, ticket);  relay.send(&built.message).await?
+//! ```
+//! Every failure is a [`MailError`] with a stable `code()`.
 
 pub mod error;
 pub mod html;

@@ -1,10 +1,5 @@
 //! The inbound SMTP listener: mailin's protocol state machine driven over tokio sockets, with
 //! the mini-redis lifecycle (connection-limit semaphore, shutdown broadcast, drain on exit).
-//!
-//! Plain SMTP only, no STARTTLS: it is meant to sit behind the site's MX / a TLS-terminating
-//! relay, or on a private network. Recipients are checked at `RCPT TO` (550 for addresses
-//! the policy refuses), size at end of data (552); accepted mail goes to a [`MailSink`]
-//! byte for byte, and 250 is only answered once the sink has taken it.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -104,6 +99,12 @@ impl Default for SmtpConfig {
 }
 
 /// The SMTP server: configuration, recipient policy and sink.
+///
+/// Plain SMTP only, no STARTTLS or AUTH: it is meant to receive from the site's MX or a
+/// TLS-terminating relay, or to be the MX on a network where opportunistic TLS is done in
+/// front of it. Recipients are checked at `RCPT TO` (550 when the policy refuses), size at
+/// `MAIL FROM SIZE=` and at end of data (552); accepted mail goes to the [`MailSink`] byte
+/// for byte, and 250 is only answered once the sink has taken it.
 pub struct SmtpServer<S> {
     config: SmtpConfig,
     policy: Arc<dyn RecipientPolicy>,
