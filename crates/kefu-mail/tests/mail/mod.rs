@@ -1,0 +1,6 @@
+//! Test modules: fixtures (hand-written raw mails), parsing, properties, SMTP end to end.
+
+mod fixtures;
+mod parsing;
+mod props;
+mod smtp;
