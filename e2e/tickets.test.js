@@ -1,7 +1,8 @@
 // Tickets (工单) in a real browser against the real server: an agent creates a ticket for a demo
 // customer, finds it by #1001, takes it, sets it pending-internal, writes an internal note and a
-// public reply, is not offered closed from an open status, solves it and finds it among the
-// solved; then a widget conversation becomes a ticket whose description is the transcript.
+// public reply, is not offered closed from an open status, is told plainly when a stale page
+// tries a move the server refuses (409), reopens and solves it and finds it among the solved;
+// then a widget conversation becomes a ticket whose description is the transcript.
 // Screenshots go to e2e/artifacts/.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -44,15 +45,20 @@ async function signIn(page, email) {
   await page.getByRole("navigation").getByRole("link", { name: "Tickets" }).waitFor();
 }
 
-/** The demo's web inbox id, asked as the demo admin. */
-async function demoInbox(url) {
+/** The demo admin's session cookie, for changes made behind the browser's back. */
+async function adminCookie(url) {
   const login = await fetch(`${url}/api/v1/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email: "admin@demo.kefu.dev", password: PASSWORD }),
   });
   assert.equal(login.status, 200, "the demo admin signs in");
-  const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  return login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
+
+/** The demo's web inbox id, asked as the demo admin. */
+async function demoInbox(url) {
+  const cookie = await adminCookie(url);
   const inboxes = await (await fetch(`${url}/api/v1/inboxes`, { headers: { cookie } })).json();
   const web = inboxes.find((i) => i.channel === "web");
   assert.ok(web, "a web inbox in the demo tenant");
@@ -132,6 +138,24 @@ describe("tickets", { timeout: 90_000 }, () => {
     assert.equal(noteColour, "rgb(255, 248, 225)", "notes are yellow like the conversation notes");
 
     await page.screenshot({ path: join(ARTIFACTS, "ticket-detail.png"), fullPage: true });
+    // A colleague solves it meanwhile; this stale page still offers on hold, which the server
+    // refuses (409): the refusal is named and the page shows the ticket as it is now.
+    const ticketId = page.url().split("/").pop();
+    const solved = await fetch(`${server.url}/api/v1/tickets/${ticketId}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", cookie: await adminCookie(server.url) },
+      body: JSON.stringify({ status: "solved" }),
+    });
+    assert.equal(solved.status, 200);
+    await status.selectOption("on_hold");
+    await expectText(side.getByRole("alert"), "A ticket cannot go from Solved to On hold.");
+    await expectText(page.locator(".page-head .ticket-status"), "Solved");
+    assert.equal(await status.inputValue(), "solved");
+    assert.deepEqual(await optionValues(status), ["solved", "open", "closed"]);
+    // She reopens it, and solves it herself.
+    await status.selectOption("open");
+    await expectText(page.locator(".page-head .ticket-status"), "Open");
+    assert.equal(await side.getByRole("alert").count(), 0, "the refusal is gone once a save works");
     await status.selectOption("solved");
     await expectText(page.locator(".page-head .ticket-status"), "Solved");
     assert.deepEqual(await optionValues(status), ["solved", "open", "closed"]);
