@@ -145,7 +145,7 @@ describe("kefu web UI", { timeout: 120_000 }, () => {
     await signIn("lina@demo.kefu.dev");
     await expectText(nav(), "Customers");
     const links = await nav().getByRole("link").allInnerTexts();
-    assert.deepEqual(links, ["Conversations", "Canned responses", "Customers"]);
+    assert.deepEqual(links, ["Conversations", "Tickets", "Canned responses", "Customers"]);
     await page.goto("/#/audit");
     await expectText(page.getByRole("alert"), "This page is not available to your role.");
   });

@@ -17,6 +17,8 @@ import { TokensPage } from "./pages/tokens.js";
 import { AuditPage } from "./pages/audit.js";
 import { WfmPage } from "./pages/wfm.js";
 import { ConversationsPage } from "./pages/conversations.js";
+import { TicketsPage } from "./pages/tickets.js";
+import { TicketPage } from "./pages/ticket.js";
 import { CannedPage, CannedEditPage } from "./pages/canned.js";
 import { LivePage } from "./pages/live.js";
 
@@ -25,6 +27,7 @@ import { LivePage } from "./pages/live.js";
 const ROUTES = {
   // The detail is the same page with that conversation open (where an accepted offer leads).
   conversations: { min: "agent", list: ConversationsPage, detail: ConversationsPage },
+  tickets: { min: "agent", list: TicketsPage, detail: TicketPage },
   canned: { min: "agent", list: CannedPage, detail: CannedEditPage },
   customers: { min: "agent", list: CustomersPage, detail: CustomerPage },
   users: { min: "supervisor", detailMin: "admin", list: UsersPage, detail: UserEditPage },

@@ -10,6 +10,7 @@ import { ErrorBox, PageHead, useAction, fmtTime, rank } from "../ui.js";
 import { useCannedPicker } from "../canned-picker.js";
 import { useStream } from "../stream.js";
 import { TransferButton } from "../transfer.js";
+import { CreateTicketButton } from "../ticket-from-conversation.js";
 
 const WAITING = ["queued", "offered"];
 const SERVING = ["assigned", "wrap_up"];
@@ -175,6 +176,7 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
         html`<${TransferButton} conversation=${c} onDone=${onChanged} />`}
         ${SERVING.includes(c.status) && canReply &&
         html`<button type="button" disabled=${act.busy} onClick=${resolve}>${t("conversations.resolve")}</button>`}
+        <${CreateTicketButton} conversation=${c} />
       </div>
     </div>
     <${ErrorBox} error=${act.error} />

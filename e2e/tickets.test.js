@@ -1,0 +1,209 @@
+// Tickets (工单) in a real browser against the real server: an agent creates a ticket for a demo
+// customer, finds it by #1001, takes it, sets it pending-internal, writes an internal note and a
+// public reply, is not offered closed from an open status, is told plainly when a stale page
+// tries a move the server refuses (409), reopens and solves it and finds it among the solved;
+// then a widget conversation becomes a ticket whose description is the transcript.
+// Screenshots go to e2e/artifacts/.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { start, expectText } from "./server.js";
+
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "artifacts");
+
+const PASSWORD = "kefu-demo-2026";
+const WAIT_MS = 10_000;
+const SUBJECT = "发票抬头开错了 Wrong invoice title";
+const NOTE = "财务在核对，明天回复";
+const REPLY = "您好，新的发票已开出，请查收。";
+const HOSTILE = "<img src=x onerror=alert(1)>发票要重开";
+
+let server;
+const contexts = [];
+const dialogs = [];
+
+async function newPage(locale) {
+  const context = await server.browser.newContext({ locale, baseURL: server.url, viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  return page;
+}
+
+async function signIn(page, email) {
+  await page.goto("/");
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("navigation").getByRole("link", { name: "Tickets" }).waitFor();
+}
+
+/** The demo admin's session cookie, for changes made behind the browser's back. */
+async function adminCookie(url) {
+  const login = await fetch(`${url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "admin@demo.kefu.dev", password: PASSWORD }),
+  });
+  assert.equal(login.status, 200, "the demo admin signs in");
+  return login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
+
+/** The demo's web inbox id, asked as the demo admin. */
+async function demoInbox(url) {
+  const cookie = await adminCookie(url);
+  const inboxes = await (await fetch(`${url}/api/v1/inboxes`, { headers: { cookie } })).json();
+  const web = inboxes.find((i) => i.channel === "web");
+  assert.ok(web, "a web inbox in the demo tenant");
+  return web.id;
+}
+
+const optionValues = (select) => select.locator("option").evaluateAll((os) => os.map((o) => o.value));
+
+describe("tickets", { timeout: 90_000 }, () => {
+  before(async () => {
+    server = await start();
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await server?.stop();
+  });
+
+  it("an agent creates a ticket, finds it by number, works it and solves it", async () => {
+    const page = await newPage("en-US");
+    await signIn(page, "lina@demo.kefu.dev");
+    const nav = page.getByRole("navigation");
+    assert.deepEqual((await nav.getByRole("link").allInnerTexts()).slice(0, 2), ["Conversations", "Tickets"]);
+    await nav.getByRole("link", { name: "Tickets" }).click();
+    await expectText(page.getByRole("tab", { selected: true }), "My open tickets");
+
+    // A new ticket for the demo customer 张伟, found by searching.
+    await page.getByRole("button", { name: "New ticket" }).click();
+    const form = page.getByRole("form", { name: "New ticket" });
+    await form.getByLabel("Subject").fill(SUBJECT);
+    await form.getByLabel("Description").fill("客户说抬头应为“演示科技有限公司”。");
+    await form.getByRole("button", { name: "Create" }).click();
+    await expectText(form.locator(".field-error"), "Required.");
+    await form.getByLabel("Find a customer").fill("张伟");
+    await form.getByRole("button", { name: "Choose 张伟" }).click();
+    await form.getByLabel("Priority").selectOption("high");
+    await form.getByLabel("Type").selectOption("incident");
+    await form.getByLabel("Group").selectOption({ label: "售后 After-sales" });
+    await form.getByRole("button", { name: "Create" }).click();
+    await expectText(page.getByRole("heading", { level: 1 }), `#1001 ${SUBJECT}`);
+
+    // Found by its number from the list, whatever the view.
+    await nav.getByRole("link", { name: "Tickets" }).click();
+    await page.getByRole("searchbox", { name: "Search" }).fill("#1001");
+    const row = page.getByRole("row").filter({ hasText: "#1001" });
+    await expectText(row, new RegExp(`#1001\\s+${SUBJECT}\\s+张伟\\s+New\\s+High\\s+Unassigned\\s+售后 After-sales`));
+    await row.getByRole("link", { name: "#1001" }).click();
+    await expectText(page.getByRole("heading", { level: 1 }), "#1001");
+
+    const side = page.getByRole("complementary", { name: "Ticket details" });
+    const status = side.getByLabel("Status");
+    await expectText(side, "张伟");
+    await side.getByRole("button", { name: "Assign to me" }).click();
+    await expectText(side.getByRole("status"), "Saved.");
+    assert.equal(await side.getByLabel("Assignee").locator("option:checked").innerText(), "李娜 Li Na");
+    // Taking a new ticket opens it; from open there is no "closed" (it is solved first).
+    await page.waitForFunction(() => document.querySelector("aside select[name=status]").value === "open");
+    assert.deepEqual(await optionValues(status), ["open", "pending_customer", "pending_internal", "on_hold", "solved"]);
+
+    await status.selectOption("pending_internal");
+    await expectText(page.locator(".page-head .ticket-status"), "Pending internal");
+    assert.deepEqual(await optionValues(status), ["pending_internal", "open", "pending_customer", "on_hold", "solved"]);
+
+    // An internal note by default, sent with Ctrl+Enter; then a public reply.
+    const composer = page.getByRole("form", { name: "Add a comment" });
+    assert.ok(await composer.getByLabel("Internal note", { exact: true }).isChecked(), "an internal note unless said otherwise");
+    await composer.getByLabel("Internal note (agents only)").fill(NOTE);
+    await composer.getByLabel("Internal note (agents only)").press("Control+Enter");
+    const comments = page.getByRole("region", { name: "Comments" });
+    await expectText(comments.locator(".comment-note"), new RegExp(`You\\s+Internal note[\\s\\S]*${NOTE}`));
+    await composer.getByLabel("Public reply").check();
+    await composer.getByLabel("Reply to the customer (they will see it)").fill(REPLY);
+    await composer.getByRole("button", { name: "Send reply" }).click();
+    await expectText(comments.locator(".comment-public"), new RegExp(`Sent to customer[\\s\\S]*${REPLY}`));
+    await expectText(comments.locator("ol"), new RegExp(`${NOTE}[\\s\\S]*${REPLY}`), WAIT_MS);
+    const noteColour = await comments.locator(".comment-note").evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.equal(noteColour, "rgb(255, 248, 225)", "notes are yellow like the conversation notes");
+
+    await page.screenshot({ path: join(ARTIFACTS, "ticket-detail.png"), fullPage: true });
+    // A colleague solves it meanwhile; this stale page still offers on hold, which the server
+    // refuses (409): the refusal is named and the page shows the ticket as it is now.
+    const ticketId = page.url().split("/").pop();
+    const solved = await fetch(`${server.url}/api/v1/tickets/${ticketId}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", cookie: await adminCookie(server.url) },
+      body: JSON.stringify({ status: "solved" }),
+    });
+    assert.equal(solved.status, 200);
+    await status.selectOption("on_hold");
+    await expectText(side.getByRole("alert"), "A ticket cannot go from Solved to On hold.");
+    await expectText(page.locator(".page-head .ticket-status"), "Solved");
+    assert.equal(await status.inputValue(), "solved");
+    assert.deepEqual(await optionValues(status), ["solved", "open", "closed"]);
+    // She reopens it, and solves it herself.
+    await status.selectOption("open");
+    await expectText(page.locator(".page-head .ticket-status"), "Open");
+    assert.equal(await side.getByRole("alert").count(), 0, "the refusal is gone once a save works");
+    await status.selectOption("solved");
+    await expectText(page.locator(".page-head .ticket-status"), "Solved");
+    assert.deepEqual(await optionValues(status), ["solved", "open", "closed"]);
+
+    await nav.getByRole("link", { name: "Tickets" }).click();
+    await page.getByRole("tab", { name: "Solved / closed" }).click();
+    await expectText(page.getByRole("table"), new RegExp(`#1001\\s+${SUBJECT}[\\s\\S]*Solved`));
+    await page.screenshot({ path: join(ARTIFACTS, "ticket-list.png") });
+    await page.getByRole("tab", { name: "My open tickets" }).click();
+    await expectText(page.locator(".list-foot"), "Nothing here yet.");
+    assert.deepEqual(dialogs, [], "no browser dialog opened");
+  });
+
+  it("turns a widget conversation into a ticket with its transcript", async () => {
+    const inboxId = await demoInbox(server.url);
+    const visitor = await newPage("zh-CN");
+    await visitor.goto(`/demo.html?inbox=${inboxId}`);
+    await visitor.getByRole("button", { name: "在线客服", exact: true }).click();
+    const chat = visitor.getByRole("dialog");
+    await chat.getByLabel("您的称呼").fill("刘芳");
+    await chat.getByLabel("手机号").fill("138 0000 2222");
+    await chat.getByRole("button", { name: "售后服务 After-sales" }).click();
+    await chat.getByLabel("输入消息").fill(`${HOSTILE}\n订单号 SO-20260101`);
+    await chat.getByRole("button", { name: "发送" }).click();
+    await expectText(chat.getByRole("status"), "正在为您接入人工客服");
+
+    const agent = await newPage("en-US");
+    await signIn(agent, "lina@demo.kefu.dev");
+    await agent.getByRole("navigation").getByRole("link", { name: "Conversations" }).click();
+    await agent.getByRole("region", { name: "Waiting" }).getByRole("button").first().click();
+    const thread = agent.getByRole("region", { name: "Conversation" });
+    await expectText(thread, "SO-20260101");
+    assert.equal(await thread.getByRole("button", { name: "Create ticket" }).count(), 0, "not for a waiting one");
+    await thread.getByRole("button", { name: "Take" }).click();
+    await thread.getByLabel("Reply to the customer").fill("好的，我为您登记工单。");
+    await thread.getByRole("button", { name: "Send", exact: true }).click();
+    await expectText(thread.getByRole("list", { name: "Messages" }), "我为您登记工单");
+    await thread.getByRole("button", { name: "Create ticket" }).click();
+
+    await expectText(agent.getByRole("heading", { level: 1 }), `#1002 ${HOSTILE}`);
+    const description = agent.getByRole("region", { name: "Description" });
+    await expectText(description, new RegExp(`Customer: ${HOSTILE.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\s\\S]*SO-20260101[\\s\\S]*Agent: 好的，我为您登记工单。`));
+    const side = agent.getByRole("complementary", { name: "Ticket details" });
+    await expectText(side.getByRole("link", { name: "刘芳" }), "刘芳");
+    await agent.screenshot({ path: join(ARTIFACTS, "ticket-from-chat.png"), fullPage: true });
+    await side.getByRole("link", { name: "Open the conversation" }).click();
+    await expectText(agent.getByRole("region", { name: "Conversation" }), "SO-20260101");
+    assert.equal(await agent.locator("main img").count(), 0, "the customer's HTML stayed text");
+    assert.deepEqual(dialogs, [], "no browser dialog opened");
+  });
+});

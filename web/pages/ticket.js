@@ -1,0 +1,120 @@
+// One ticket: its number and subject, the description, comments oldest first (internal notes
+// set apart, public replies marked as sent), a composer, and the side panel of fields.
+import { html, useState, useRef } from "../lib.js";
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { ErrorBox, PageHead, useLoad, useAction, errorText, fmtTime, allPages } from "../ui.js";
+import { useGroups, useUsers, namer } from "../lookups.js";
+import { StatusBadge, ticketNumber, useCustomerName } from "../ticket-rules.js";
+import { TicketFields } from "./ticket-fields.js";
+
+function CommentItem({ comment: c, userName, requesterName, me }) {
+  let who = t(`tickets.author.${c.author_kind}`);
+  if (c.author_kind === "agent" && c.author_id) who = c.author_id === me ? t("conversations.sender.you") : userName(c.author_id);
+  if (c.author_kind === "customer") who = requesterName || who;
+  return html`<li class=${`comment ${c.public ? "comment-public" : "comment-note"}`} data-public=${String(c.public)}>
+    <div class="msg-head">
+      <strong>${who}</strong>
+      <span class="badge">${c.public ? t("tickets.sent_to_customer") : t("tickets.internal_note")}</span>
+      <span class="muted">${fmtTime(c.created_at)}</span>
+    </div>
+    <div class="msg-body">${c.body}</div>
+  </li>`;
+}
+
+function Composer({ ticket, onSent }) {
+  const [body, setBody] = useState("");
+  // An internal note unless the agent says otherwise: a slip then stays inside the team.
+  const [isPublic, setPublic] = useState(false);
+  const send = useAction();
+  const busy = useRef(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    if (!body.trim() || busy.current) return;
+    busy.current = true;
+    const comment = await send.run(() => api.post(`/tickets/${ticket.id}/comments`, { body, public: isPublic }));
+    busy.current = false;
+    if (comment) {
+      setBody("");
+      onSent(comment);
+    }
+  };
+  const label = isPublic ? t("tickets.reply_placeholder") : t("tickets.note_placeholder");
+  return html`<form class=${`reply${isPublic ? "" : " as-note"}`} onSubmit=${submit} aria-label=${t("tickets.composer")}>
+    <div class="row" role="radiogroup" aria-label=${t("tickets.comment_kind")}>
+      <label class="inline"><input type="radio" name="comment-kind" checked=${isPublic}
+        onChange=${() => setPublic(true)} />${t("tickets.public_reply")}</label>
+      <label class="inline"><input type="radio" name="comment-kind" checked=${!isPublic}
+        onChange=${() => setPublic(false)} />${t("tickets.internal_note")}</label>
+    </div>
+    <textarea aria-label=${label} placeholder=${label} value=${body} rows="4"
+      onInput=${(e) => setBody(e.target.value)}
+      onKeyDown=${(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && submit(e)} />
+    <div class="actions">
+      <small class="hint grow">${t("tickets.ctrl_enter")}</small>
+      <button type="submit" class="primary" disabled=${send.busy || !body.trim()}>
+        ${isPublic ? t("tickets.send_reply") : t("tickets.add_note")}
+      </button>
+    </div>
+    <${ErrorBox} error=${send.error} />
+  </form>`;
+}
+
+function Comments({ ticket, version, userName, requesterName, me }) {
+  const comments = useLoad(
+    () => allPages((cursor) => api.get(`/tickets/${ticket.id}/comments`, { cursor, limit: 200 })),
+    [ticket.id, version],
+  );
+  const items = comments.data || [];
+  return html`<section class="card" aria-label=${t("tickets.comments")}>
+    <h2>${t("tickets.comments")} <span class="badge">${items.length}</span></h2>
+    <${ErrorBox} error=${comments.error} />
+    <ol class="comments">
+      ${items.map(
+        (c) => html`<${CommentItem} key=${c.id} comment=${c} userName=${userName} requesterName=${requesterName} me=${me} />`,
+      )}
+    </ol>
+    ${comments.data && items.length === 0 && html`<p class="muted">${t("tickets.no_comments")}</p>`}
+  </section>`;
+}
+
+export function TicketPage({ id, session }) {
+  const ticket = useLoad(() => api.get(`/tickets/${id}`), [id]);
+  const users = useUsers();
+  const groups = useGroups();
+  // Bumped after a comment: the list reloads, and so does the ticket (a reply can open it).
+  const [version, setVersion] = useState(0);
+  const requesterName = useCustomerName(ticket.data?.requester_id);
+  if (ticket.error) return html`<div class="error" role="alert">${errorText(ticket.error)}</div>`;
+  if (!ticket.data) return html`<p class="muted">${t("common.loading")}</p>`;
+  const tk = ticket.data;
+  const userName = namer(users.data, "display_name");
+  const sent = () => {
+    setVersion((v) => v + 1);
+    ticket.reload();
+  };
+  return html`<section>
+    <${PageHead} title=${`${ticketNumber(tk)} ${tk.subject}`}>
+      <${StatusBadge} status=${tk.status} />
+      <a href="#/tickets">${t("common.back_to_list")}</a>
+    <//>
+    <div class="ticket-layout">
+      <div>
+        <section class="card" aria-label=${t("tickets.description")}>
+          <h2>${t("tickets.description")}</h2>
+          <p class="muted">${t("tickets.opened_by", { name: requesterName || "…", when: fmtTime(tk.created_at) })}</p>
+          ${tk.description
+            ? html`<div class="msg-body ticket-description">${tk.description}</div>`
+            : html`<p class="muted">${t("tickets.no_description")}</p>`}
+        </section>
+        <${Comments} ticket=${tk} version=${version} userName=${userName} requesterName=${requesterName}
+          me=${session.user.id} />
+        ${tk.status === "closed"
+          ? html`<p class="notice warn">${t("tickets.closed_final")}</p>`
+          : html`<${Composer} key=${tk.id} ticket=${tk} onSent=${sent} />`}
+      </div>
+      <${TicketFields} ticket=${tk} users=${users.data || []} groups=${groups.data || []}
+        me=${session.user.id} requesterName=${requesterName} onSaved=${ticket.set} onStale=${ticket.reload} />
+    </div>
+  </section>`;
+}
