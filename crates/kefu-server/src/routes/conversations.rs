@@ -132,29 +132,12 @@ pub async fn list_conversations(
     Query(query): Query<ListConversations>,
 ) -> ApiResult<axum::Json<ListResponse<Conversation>>> {
     principal.require(Role::Agent, Scope::CustomersRead)?;
-    let mut statuses = Vec::new();
-    for name in query
-        .status
-        .iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-    {
-        statuses.push(ConversationStatus::parse(name).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_query",
-                format!("unknown conversation status {name:?}"),
-            )
-        })?);
-    }
-    let assignee_id = match query.assignee.as_deref() {
-        None => None,
-        Some("me") => Some(principal.user_id().ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "assignee=me needs a signed-in user")
-        })?),
-        Some(id) => Some(id.parse::<Uuid>().map_err(|_| {
-            ApiError::bad_request("invalid_query", "assignee is `me` or a user id")
-        })?),
-    };
+    let statuses = super::parse_statuses(
+        query.status.as_deref(),
+        "conversation",
+        ConversationStatus::parse,
+    )?;
+    let assignee_id = super::parse_assignee(&principal, query.assignee.as_deref())?;
     let filter = ConversationFilter {
         statuses,
         assignee_id,
@@ -363,14 +346,7 @@ pub async fn accept(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<Conversation>> {
-    principal.require_user_role(Role::Agent)?;
-    let me = principal
-        .user_id()
-        .ok_or_else(|| ApiError::forbidden("offers go to signed-in agents"))?;
-    conversation_of(&state, &principal, id).await?;
-    Ok(axum::Json(
-        state.routing().accept(principal.tenant_id, id, me).await?,
-    ))
+    answer_offer(&state, &principal, id, true).await
 }
 
 /// The agent declines the offer: it goes to the next agent, and this one is not offered it
@@ -382,14 +358,27 @@ pub async fn reject(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<Conversation>> {
+    answer_offer(&state, &principal, id, false).await
+}
+
+async fn answer_offer(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    accept: bool,
+) -> ApiResult<axum::Json<Conversation>> {
     principal.require_user_role(Role::Agent)?;
     let me = principal
         .user_id()
         .ok_or_else(|| ApiError::forbidden("offers go to signed-in agents"))?;
-    conversation_of(&state, &principal, id).await?;
-    Ok(axum::Json(
-        state.routing().reject(principal.tenant_id, id, me).await?,
-    ))
+    conversation_of(state, principal, id).await?;
+    let routing = state.routing();
+    let answered = if accept {
+        routing.accept(principal.tenant_id, id, me).await?
+    } else {
+        routing.reject(principal.tenant_id, id, me).await?
+    };
+    Ok(axum::Json(answered))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -115,3 +115,37 @@ pub async fn post_to_conversation(
     };
     Ok((status, axum::Json(posted.message)))
 }
+
+/// `status=a,b` of a list query: each name parsed by `parse`, or 400 naming the bad one.
+pub fn parse_statuses<T>(
+    text: Option<&str>,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> ApiResult<Vec<T>> {
+    text.iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .map(|name| {
+            parse(name).ok_or_else(|| {
+                ApiError::bad_request("invalid_query", format!("unknown {what} status {name:?}"))
+            })
+        })
+        .collect()
+}
+
+/// `assignee=me` (the signed-in user) or a user id.
+pub fn parse_assignee(
+    principal: &crate::auth::Principal,
+    assignee: Option<&str>,
+) -> ApiResult<Option<Uuid>> {
+    match assignee {
+        None => Ok(None),
+        Some("me") => principal.user_id().map(Some).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "assignee=me needs a signed-in user")
+        }),
+        Some(id) => id
+            .parse::<Uuid>()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request("invalid_query", "assignee is `me` or a user id")),
+    }
+}

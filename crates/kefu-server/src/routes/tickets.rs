@@ -107,26 +107,8 @@ pub async fn list_tickets(
             next_cursor: None,
         }));
     }
-    let mut statuses = Vec::new();
-    for name in query
-        .status
-        .iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-    {
-        statuses.push(TicketStatus::parse(name).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", format!("unknown ticket status {name:?}"))
-        })?);
-    }
-    let assignee_id = match query.assignee.as_deref() {
-        None => None,
-        Some("me") => Some(principal.user_id().ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "assignee=me needs a signed-in user")
-        })?),
-        Some(id) => Some(id.parse::<Uuid>().map_err(|_| {
-            ApiError::bad_request("invalid_query", "assignee is `me` or a user id")
-        })?),
-    };
+    let statuses = super::parse_statuses(query.status.as_deref(), "ticket", TicketStatus::parse)?;
+    let assignee_id = super::parse_assignee(&principal, query.assignee.as_deref())?;
     let filter = TicketFilter {
         statuses,
         assignee_id,
