@@ -81,10 +81,13 @@ pub enum Scope {
     /// Workforce math (Erlang staffing, schedules): computes, reads and writes no records.
     #[serde(rename = "wfm:compute")]
     WfmCompute,
+    /// Contact-center reports (metrics folded from the event log): reads, writes nothing.
+    #[serde(rename = "reports:read")]
+    ReportsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::CustomersRead,
         Scope::CustomersWrite,
         Scope::UsersRead,
@@ -93,6 +96,7 @@ impl Scope {
         Scope::GroupsWrite,
         Scope::EventsRead,
         Scope::WfmCompute,
+        Scope::ReportsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +109,7 @@ impl Scope {
             Scope::GroupsWrite => "groups:write",
             Scope::EventsRead => "events:read",
             Scope::WfmCompute => "wfm:compute",
+            Scope::ReportsRead => "reports:read",
         }
     }
 
@@ -114,7 +119,7 @@ impl Scope {
             Scope::CustomersRead | Scope::CustomersWrite | Scope::UsersRead | Scope::GroupsRead => {
                 Role::Agent
             }
-            Scope::EventsRead | Scope::WfmCompute => Role::Supervisor,
+            Scope::EventsRead | Scope::WfmCompute | Scope::ReportsRead => Role::Supervisor,
             Scope::UsersWrite | Scope::GroupsWrite => Role::Admin,
         }
     }

@@ -9,6 +9,7 @@ pub mod extract;
 mod hub;
 mod ops;
 pub mod ratelimit;
+pub mod reports;
 pub mod routes;
 pub mod routing;
 pub mod state;
@@ -21,8 +22,8 @@ pub use state::{AppState, ServerConfig};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    audit, auth as auth_routes, canned, conversations, customers, events, groups, tenant, tokens,
-    users, wfm, widget,
+    audit, auth as auth_routes, canned, conversations, customers, events, groups,
+    reports as report_routes, tenant, tokens, users, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,6 +53,7 @@ use utoipa_axum::routes;
         (name = "canned-responses", description = "Canned responses (快捷回复): shared and agents' own, rendered for a conversation"),
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
+        (name = "reports", description = "Contact-center metrics from the event log, as JSON or CSV"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -161,6 +163,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(wfm::erlang_a))
         .routes(routes!(wfm::erlang_b))
         .routes(routes!(wfm::schedule))
+        .routes(routes!(report_routes::metrics))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }
