@@ -13,6 +13,7 @@ import { SettingsPage } from "./pages/settings.js";
 import { TokensPage } from "./pages/tokens.js";
 import { AuditPage } from "./pages/audit.js";
 import { WfmPage } from "./pages/wfm.js";
+import { ReportsPage } from "./pages/reports.js";
 import { ConversationsPage } from "./pages/conversations.js";
 import { CannedPage, CannedEditPage } from "./pages/canned.js";
 
@@ -25,6 +26,7 @@ const ROUTES = {
   users: { min: "supervisor", detailMin: "admin", list: UsersPage, detail: UserEditPage },
   groups: { min: "supervisor", detailMin: "admin", list: GroupsPage, detail: GroupEditPage },
   wfm: { min: "supervisor", list: WfmPage },
+  reports: { min: "supervisor", list: ReportsPage },
   settings: { min: "admin", list: SettingsPage },
   tokens: { min: "admin", list: TokensPage },
   audit: { min: "admin", list: AuditPage },
