@@ -16,6 +16,7 @@ import { SettingsPage } from "./pages/settings.js";
 import { TokensPage } from "./pages/tokens.js";
 import { AuditPage } from "./pages/audit.js";
 import { WfmPage } from "./pages/wfm.js";
+import { ReportsPage } from "./pages/reports.js";
 import { ConversationsPage } from "./pages/conversations.js";
 import { TicketsPage } from "./pages/tickets.js";
 import { TicketPage } from "./pages/ticket.js";
@@ -34,6 +35,7 @@ const ROUTES = {
   groups: { min: "supervisor", detailMin: "admin", list: GroupsPage, detail: GroupEditPage },
   live: { min: "supervisor", list: LivePage },
   wfm: { min: "supervisor", list: WfmPage },
+  reports: { min: "supervisor", list: ReportsPage },
   settings: { min: "admin", list: SettingsPage },
   tokens: { min: "admin", list: TokensPage },
   audit: { min: "admin", list: AuditPage },

@@ -11,7 +11,7 @@ import { useUsers, namer } from "../lookups.js";
 
 const SCOPES = [
   "customers:read", "customers:write", "users:read", "users:write", "groups:read", "groups:write",
-  "events:read", "wfm:compute", "tickets:read", "tickets:write",
+  "events:read", "wfm:compute", "tickets:read", "tickets:write", "reports:read",
 ];
 
 /** The new token's secret: the only time anyone sees it. */

@@ -86,10 +86,13 @@ pub enum Scope {
     /// Create and update tickets and add comments (a CRM or order system opening work).
     #[serde(rename = "tickets:write")]
     TicketsWrite,
+    /// Contact-center reports (metrics folded from the event log): reads, writes nothing.
+    #[serde(rename = "reports:read")]
+    ReportsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::CustomersRead,
         Scope::CustomersWrite,
         Scope::UsersRead,
@@ -100,6 +103,7 @@ impl Scope {
         Scope::WfmCompute,
         Scope::TicketsRead,
         Scope::TicketsWrite,
+        Scope::ReportsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +118,7 @@ impl Scope {
             Scope::WfmCompute => "wfm:compute",
             Scope::TicketsRead => "tickets:read",
             Scope::TicketsWrite => "tickets:write",
+            Scope::ReportsRead => "reports:read",
         }
     }
 
@@ -126,7 +131,7 @@ impl Scope {
             | Scope::GroupsRead
             | Scope::TicketsRead
             | Scope::TicketsWrite => Role::Agent,
-            Scope::EventsRead | Scope::WfmCompute => Role::Supervisor,
+            Scope::EventsRead | Scope::WfmCompute | Scope::ReportsRead => Role::Supervisor,
             Scope::UsersWrite | Scope::GroupsWrite => Role::Admin,
         }
     }

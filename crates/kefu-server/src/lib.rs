@@ -10,6 +10,7 @@ pub mod hours;
 mod hub;
 mod ops;
 pub mod ratelimit;
+pub mod reports;
 pub mod routes;
 pub mod routing;
 pub mod state;
@@ -23,8 +24,8 @@ pub use state::{AppState, ServerConfig};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    audit, auth as auth_routes, canned, conversations, customers, events, groups, tenant, tickets,
-    tokens, users, wfm, widget,
+    audit, auth as auth_routes, canned, conversations, customers, events, groups,
+    reports as report_routes, tenant, tickets, tokens, users, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -55,6 +56,7 @@ use utoipa_axum::routes;
         (name = "tickets", description = "Tickets (工单): work carried across departments"),
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
+        (name = "reports", description = "Contact-center metrics from the event log, as JSON or CSV"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -170,6 +172,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(wfm::erlang_a))
         .routes(routes!(wfm::erlang_b))
         .routes(routes!(wfm::schedule))
+        .routes(routes!(report_routes::metrics))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }

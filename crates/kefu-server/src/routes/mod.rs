@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod groups;
+pub mod reports;
 pub mod tenant;
 pub mod tickets;
 pub mod tokens;

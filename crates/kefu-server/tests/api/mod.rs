@@ -3,6 +3,7 @@ mod canned;
 mod contract;
 mod conversations;
 mod customers;
+mod reports;
 mod routing;
 mod stream;
 mod tenancy;

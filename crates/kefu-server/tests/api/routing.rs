@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-fn config(offer_timeout: Duration, max_missed_offers: u32) -> ServerConfig {
+pub(super) fn config(offer_timeout: Duration, max_missed_offers: u32) -> ServerConfig {
     ServerConfig {
         routing: RoutingSettings {
             offer_timeout,
@@ -19,13 +19,19 @@ fn config(offer_timeout: Duration, max_missed_offers: u32) -> ServerConfig {
     }
 }
 
-struct Agent {
-    id: String,
-    token: String,
+pub(super) struct Agent {
+    pub(super) id: String,
+    pub(super) token: String,
 }
 
 /// A signed-in agent with the given chat capacity (and groups), offline until told otherwise.
-async fn agent(app: &TestApp, org: &Org, name: &str, chats: u16, groups: &[&str]) -> Agent {
+pub(super) async fn agent(
+    app: &TestApp,
+    org: &Org,
+    name: &str,
+    chats: u16,
+    groups: &[&str],
+) -> Agent {
     let email = format!("{name}@{}.test", org.tenant.slug);
     let (status, user) = app
         .post(
@@ -42,7 +48,7 @@ async fn agent(app: &TestApp, org: &Org, name: &str, chats: u16, groups: &[&str]
     }
 }
 
-async fn set_presence(app: &TestApp, agent: &Agent, state: &str) {
+pub(super) async fn set_presence(app: &TestApp, agent: &Agent, state: &str) {
     let (status, body) = app
         .call(
             Method::PUT,
@@ -58,7 +64,11 @@ async fn set_presence(app: &TestApp, agent: &Agent, state: &str) {
 }
 
 /// A new visitor of the inbox starts a conversation: its id and the visitor's token.
-async fn customer_starts(app: &TestApp, inbox_id: &str, body: Value) -> (String, String) {
+pub(super) async fn customer_starts(
+    app: &TestApp,
+    inbox_id: &str,
+    body: Value,
+) -> (String, String) {
     let visitor = app.visitor(inbox_id).await;
     let (status, conversation) = app
         .call(
@@ -73,7 +83,12 @@ async fn customer_starts(app: &TestApp, inbox_id: &str, body: Value) -> (String,
 }
 
 /// Polls the conversation until `done` holds (the router works asynchronously).
-async fn until(app: &TestApp, token: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(super) async fn until(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let mut last = Value::Null;
     for _ in 0..250 {
         let (status, conversation) = app.get(&format!("/api/v1/conversations/{id}"), token).await;
@@ -87,15 +102,20 @@ async fn until(app: &TestApp, token: &str, id: &str, done: impl Fn(&Value) -> bo
     panic!("conversation {id} never reached the expected state; last: {last}");
 }
 
-fn offered_to<'a>(agent: &'a Agent) -> impl Fn(&Value) -> bool + 'a {
+pub(super) fn offered_to<'a>(agent: &'a Agent) -> impl Fn(&Value) -> bool + 'a {
     move |c| c["status"] == "offered" && c["assignee_id"] == agent.id.as_str()
 }
 
-fn status_is(status: &'static str) -> impl Fn(&Value) -> bool {
+pub(super) fn status_is(status: &'static str) -> impl Fn(&Value) -> bool {
     move |c| c["status"] == status
 }
 
-async fn answer(app: &TestApp, agent: &Agent, id: &str, verb: &str) -> (StatusCode, Value) {
+pub(super) async fn answer(
+    app: &TestApp,
+    agent: &Agent,
+    id: &str,
+    verb: &str,
+) -> (StatusCode, Value) {
     app.post(
         &format!("/api/v1/conversations/{id}/{verb}"),
         &agent.token,

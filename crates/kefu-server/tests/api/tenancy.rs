@@ -243,6 +243,13 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/tickets") => {
                         app.post(path, &b.owner, json!({"subject": "x", "requester_id": a.customer_id})).await
                     }
+                    ("GET", "/api/v1/reports/metrics") => {
+                        let answer = app.get("/api/v1/reports/metrics?from=2000-01-01&to=2100-01-01&granularity=month", &b.owner).await;
+                        let offered: u64 = answer.1["rows"].as_array().unwrap().iter().map(|r| r["counts"]["offered"].as_u64().unwrap()).sum();
+                        assert_eq!(offered, 0, "A's conversation is not in B's report");
+                        assert!(!answer.1.to_string().contains(&a.inbox_id), "A's queue in B's report");
+                        answer
+                    }
                     ("POST", "/api/v1/inboxes") => {
                         app.post(path, &b.owner, json!({"name": "b", "channel": "app"})).await
                     }
