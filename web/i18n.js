@@ -331,6 +331,10 @@ export const TABLE = {
 
 
   "conversations.waiting": ["Waiting", "排队中"],
+  "conversations.attachments": ["Attachments", "附件"],
+  "conversations.attach": ["Attach files", "添加附件"],
+  "conversations.uploading": ["Uploading…", "上传中…"],
+  "conversations.remove_file": ["Remove {name}", "移除 {name}"],
   "conversations.mine": ["Mine", "我的会话"],
   "conversations.none": ["No conversations.", "暂无会话。"],
   "conversations.pick": ["Open a conversation from the lists.", "请从左侧列表打开一个会话。"],
@@ -520,6 +524,12 @@ export const TABLE = {
     "该邮箱属于多个企业，请选择一个。",
   ],
   "error.invalid_input": ["Please correct the marked fields.", "请修改标出的字段。"],
+  "error.attachment_too_large": ["The file is larger than this inbox accepts.", "文件超过了允许的大小。"],
+  "error.unsupported_type": [
+    "This type of file cannot be sent (images, PDF, text, CSV, Office documents and ZIP can).",
+    "不支持此类型的文件（可发送图片、PDF、文本、CSV、Office 文档和 ZIP）。",
+  ],
+  "error.attachment_already_sent": ["This file was already sent; attach it again.", "该文件已发送过，请重新添加。"],
   "error.forbidden": ["You do not have permission to do this.", "您没有执行此操作的权限。"],
   "error.forbidden_page": [
     "This page is not available to your role.",

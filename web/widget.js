@@ -2,8 +2,9 @@
 // data-inbox="INBOX_ID"></script>. A launcher and a chat panel in a shadow root (the page's
 // styles and ours never mix), a visitor session remembered in localStorage, the conversation's
 // history from the API, live messages over the visitor WebSocket (resumed after the last seq),
-// idempotent sends, the pre-chat topic picker, the place in the queue while waiting and the
-// rating. Self-contained: plain DOM, no
+// idempotent sends, the pre-chat form (contact details and topic), the place in the queue while
+// waiting, the rating, and files (attach button, image thumbnails, download links; helpers near
+// the end). Self-contained: plain DOM, no
 // imports, so it runs on pages that are not ours. Everything people typed is set as text.
 (() => {
   const script = typeof document !== "undefined" ? document.currentScript : null;
@@ -57,6 +58,10 @@
     prechat_phone: ["Mobile phone", "手机号"],
     prechat_email: ["Email", "邮箱"],
     start_chat: ["Start chatting", "开始咨询"],
+    attach: ["Send a file", "发送文件"],
+    uploading: ["Sending file…", "正在发送文件…"],
+    too_large: ["The file is too large.", "文件太大，无法发送。"],
+    bad_type: ["This type of file cannot be sent.", "不支持发送此类型的文件。"],
   };
   // strings:end
   const prefs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
@@ -464,7 +469,7 @@
   function messageNode(m) {
     const who = m.kind === "note" ? "system" : m.sender_kind;
     const node = el("div", { class: `msg ${who}${m.failed ? " failed" : ""}`, "data-sender": m.sender_kind });
-    node.append(el("span", { class: "body", text: m.body }));
+    node.append(el("span", { class: "body", text: m.body }), ...attachmentNodes(m));
     if (m.pending) {
       const note = el("small", { text: m.failed ? say("failed") : say("sending") });
       if (m.failed) note.append(el("button", { type: "button", text: say("retry"), onclick: () => send(m) }));
@@ -645,6 +650,97 @@
     }
     return booting;
   }
+
+  // ---- attachments ----
+  // The widget authenticates with a bearer token, not a cookie: files are fetched with it and
+  // shown through blob URLs (cached per file, as render() rebuilds the log).
+  const blobs = new Map(); // attachment id → Promise<blob URL>
+  const fileBlob = (id) => {
+    if (!blobs.has(id)) {
+      const url = fetch(`${API}/widget/attachments/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${saved.token}` },
+        credentials: "omit",
+      }).then((res) => (res.ok ? res.blob() : Promise.reject(new WidgetError(res.status, `http_${res.status}`))))
+        .then((blob) => URL.createObjectURL(blob));
+      url.catch(() => blobs.delete(id));
+      blobs.set(id, url);
+    }
+    return blobs.get(id);
+  };
+
+  function attachmentNodes(m) {
+    return (m.attachments || []).map((a) => {
+      if (a.content_type.startsWith("image/")) {
+        const img = el("img", { class: "thumb", alt: a.name });
+        fileBlob(a.id).then((url) => (img.src = url), () => {});
+        return img;
+      }
+      return el("a", {
+        class: "file",
+        href: "#",
+        text: a.name,
+        onclick: (e) => {
+          e.preventDefault();
+          fileBlob(a.id).then((url) => {
+            const link = el("a", { href: url, download: a.name });
+            root.append(link);
+            link.click();
+            link.remove();
+          }, showError);
+        },
+      });
+    });
+  }
+
+  /** Uploads the file (raw body, its own type) and sends it as a message of its own. */
+  async function sendFile(file) {
+    ui.status.textContent = say("uploading");
+    try {
+      const conversation = await ensureConversation();
+      const path = `${API}/widget/conversations/${conversation.id}/attachments?name=${encodeURIComponent(file.name)}`;
+      const res = await fetch(path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${saved.token}`, "content-type": file.type || "application/octet-stream" },
+        credentials: "omit",
+        body: file,
+      });
+      const meta = await res.json().catch(() => null);
+      if (!res.ok) throw new WidgetError(res.status, (meta && meta.code) || `http_${res.status}`);
+      const sent = await call("POST", `/widget/conversations/${conversation.id}/messages`, {
+        body: "",
+        client_msg_id: newClientId(),
+        attachment_ids: [meta.id],
+      });
+      showError(null);
+      addMessage(sent.data);
+    } catch (err) {
+      ui.error.textContent =
+        err.code === "attachment_too_large" ? say("too_large") : err.code === "unsupported_type" ? say("bad_type") : say("error");
+    }
+    render();
+  }
+
+  ui.fileInput = el("input", {
+    type: "file",
+    hidden: true,
+    accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,.docx,.xlsx,.pptx,.zip",
+    onchange: (e) => {
+      const files = [...e.target.files];
+      e.target.value = "";
+      files.reduce((prev, f) => prev.then(() => sendFile(f)), Promise.resolve());
+    },
+  });
+  ui.compose.prepend(
+    ui.fileInput,
+    el("button", { type: "button", class: "attach", "aria-label": say("attach"), title: say("attach"), text: "📎", onclick: () => ui.fileInput.click() }),
+  );
+  root.append(
+    el("style", {
+      text: `.msg .thumb { display: block; max-width: 200px; max-height: 160px; border-radius: 6px; margin-top: 4px; }
+        .msg a.file { display: block; color: inherit; text-decoration: underline; margin-top: 4px; }
+        form.compose button.attach { background: none; border: 1px solid #c9d0dc; border-radius: 6px; cursor: pointer; font-size: 16px; padding: 0 8px; }`,
+    }),
+  );
 
   const mount = () => {
     document.body.append(host);

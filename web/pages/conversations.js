@@ -2,9 +2,10 @@
 // tenant's event stream (/api/v1/stream, resumed after the last seq on every reconnect); one
 // open conversation with its messages (internal notes set apart), a reply box that writes a
 // note instead when ticked and offers canned responses on "/", Take for a waiting one,
-// Transfer and Resolve for one being served.
+// Transfer and Resolve for one being served. Files: images as thumbnails, others as download
+// links, and an attach button (helpers at the end).
 import { html, useState, useEffect, useRef } from "../lib.js";
-import { api } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
 import { ErrorBox, PageHead, useAction, fmtTime, rank } from "../ui.js";
 import { useCannedPicker } from "../canned-picker.js";
@@ -74,12 +75,14 @@ function MessageItem({ message: m, customerName, me }) {
       <span class="muted">${fmtTime(m.created_at)}</span>
     </div>
     <div class="msg-body">${m.body}</div>
+    <${Attachments} items=${m.attachments} />
   </li>`;
 }
 
 function ReplyBox({ conversation, canReply, onSent }) {
   const [body, setBody] = useState("");
   const [note, setNote] = useState(!canReply);
+  const [files, setFiles] = useState([]); // uploaded, waiting to be sent with this message
   const send = useAction();
   // One id per draft: a retry after a network error is the same message, stored once.
   const clientId = useRef(newClientId());
@@ -102,17 +105,19 @@ function ReplyBox({ conversation, canReply, onSent }) {
   });
   const submit = async (e) => {
     e.preventDefault();
-    if (!body.trim()) return;
+    if (!body.trim() && files.length === 0) return;
     const message = await send.run(() =>
       api.post(`/conversations/${conversation.id}/messages`, {
         body,
         kind: note || !canReply ? "note" : "text",
         client_msg_id: clientId.current,
+        attachment_ids: files.map((f) => f.id),
       }),
     );
     if (message) {
       clientId.current = newClientId();
       setBody("");
+      setFiles([]);
       onSent(message);
     }
   };
@@ -136,7 +141,12 @@ function ReplyBox({ conversation, canReply, onSent }) {
           onChange=${(e) => setNote(e.target.checked)} />
         ${t("conversations.as_note")}
       </label>
-      <button type="submit" class="primary" disabled=${send.busy || !body.trim()}>
+      <${AttachButton} conversationId=${conversation.id} files=${files}
+        onFiles=${(next) => {
+          setFiles(next);
+          clientId.current = newClientId();
+        }} />
+      <button type="submit" class="primary" disabled=${send.busy || (!body.trim() && files.length === 0)}>
         ${note || !canReply ? t("conversations.add_note") : t("conversations.send")}
       </button>
     </div>
@@ -288,4 +298,71 @@ export function ConversationsPage({ session, id }) {
       </div>
     </div>
   </section>`;
+}
+
+// ---- attachments ----
+// Staff downloads authenticate with the session cookie, so images and links point at the API.
+
+const fileUrl = (id) => `/api/v1/attachments/${encodeURIComponent(id)}`;
+const fmtSize = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
+
+/** A message's files: images as thumbnails opening full size, the rest as download links. */
+function Attachments({ items }) {
+  if (!items || items.length === 0) return null;
+  return html`<ul class="attachments" aria-label=${t("conversations.attachments")}>
+    ${items.map((a) =>
+      a.content_type.startsWith("image/")
+        ? html`<li key=${a.id}><a href=${fileUrl(a.id)} target="_blank" rel="noopener">
+            <img class="thumb" src=${fileUrl(a.id)} alt=${a.name} loading="lazy" style="max-width:160px;max-height:120px" />
+          </a></li>`
+        : html`<li key=${a.id}><a href=${fileUrl(a.id)} download=${a.name}>${a.name}</a> <span class="muted">${fmtSize(a.size)}</span></li>`,
+    )}
+  </ul>`;
+}
+
+/** Uploads one file as the raw body (Content-Type = its type); the stored metadata. */
+async function uploadFile(conversationId, file) {
+  const path = `/api/v1/conversations/${encodeURIComponent(conversationId)}/attachments?name=${encodeURIComponent(file.name)}`;
+  let res;
+  try {
+    res = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": file.type || "application/octet-stream", accept: "application/json" },
+      body: file,
+    });
+  } catch (e) {
+    throw new ApiError(0, { code: "network", message: String(e) });
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/** The paper-clip: picks files, uploads each at once, lists them with a remove button. */
+function AttachButton({ conversationId, files, onFiles }) {
+  const upload = useAction();
+  const input = useRef(null);
+  const pick = async (e) => {
+    const picked = [...e.target.files];
+    e.target.value = "";
+    const done = [];
+    for (const file of picked) {
+      const meta = await upload.run(() => uploadFile(conversationId, file));
+      if (meta) done.push(meta);
+    }
+    if (done.length) onFiles([...files, ...done]);
+  };
+  return html`<span class="attach">
+    <input ref=${input} type="file" multiple hidden onChange=${pick} aria-label=${t("conversations.attach")} />
+    <button type="button" disabled=${upload.busy} onClick=${() => input.current?.click()}>
+      ${upload.busy ? t("conversations.uploading") : t("conversations.attach")}
+    </button>
+    ${files.map(
+      (f) => html` <span class="chip small" key=${f.id}>${f.name}
+        <button type="button" class="link" aria-label=${t("conversations.remove_file", { name: f.name })}
+          onClick=${() => onFiles(files.filter((x) => x.id !== f.id))}>×</button></span>`,
+    )}
+    <${ErrorBox} error=${upload.error} />
+  </span>`;
 }

@@ -1,6 +1,7 @@
 //! Conversations: their lifecycle states and the moves allowed between them, who may write what
 //! in one, and the limits on a message. The store refuses any move this table does not allow.
 
+use crate::attachment::MAX_ATTACHMENTS_PER_MESSAGE;
 use crate::error::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
@@ -158,22 +159,33 @@ pub const MAX_MESSAGE_CHARS: usize = 10_000;
 /// The longest client message id: clients use a UUID or a counter.
 pub const MAX_CLIENT_MSG_ID: usize = 64;
 
-/// Checks a message before it is stored: a body within limits, only agents write notes, and a
-/// client message id made of `[A-Za-z0-9_-]` (it is echoed in URLs and logs).
+/// Checks a message before it is stored: a body within limits (empty only when files carry the
+/// message), at most a few files, only agents write notes, and a client message id made of
+/// `[A-Za-z0-9_-]` (it is echoed in URLs and logs).
 pub fn check_message(
     sender: SenderKind,
     kind: MessageKind,
     body: &str,
     client_msg_id: Option<&str>,
+    attachments: usize,
 ) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     if body.trim().is_empty() {
-        errors.push("body", "required", "body must not be empty");
+        if attachments == 0 {
+            errors.push("body", "required", "body must not be empty");
+        }
     } else if body.chars().count() > MAX_MESSAGE_CHARS {
         errors.push(
             "body",
             "message_too_long",
             format!("body must be at most {MAX_MESSAGE_CHARS} characters"),
+        );
+    }
+    if attachments > MAX_ATTACHMENTS_PER_MESSAGE {
+        errors.push(
+            "attachment_ids",
+            "too_many_attachments",
+            format!("a message carries at most {MAX_ATTACHMENTS_PER_MESSAGE} files"),
         );
     }
     if kind == MessageKind::Note && sender != SenderKind::Agent {
@@ -272,20 +284,30 @@ mod tests {
 
     #[test]
     fn message_rules() {
-        let ok = check_message(SenderKind::Customer, MessageKind::Text, "你好", Some("m-1"));
+        let ok = check_message(
+            SenderKind::Customer,
+            MessageKind::Text,
+            "你好",
+            Some("m-1"),
+            0,
+        );
         assert!(ok.is_ok());
-        let err =
-            check_message(SenderKind::Customer, MessageKind::Note, " ", Some("a b")).unwrap_err();
+        let err = check_message(SenderKind::Customer, MessageKind::Note, " ", Some("a b"), 0)
+            .unwrap_err();
         let codes: Vec<_> = err.errors.iter().map(|e| e.code).collect();
         assert_eq!(
             codes,
             ["required", "note_not_allowed", "invalid_client_msg_id"]
         );
         let long = "字".repeat(MAX_MESSAGE_CHARS + 1);
-        let err = check_message(SenderKind::Agent, MessageKind::Note, &long, None).unwrap_err();
+        let err = check_message(SenderKind::Agent, MessageKind::Note, &long, None, 0).unwrap_err();
         assert_eq!(err.primary_code(), "message_too_long");
         let exact = "字".repeat(MAX_MESSAGE_CHARS);
-        assert!(check_message(SenderKind::Agent, MessageKind::Note, &exact, None).is_ok());
+        assert!(check_message(SenderKind::Agent, MessageKind::Note, &exact, None, 0).is_ok());
+        // Files may carry a message alone, but not too many of them.
+        assert!(check_message(SenderKind::Customer, MessageKind::Text, " ", None, 1).is_ok());
+        let err = check_message(SenderKind::Customer, MessageKind::Text, "", None, 11).unwrap_err();
+        assert_eq!(err.primary_code(), "too_many_attachments");
         assert!(!MessageKind::Note.visible_to_customer());
     }
 

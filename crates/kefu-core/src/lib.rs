@@ -1,8 +1,10 @@
 //! kefu-core: the domain rules of the platform foundation, with no I/O.
 //! Roles and permissions, agent profiles and presence, customer tiers and identities,
-//! canned-response templates, ticket lifecycle rules, and the validation errors every layer above reports with stable codes.
+//! canned-response templates, ticket lifecycle rules, attachment limits, and the validation
+//! errors every layer above reports with stable codes.
 
 pub mod agent;
+pub mod attachment;
 pub mod canned;
 pub mod conversation;
 pub mod customer;

@@ -24,7 +24,7 @@ pub use state::{AppState, ServerConfig};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    audit, auth as auth_routes, canned, conversations, customers, events, groups,
+    attachments, audit, auth as auth_routes, canned, conversations, customers, events, groups,
     reports as report_routes, tenant, tickets, tokens, users, wfm, widget,
 };
 use std::future::Future;
@@ -139,6 +139,8 @@ fn api() -> OpenApiRouter<AppState> {
             conversations::list_messages,
             conversations::post_message
         ))
+        .routes(routes!(attachments::upload_for_agent))
+        .routes(routes!(attachments::download))
         .routes(routes!(conversations::assign))
         .routes(routes!(conversations::accept))
         .routes(routes!(conversations::mark_read))
@@ -165,6 +167,8 @@ fn api() -> OpenApiRouter<AppState> {
             widget::start_conversation
         ))
         .routes(routes!(widget::list_messages, widget::send_message))
+        .routes(routes!(attachments::upload_for_visitor))
+        .routes(routes!(attachments::download_for_visitor))
         .routes(routes!(widget::rate))
         .routes(routes!(stream::staff_stream))
         .routes(routes!(stream::visitor_stream))
@@ -191,6 +195,7 @@ pub fn app(state: AppState) -> Router {
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
         .route("/metrics", axum::routing::get(ops::metrics))
         .fallback(web::static_or_api_not_found)
+        // JSON bodies only: uploads read their body themselves, up to their inbox's limit.
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(visitor::widget_cors))
         .layer(axum::middleware::from_fn(ops::track_metrics))

@@ -2,6 +2,7 @@
 //! kefu-core and recorded as an event; every message is an event too, so a client resuming from
 //! the log sees each one exactly once. A retried send (same `client_msg_id`) finds its first copy.
 
+use crate::attachments::{AttachmentMeta, attach, claimable};
 use crate::events::{Actor, Change, record};
 use crate::page::{Page, clamp_limit};
 use crate::sql::Conn;
@@ -12,6 +13,7 @@ use kefu_core::{
     customer_message_effect,
 };
 use serde::Serialize;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -103,8 +105,11 @@ pub struct Message {
     pub sender_kind: SenderKind,
     pub sender_id: Option<Uuid>,
     pub kind: MessageKind,
+    /// Empty when the message has files.
     pub body: String,
     pub client_msg_id: Option<String>,
+    /// The files it carries (download each from `/api/v1/attachments/{id}`).
+    pub attachments: Vec<AttachmentMeta>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -117,6 +122,7 @@ struct MessageRow {
     kind: String,
     body: String,
     client_msg_id: Option<String>,
+    attachments: Option<Json<Vec<AttachmentMeta>>>,
     created_at: DateTime<Utc>,
 }
 
@@ -133,6 +139,7 @@ impl TryFrom<MessageRow> for Message {
                 .ok_or_else(|| StoreError::corrupt("messages.kind", &row.kind))?,
             body: row.body,
             client_msg_id: row.client_msg_id,
+            attachments: row.attachments.map(|json| json.0).unwrap_or_default(),
             created_at: row.created_at,
         })
     }
@@ -140,7 +147,7 @@ impl TryFrom<MessageRow> for Message {
 
 macro_rules! message_columns {
     () => {
-        "id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, created_at"
+        "id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, attachments, created_at"
     };
 }
 
@@ -163,6 +170,8 @@ pub struct NewMessage {
     pub kind: MessageKind,
     pub body: String,
     pub client_msg_id: Option<String>,
+    /// Uploads of this conversation, by the same side, not sent yet; repeats are ignored.
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// The outcome of posting a message.
@@ -224,7 +233,7 @@ pub struct ConversationFilter {
     pub query: Option<String>,
 }
 
-async fn load_conversation(
+pub(crate) async fn load_conversation(
     conn: &mut Conn<'_>,
     tenant_id: Uuid,
     id: Uuid,
@@ -461,11 +470,15 @@ impl Store {
         reopen_window_secs: i64,
         actor: &Actor,
     ) -> Result<Posted, StoreError> {
+        let mut attachment_ids = new.attachment_ids.clone();
+        let mut seen = std::collections::HashSet::new();
+        attachment_ids.retain(|id| seen.insert(*id));
         check_message(
             new.sender_kind,
             new.kind,
             &new.body,
             new.client_msg_id.as_deref(),
+            attachment_ids.len(),
         )?;
         let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
@@ -530,6 +543,14 @@ impl Store {
             }
             _ => {}
         }
+        let attachments = claimable(
+            &mut conn,
+            tenant_id,
+            conversation_id,
+            new.sender_kind,
+            &attachment_ids,
+        )
+        .await?;
         let message = Message {
             id: Uuid::now_v7(),
             conversation_id,
@@ -538,13 +559,14 @@ impl Store {
             kind: new.kind,
             body: new.body,
             client_msg_id: new.client_msg_id,
+            attachments,
             // Microseconds: what PostgreSQL keeps, so this copy equals the stored row.
             created_at: now,
         };
         sql_execute!(
             &mut conn,
-            "INSERT INTO messages (id, tenant_id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO messages (id, tenant_id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, created_at, attachments)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             message.id,
             tenant_id,
             conversation_id,
@@ -553,8 +575,10 @@ impl Store {
             message.kind.as_str(),
             &message.body,
             message.client_msg_id.as_deref(),
-            now
+            now,
+            (!message.attachments.is_empty()).then_some(Json(&message.attachments))
         )?;
+        attach(&mut conn, tenant_id, message.id, &message.attachments).await?;
         let first_agent_reply =
             message.sender_kind == SenderKind::Agent && message.kind == MessageKind::Text;
         sql_execute!(

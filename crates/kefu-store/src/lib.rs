@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod sql;
+mod attachments;
 mod audit;
 mod auth;
 mod canned;
@@ -21,6 +22,7 @@ mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use attachments::{Attachment, AttachmentMeta, NewAttachment};
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, NewApiToken, SessionPrincipal, TokenPrincipal};
 pub use canned::{

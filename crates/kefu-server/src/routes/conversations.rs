@@ -205,11 +205,17 @@ pub async fn list_messages(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentMessage {
+    /// May be empty when the message carries files.
+    #[serde(default)]
     pub body: String,
     /// `text` (sent to the customer, the default) or `note` (agents only).
     #[serde(default = "text_kind")]
     pub kind: MessageKind,
     pub client_msg_id: Option<String>,
+    /// Files uploaded to this conversation by agents (POST …/attachments) and not sent yet; a
+    /// note's files stay internal.
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 fn text_kind() -> MessageKind {
@@ -219,7 +225,8 @@ fn text_kind() -> MessageKind {
 /// Replies go to the conversation's agent (or a supervisor); anyone on the team may add a note.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", request_body = AgentMessage,
     responses((status = 201, body = Message), (status = 200, description = "a retry of a stored message", body = Message),
-        (status = 403, body = ErrorBody), (status = 409, description = "`conversation_closed`", body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 409, description = "`conversation_closed`", body = ErrorBody),
+        (status = 422, description = "`required` (no body and no files), `unknown_attachment`, `attachment_already_sent`, …", body = ErrorBody)))]
 pub async fn post_message(
     State(state): State<AppState>,
     principal: Principal,
@@ -240,6 +247,7 @@ pub async fn post_message(
         kind: req.kind,
         body: req.body,
         client_msg_id: req.client_msg_id,
+        attachment_ids: req.attachment_ids,
     };
     super::post_to_conversation(
         &state,

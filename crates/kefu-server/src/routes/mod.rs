@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, one module per resource. Handlers parse, check the caller's
 //! rights, call the domain rules and the store, and shape the answer; they own no rules.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod canned;

@@ -368,7 +368,7 @@ pub async fn list_conversations(
 }
 
 /// The visitor's own conversation, or 404: another customer's conversation does not exist here.
-async fn own_conversation(
+pub(crate) async fn own_conversation(
     state: &AppState,
     visitor: &VisitorPrincipal,
     id: Uuid,
@@ -411,14 +411,20 @@ pub async fn list_messages(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
+    /// May be empty when the message carries files.
+    #[serde(default)]
     pub body: String,
     /// The client's own id for this message: a retry with the same id is stored once.
     pub client_msg_id: Option<String>,
+    /// Files uploaded to this conversation (POST …/attachments) and not sent yet; at most 10.
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 #[utoipa::path(post, path = "/api/v1/widget/conversations/{id}/messages", tag = "widget", security(("visitor" = [])), request_body = SendMessage,
     responses((status = 201, description = "stored", body = Message), (status = 200, description = "a retry of a stored message", body = Message),
-        (status = 409, description = "`conversation_closed`: start a new conversation", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, description = "`conversation_closed`: start a new conversation", body = ErrorBody),
+        (status = 422, description = "`required` (no body and no files), `unknown_attachment`, `attachment_already_sent`, …", body = ErrorBody)))]
 pub async fn send_message(
     State(state): State<AppState>,
     visitor: VisitorPrincipal,
@@ -432,6 +438,7 @@ pub async fn send_message(
         kind: MessageKind::Text,
         body: req.body,
         client_msg_id: req.client_msg_id,
+        attachment_ids: req.attachment_ids,
     };
     super::post_to_conversation(
         &state,

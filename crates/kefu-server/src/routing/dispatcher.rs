@@ -342,6 +342,7 @@ impl Dispatcher {
                         kind: MessageKind::Note,
                         body,
                         client_msg_id: None,
+                        attachment_ids: Vec::new(),
                     },
                     inbox.settings.reopen_window_secs,
                     actor,

@@ -1,3 +1,4 @@
+mod attachments;
 mod auth;
 mod canned;
 mod contract;

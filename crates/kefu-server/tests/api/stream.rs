@@ -225,6 +225,7 @@ async fn a_socket_that_falls_behind_resyncs_from_the_log_with_nothing_lost() {
             kind: kefu_core::MessageKind::Text,
             body: format!("m{i}"),
             client_msg_id: None,
+            attachment_ids: Vec::new(),
         };
         app.store
             .post_message(

@@ -16,6 +16,7 @@ struct TenantA {
     conversation_id: String,
     canned_id: String,
     ticket_id: String,
+    attachment_id: String,
     secrets: Vec<String>,
 }
 
@@ -50,6 +51,28 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         .post(&path, &visitor, json!({"body": "Acme Secret message"}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
+    let attachment = app
+        .http
+        .post(format!(
+            "{}/api/v1/widget/conversations/{conversation_id}/attachments?name=Acme%20Secret.txt",
+            app.url
+        ))
+        .bearer_auth(&visitor)
+        .header("content-type", "text/plain")
+        .body("Acme Secret file")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attachment.status(), StatusCode::CREATED);
+    let attachment: Value = attachment.json().await.unwrap();
+    let (status, _) = app
+        .post(
+            &path,
+            &visitor,
+            json!({"attachment_ids": [attachment["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     let (status, canned) = app
         .post(
             "/api/v1/canned-responses",
@@ -77,6 +100,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         conversation_id,
         canned_id: canned["id"].as_str().unwrap().into(),
         ticket_id: ticket["id"].as_str().unwrap().into(),
+        attachment_id: attachment["id"].as_str().unwrap().into(),
         secrets: vec![inbox["secret"].as_str().unwrap().into()],
     };
     let secrets = vec![
@@ -91,6 +115,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.conversation_id.clone(),
         a.canned_id.clone(),
         a.ticket_id.clone(),
+        a.attachment_id.clone(),
         a.secrets[0].clone(),
     ];
     TenantA { secrets, ..a }
@@ -147,9 +172,15 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     "/canned-responses/{id}",
                     &format!("/canned-responses/{}", a.canned_id),
                 )
-                .replace("{canned_id}", &a.canned_id);
+                .replace("{canned_id}", &a.canned_id)
+                .replace(
+                    "/attachments/{id}",
+                    &format!("/attachments/{}", a.attachment_id),
+                );
             // Customer-side endpoints take B's visitor; the rest B's owner.
-            let caller = if path.starts_with("/api/v1/widget/conversations") {
+            let caller = if path.starts_with("/api/v1/widget/conversations")
+                || path.starts_with("/api/v1/widget/attachments")
+            {
                 b_visitor.as_str()
             } else {
                 b.owner.as_str()
@@ -193,6 +224,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         Some(json!({"source_id": b_customer_id}))
                     }
                     ("POST", p) if p.ends_with("/messages") => Some(json!({"body": "pwned"})),
+                    // Uploads: the conversation is looked up before the body is read.
+                    ("POST", p) if p.ends_with("/attachments") => Some(json!({})),
                     ("POST", p)
                         if p.ends_with("/assign")
                             || p.ends_with("/resolve")

@@ -6,14 +6,14 @@ use kefu_store::{
 };
 use uuid::Uuid;
 
-struct Chat {
-    f: Fixture,
-    inbox: Inbox,
-    customer_id: Uuid,
-    agent_id: Uuid,
+pub(super) struct Chat {
+    pub(super) f: Fixture,
+    pub(super) inbox: Inbox,
+    pub(super) customer_id: Uuid,
+    pub(super) agent_id: Uuid,
 }
 
-async fn chat() -> Chat {
+pub(super) async fn chat() -> Chat {
     let f = fixture().await;
     let inbox = f
         .store
@@ -74,7 +74,7 @@ fn conflict(err: &StoreError) -> Option<&'static str> {
 }
 
 impl Chat {
-    async fn start(&self) -> kefu_store::Conversation {
+    pub(super) async fn start(&self) -> kefu_store::Conversation {
         self.f
             .store
             .start_conversation(
@@ -111,6 +111,7 @@ impl Chat {
                     kind: MessageKind::Text,
                     body: body.into(),
                     client_msg_id: client_msg_id.map(Into::into),
+                    attachment_ids: Vec::new(),
                 },
                 3600,
                 &actor(),
@@ -368,6 +369,7 @@ async fn invalid_moves_and_messages_change_nothing() {
                     kind: MessageKind::Note,
                     body: "x".into(),
                     client_msg_id: None,
+                    attachment_ids: Vec::new(),
                 },
                 3600,
                 &actor(),
@@ -409,6 +411,7 @@ async fn notes_are_hidden_from_the_customer_view_and_ratings_come_once() {
                 kind: MessageKind::Note,
                 body: "VIP, be quick".into(),
                 client_msg_id: None,
+                attachment_ids: Vec::new(),
             },
             3600,
             &actor(),

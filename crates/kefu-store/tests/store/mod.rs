@@ -1,3 +1,4 @@
+mod attachments;
 mod canned;
 mod conversations;
 mod customers;
