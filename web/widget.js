@@ -58,7 +58,7 @@
     prechat_phone: ["Mobile phone", "手机号"],
     prechat_email: ["Email", "邮箱"],
     start_chat: ["Start chatting", "开始咨询"],
-    attach: ["Send a file", "发送文件"],
+    attach: ["Attach a file", "添加附件"],
     uploading: ["Sending file…", "正在发送文件…"],
     too_large: ["The file is too large.", "文件太大，无法发送。"],
     bad_type: ["This type of file cannot be sent.", "不支持发送此类型的文件。"],
