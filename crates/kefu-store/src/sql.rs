@@ -108,3 +108,18 @@ macro_rules! sql_all {
         }
     };
 }
+
+/// A state set as one text parameter (`,a,b,`, matched with `LIKE '%,' || status || ',%'`), so
+/// the SQL is identical on both backends; `None` when no state is asked for.
+pub(crate) fn status_set<'a>(names: impl Iterator<Item = &'a str>) -> Option<String> {
+    let names: Vec<&str> = names.collect();
+    (!names.is_empty()).then(|| format!(",{},", names.join(",")))
+}
+
+/// `%text%` for a case-insensitive substring search (compare with `lower(column)`), LIKE's own
+/// wildcards taken literally; `None` for blank text.
+pub(crate) fn contains_pattern(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", crate::customers::like_escape(&q.to_lowercase())))
+}

@@ -486,14 +486,8 @@ impl Store {
         limit: u32,
     ) -> Result<Page<Ticket>, StoreError> {
         let mut read = self.read().await?;
-        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
-        let statuses = (!statuses.is_empty()).then(|| format!(",{},", statuses.join(",")));
-        let pattern = filter
-            .query
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(|q| format!("%{}%", crate::customers::like_escape(&q.to_lowercase())));
+        let statuses = crate::sql::status_set(filter.statuses.iter().map(|s| s.as_str()));
+        let pattern = crate::sql::contains_pattern(filter.query.as_deref());
         let rows = sql_all!(
             TicketRow,
             read.conn(),
