@@ -1,8 +1,9 @@
 // The ACD in the browser against the real server: an agent who is available gets an offer
-// pop-up with a countdown and accepts it (Enter) and replies; a rejected offer (Esc) pops up
-// for the next agent, a lapsed one closes by itself and the router sets that agent away; while
-// nobody is available the widget shows the queue position and the supervisor's live view the
-// queue (amber past 20 s); a pending offer survives a reload; a transfer with a note reaches a colleague.
+// pop-up with a countdown, accepts it (Enter) and replies, typing showing on both sides; a
+// rejected offer (Esc) pops up for the next agent, a lapsed one closes by itself and the router
+// sets that agent away; while nobody is available the widget shows the queue position and the
+// supervisor's live view the queue (amber past 20 s); a pending offer survives a reload; a
+// transfer with a note reaches a colleague.
 // Each describe has its own server, so who is available and what waits is known.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -154,7 +155,11 @@ describe("offers to available agents", { timeout: 90_000 }, () => {
     assert.match(lina.url(), /#\/conversations\/[0-9a-f-]+$/);
     await expectText(lina.getByRole("region", { name: "Mine" }).locator("h2 .badge"), "1");
 
+    // Typing shows on the other side, both ways, and ends when the message is sent.
+    await visitor.chat.getByRole("textbox", { name: "输入消息" }).fill("还有一个问题");
+    await expectText(thread.locator(".typing"), "is typing…");
     await thread.getByLabel("Reply to the customer").fill("您好，我是李娜，很高兴为您服务");
+    await expectText(visitor.chat.getByRole("status"), "客服正在输入…");
     await thread.getByRole("button", { name: "Send", exact: true }).click();
     await expectText(visitor.chat.getByRole("status"), "客服已接入");
     await expectText(visitor.chat.getByRole("log"), "我是李娜");

@@ -141,6 +141,11 @@ export const TABLE = {
   "users.add_skill": ["Add a skill", "添加技能"],
   "users.proficiency": ["Proficiency", "熟练度"],
   "users.capacities": ["Capacity per channel", "各渠道并发上限"],
+  "users.auto_accept": ["Accept offers automatically", "自动接入分配的会话"],
+  "users.auto_accept_hint": [
+    "Conversations routed to this agent are assigned at once, without an offer to accept.",
+    "路由给该坐席的会话直接分配，无需点击接受。",
+  ],
   "users.capacities_hint": [
     "How many interactions at once; leave empty for a channel the agent does not serve.",
     "同时处理的会话数；不服务的渠道请留空。",
@@ -352,6 +357,8 @@ export const TABLE = {
   "conversations.send": ["Send", "发送"],
   "conversations.add_note": ["Add note", "添加备注"],
   "conversations.rating": ["Rated {n}/5", "评分 {n}/5"],
+  "conversations.customer_typing": ["{name} is typing…", "{name} 正在输入…"],
+  "conversations.agent_typing": ["Another agent is typing…", "其他坐席正在输入…"],
   "conversations.sender.customer": ["Customer", "客户"],
   "conversations.sender.agent": ["Agent", "坐席"],
   "conversations.sender.you": ["You", "我"],

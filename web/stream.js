@@ -55,6 +55,9 @@ function connect() {
         sampleSkew(frame.created_at);
         for (const s of subscribers) s.onEvent?.(frame);
       }
+    } else if (frame.type === "typing") {
+      // Signals carry no seq and are never replayed: only those arriving live matter.
+      for (const s of subscribers) s.onSignal?.(frame);
     } else if (frame.type === "live") {
       lastSeq = Math.max(lastSeq ?? 0, frame.last_seq);
       caughtUp = true;
@@ -87,7 +90,8 @@ function disconnect() {
 /**
  * Follows the stream until the returned function is called: `onEvent(frame)` for each event
  * once caught up, `onLive()` each time it has caught up (and at once if it already has), so the
- * caller reloads what it shows; `onState(live)` when the connection comes or goes. The socket
+ * caller reloads what it shows; `onState(live)` when the connection comes or goes; `onSignal(frame)`
+ * for signals that are not events (typing). The socket
  * opens with the first subscriber and closes with the last (signing out unmounts them all).
  */
 export function subscribe(handlers) {

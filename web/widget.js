@@ -33,6 +33,7 @@
     eta_minutes: ["estimated wait about {n} min", "预计等待约 {n} 分钟"],
     eta_soon: ["estimated wait under a minute", "预计等待不到 1 分钟"],
     joined: ["An agent has joined the conversation.", "客服已接入，正在为您服务。"],
+    agent_typing: ["The agent is typing…", "客服正在输入…"],
     resolved: ["This conversation has ended.", "本次会话已结束。"],
     rate: ["How satisfied are you with our service?", "请对本次服务进行评价："],
     stars: ["{n} of 5", "{n} 星"],
@@ -242,8 +243,30 @@
     return parts.join(LANG === "zh-CN" ? "，" : ", ");
   }
 
+  // ---- typing, both ways: signals that are never logged, so they only live a few seconds ----
+  const TYPING_SHOWN_MS = 6000;
+  const TYPING_EVERY_MS = 3000;
+  let typingTimer = null;
+  function onTyping(frame) {
+    const c = state.conversation;
+    if (frame.sender_kind !== "agent" || !c || frame.conversation_id !== c.id) return;
+    state.agentTypingUntil = Date.now() + TYPING_SHOWN_MS;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(render, TYPING_SHOWN_MS + 50);
+    render();
+  }
+  let typingSentAt = 0;
+  function tellTyping() {
+    const c = state.conversation;
+    if (!c || c.status === "resolved" || Date.now() - typingSentAt < TYPING_EVERY_MS) return;
+    typingSentAt = Date.now();
+    call("POST", `/widget/conversations/${c.id}/typing`).catch(() => {});
+  }
+
   function addMessage(message) {
     if (!state.conversation || message.conversation_id !== state.conversation.id) return;
+    // Whoever was typing has sent it.
+    if (message.sender_kind === "agent") state.agentTypingUntil = 0;
     // The echo of our own send replaces its pending copy.
     if (message.client_msg_id) state.messages.delete(`pending:${message.client_msg_id}`);
     state.messages.set(message.id, message);
@@ -338,6 +361,8 @@
         backoff = 1000;
         state.live = true;
         render();
+      } else if (frame.type === "typing") {
+        onTyping(frame);
       } else if (frame.type === "event") {
         onEvent(frame);
         if (frame.seq > (saved.seq || 0)) remember({ seq: frame.seq });
@@ -431,6 +456,7 @@
   ui.error = el("div", { class: "error", role: "alert" });
   ui.extra = el("div");
   ui.input = el("textarea", { "aria-label": say("message"), placeholder: say("placeholder"), rows: "1" });
+  ui.input.addEventListener("input", () => ui.input.value.trim() && tellTyping());
   ui.input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
@@ -588,7 +614,9 @@
     if (!c) status = serviceText();
     else if (["bot", "queued", "offered"].includes(c.status)) status = say("waiting");
     if (c && c.status === "queued" && state.standing) status = `${status}\n${standingText(state.standing)}`;
-    else if (c && ["assigned", "wrap_up"].includes(c.status)) status = say("joined");
+    else if (c && ["assigned", "wrap_up"].includes(c.status)) {
+      status = (state.agentTypingUntil || 0) > Date.now() ? say("agent_typing") : say("joined");
+    }
     else if (c && c.status === "resolved") status = say("resolved");
     if (saved.token && !state.live && socket === null && state.inbox) status = `${status} ${say("offline")}`.trim();
     ui.status.textContent = status;

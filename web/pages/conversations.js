@@ -12,6 +12,7 @@ import { useCannedPicker } from "../canned-picker.js";
 import { useStream } from "../stream.js";
 import { TransferButton } from "../transfer.js";
 import { CreateTicketButton } from "../ticket-from-conversation.js";
+import { useTypingIn, useTellTyping } from "../typing.js";
 
 const WAITING = ["queued", "offered"];
 const SERVING = ["assigned", "wrap_up"];
@@ -84,6 +85,7 @@ function ReplyBox({ conversation, canReply, onSent }) {
   const [note, setNote] = useState(!canReply);
   const [files, setFiles] = useState([]); // uploaded, waiting to be sent with this message
   const send = useAction();
+  const tellTyping = useTellTyping(conversation.id);
   // One id per draft: a retry after a network error is the same message, stored once.
   const clientId = useRef(newClientId());
   const box = useRef(null);
@@ -128,6 +130,7 @@ function ReplyBox({ conversation, canReply, onSent }) {
       onInput=${(e) => {
         setBody(e.target.value);
         clientId.current = newClientId();
+        if (e.target.value.trim()) tellTyping(note || !canReply);
       }}
       onKeyDown=${(e) => {
         if (picker.onKeyDown(e)) e.preventDefault();
@@ -158,6 +161,7 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
   const me = session.user.id;
   const customerName = useCustomerName(c.customer_id);
   const act = useAction();
+  const typing = useTypingIn(c.id, me);
   const bottom = useRef(null);
   useEffect(() => bottom.current?.scrollIntoView({ block: "nearest" }), [messages.length]);
   const take = async () => {
@@ -195,6 +199,10 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
       <li ref=${bottom} class="end" aria-hidden="true"></li>
     </ol>
     ${messages.length === 0 && html`<p class="muted">${t("common.empty")}</p>`}
+    <p class="typing muted" role="status" aria-live="polite">
+      ${typing.customer ? t("conversations.customer_typing", { name: customerName || t("conversations.sender.customer") }) : ""}
+      ${typing.agents.length > 0 ? ` ${t("conversations.agent_typing")}` : ""}
+    </p>
     ${c.status !== "resolved" && html`<${ReplyBox} key=${c.id} conversation=${c} canReply=${canReply} onSent=${onMessage} />`}
   </section>`;
 }

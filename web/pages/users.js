@@ -80,7 +80,7 @@ export function UsersPage({ session }) {
 function emptyDraft() {
   return {
     display_name: "", email: "", role: "agent", password: "", languages: [],
-    skills: [], group_ids: [], capacities: { voice: "1", chat: "5", email: "10" },
+    skills: [], group_ids: [], capacities: { voice: "1", chat: "5", email: "10" }, auto_accept: false,
   };
 }
 
@@ -91,7 +91,7 @@ function draftOf(user) {
   return {
     display_name: user.display_name, email: user.email, role: user.role, password: "",
     languages: user.languages, skills: user.skills.map((s) => ({ ...s })),
-    group_ids: user.group_ids, capacities,
+    group_ids: user.group_ids, capacities, auto_accept: Boolean(user.auto_accept),
   };
 }
 
@@ -105,7 +105,7 @@ function bodyOf(draft) {
     display_name: draft.display_name, email: draft.email, role: draft.role,
     languages: draft.languages,
     skills: draft.skills.filter((s) => s.skill.trim()).map((s) => ({ ...s, proficiency: Number(s.proficiency) })),
-    group_ids: draft.group_ids, capacities,
+    group_ids: draft.group_ids, capacities, auto_accept: draft.auto_accept,
   };
   if (draft.password) body.password = draft.password;
   return body;
@@ -226,6 +226,12 @@ export function UserEditPage({ id, session }) {
       <${SkillsEditor} skills=${draft.skills} onChange=${set("skills")} error=${err("skills")} />
       <${GroupsPicker} groups=${groups.data || []} value=${draft.group_ids} onChange=${set("group_ids")} />
       <${CapacitiesEditor} capacities=${draft.capacities} onChange=${set("capacities")} error=${err("capacities")} />
+      <label class="inline">
+        <input type="checkbox" name="auto_accept" checked=${draft.auto_accept}
+          onChange=${(e) => set("auto_accept")(e.target.checked)} />
+        ${t("users.auto_accept")}
+      </label>
+      <small class="hint">${t("users.auto_accept_hint")}</small>
       <${FormFoot} action=${save} label=${isNew ? t("common.create") : t("common.save")} />
     </form>
   </section>`;

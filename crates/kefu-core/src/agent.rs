@@ -37,6 +37,9 @@ pub struct AgentProfile {
     pub skills: Vec<SkillLevel>,
     #[serde(default)]
     pub capacities: BTreeMap<Channel, u16>,
+    /// Offers become assignments at once, with no accept step (busy desks that never decline).
+    #[serde(default)]
+    pub auto_accept: bool,
 }
 
 pub const MAX_SKILL_NAME: usize = 64;
@@ -225,6 +228,7 @@ mod tests {
                 proficiency: 5,
             }],
             capacities: AgentProfile::default_capacities(),
+            auto_accept: false,
         }
         .normalized()
         .unwrap();
@@ -244,6 +248,7 @@ mod tests {
                 },
             ],
             capacities: [(Channel::Chat, 0)].into(),
+            auto_accept: true,
         }
         .normalized()
         .unwrap_err();

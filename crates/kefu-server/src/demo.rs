@@ -214,6 +214,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
                 })
                 .collect(),
             capacities: staff.capacities.iter().copied().collect(),
+            auto_accept: false,
         };
         let new = NewUser {
             email: staff.email.into(),

@@ -13,6 +13,7 @@ pub mod ratelimit;
 pub mod reports;
 pub mod routes;
 pub mod routing;
+mod signals;
 pub mod state;
 mod stream;
 pub mod visitor;
@@ -144,6 +145,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::assign))
         .routes(routes!(conversations::accept))
         .routes(routes!(conversations::mark_read))
+        .routes(routes!(conversations::typing))
+        .routes(routes!(widget::typing))
         .routes(routes!(conversations::unread))
         .routes(routes!(conversations::reject))
         .routes(routes!(conversations::transfer))

@@ -48,6 +48,7 @@ struct Inner {
     /// Becomes true when the server starts shutting down: open sockets close with "reconnect".
     closing: tokio::sync::watch::Sender<bool>,
     hubs: crate::hub::Hubs,
+    signals: crate::signals::Signals,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
 }
@@ -58,6 +59,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 hubs: crate::hub::Hubs::new(store.clone()),
+                signals: crate::signals::Signals::default(),
                 workspaces: crate::workspaces::Workspaces::new(
                     store.clone(),
                     config.disconnect_grace,
@@ -116,6 +118,11 @@ impl AppState {
     /// The per-tenant fan-out of live events.
     pub fn hubs(&self) -> &crate::hub::Hubs {
         &self.inner.hubs
+    }
+
+    /// The per-tenant fan-out of signals that are never logged (typing).
+    pub fn signals(&self) -> &crate::signals::Signals {
+        &self.inner.signals
     }
 
     pub fn begin_closing(&self) {

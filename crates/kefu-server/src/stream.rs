@@ -7,6 +7,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
 use crate::hub::{LOG_BATCH, customer_of};
+use crate::signals::{Signal, SignalReceiver};
 use crate::state::AppState;
 use crate::visitor::VisitorPrincipal;
 use axum::extract::State;
@@ -47,6 +48,27 @@ enum Audience {
 }
 
 impl Audience {
+    /// The signals (typing) this audience hears; a visitor's are their customer's only.
+    fn signals(&self, state: &AppState, tenant_id: Uuid) -> SignalReceiver {
+        match self {
+            Audience::Staff => state.signals().subscribe_staff(tenant_id),
+            Audience::Visitor { customer_id, .. } => {
+                state.signals().subscribe_customer(tenant_id, *customer_id)
+            }
+        }
+    }
+
+    /// Whether this audience may hear the signal: staff all of them, a visitor those meant for
+    /// the customer in their own conversations.
+    fn hears(&self, signal: &Signal) -> bool {
+        match self {
+            Audience::Staff => true,
+            Audience::Visitor { conversations, .. } => {
+                signal.for_customer && conversations.contains(&signal.conversation_id)
+            }
+        }
+    }
+
     fn listener(&self) -> crate::hub::Listener {
         match self {
             Audience::Staff => crate::hub::Listener::Staff,
@@ -220,6 +242,7 @@ async fn follow(
     // Subscribe before reading the log, so an event committed in between is in one or the other.
     let listener = audience.listener();
     let mut live = state.hubs().subscribe(tenant_id, listener);
+    let mut signals = audience.signals(&state, tenant_id);
     let mut closing = state.closing();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
@@ -255,6 +278,21 @@ async fn follow(
                     None
                 }
             },
+            signal = signals.recv() => {
+                match signal {
+                    Ok(signal) => {
+                        if audience.hears(&signal)
+                            && socket.send(Frame::Text(signal.frame.clone())).await.is_err()
+                        {
+                            break StreamEnd::PeerGone;
+                        }
+                    }
+                    // Typing a few seconds old means nothing: missed signals are not resent.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => signals = audience.signals(&state, tenant_id),
+                }
+                continue;
+            }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break StreamEnd::PeerGone,
                 Some(Ok(_)) => continue,

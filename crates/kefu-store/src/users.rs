@@ -24,6 +24,8 @@ pub struct User {
     pub languages: Vec<String>,
     pub skills: Vec<SkillLevel>,
     pub capacities: BTreeMap<Channel, u16>,
+    /// The router assigns without an offer to accept.
+    pub auto_accept: bool,
     pub group_ids: Vec<Uuid>,
     pub presence: PresenceState,
     pub away_reason: Option<String>,
@@ -41,6 +43,7 @@ struct UserRow {
     active: bool,
     languages: Json<Vec<String>>,
     capacities: Json<BTreeMap<Channel, u16>>,
+    auto_accept: bool,
     presence: String,
     away_reason: Option<String>,
     presence_changed_at: DateTime<Utc>,
@@ -50,7 +53,7 @@ struct UserRow {
 
 macro_rules! user_columns {
     () => {
-        "id, email, display_name, role, active, languages, capacities, presence, away_reason, presence_changed_at, created_at, updated_at"
+        "id, email, display_name, role, active, languages, capacities, auto_accept, presence, away_reason, presence_changed_at, created_at, updated_at"
     };
 }
 
@@ -66,6 +69,7 @@ impl UserRow {
             languages: self.languages.0,
             skills,
             capacities: self.capacities.0,
+            auto_accept: self.auto_accept,
             group_ids,
             presence: PresenceState::parse(&self.presence).unwrap_or(PresenceState::Offline),
             away_reason: self.away_reason,
@@ -96,6 +100,7 @@ pub struct UserPatch {
     pub languages: Option<Vec<String>>,
     pub skills: Option<Vec<SkillLevel>>,
     pub capacities: Option<BTreeMap<Channel, u16>>,
+    pub auto_accept: Option<bool>,
     pub group_ids: Option<Vec<Uuid>>,
 }
 
@@ -252,8 +257,8 @@ impl Store {
         let now = Utc::now();
         sql_execute!(
             &mut conn,
-            "INSERT INTO users (id, tenant_id, email, display_name, role, password_hash, languages, capacities, presence, away_reason, presence_changed_at, active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'offline', NULL, $9, $10, $9, $9)",
+            "INSERT INTO users (id, tenant_id, email, display_name, role, password_hash, languages, capacities, auto_accept, presence, away_reason, presence_changed_at, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, 'offline', NULL, $9, $10, $9, $9)",
             id,
             tenant_id,
             &new.email,
@@ -263,7 +268,8 @@ impl Store {
             Json(&new.profile.languages),
             Json(&new.profile.capacities),
             now,
-            true
+            true,
+            new.profile.auto_accept
         )?;
         replace_skills(&mut conn, tenant_id, id, &new.profile.skills).await?;
         replace_members(
@@ -356,7 +362,7 @@ impl Store {
         sql_execute!(
             &mut conn,
             "UPDATE users SET email = $3, display_name = $4, role = $5, active = $6, languages = $7, capacities = $8, updated_at = $9,
-                    password_hash = COALESCE($10, password_hash)
+                    password_hash = COALESCE($10, password_hash), auto_accept = $11
              WHERE tenant_id = $1 AND id = $2",
             tenant_id,
             id,
@@ -367,7 +373,8 @@ impl Store {
             Json(patch.languages.as_ref().unwrap_or(&before.languages)),
             Json(patch.capacities.as_ref().unwrap_or(&before.capacities)),
             now,
-            patch.password_hash.as_deref()
+            patch.password_hash.as_deref(),
+            patch.auto_accept.unwrap_or(before.auto_accept)
         )?;
         if let Some(skills) = &patch.skills {
             replace_skills(&mut conn, tenant_id, id, skills).await?;

@@ -514,3 +514,42 @@ pub async fn unread(
             .collect(),
     ))
 }
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TypingRequest {
+    /// Writing an internal note: only other staff are told.
+    #[serde(default)]
+    pub note: bool,
+}
+
+/// Tells the conversation's watchers that the signed-in agent is typing. Clients send it every
+/// few seconds while typing and show "typing" for a few seconds after the last one. It is not
+/// logged: the stream carries it as `{"type":"typing",conversation_id,sender_kind,sender_id}`
+/// with no seq, and a reconnect does not replay it. The customer hears it only when the agent
+/// may reply (the assignee, or a supervisor) and is not writing a note.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/typing", tag = "conversations", request_body = TypingRequest,
+    responses((status = 204, description = "told"), (status = 404, body = ErrorBody)))]
+pub async fn typing(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<TypingRequest>,
+) -> ApiResult<StatusCode> {
+    let role = principal.require_user_role(Role::Agent)?;
+    let me = principal
+        .user_id()
+        .ok_or_else(|| ApiError::forbidden("typing belongs to signed-in users"))?;
+    let conversation = conversation_of(&state, &principal, id).await?;
+    let may_reply = role >= Role::Supervisor || conversation.assignee_id == Some(me);
+    state.signals().typing(
+        principal.tenant_id,
+        conversation.id,
+        conversation.customer_id,
+        crate::signals::Typist::Agent {
+            user_id: me,
+            replying: may_reply && !req.note,
+        },
+    );
+    Ok(StatusCode::NO_CONTENT)
+}

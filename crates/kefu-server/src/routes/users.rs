@@ -36,6 +36,9 @@ pub struct CreateUser {
     /// Concurrent interactions per channel; defaults to voice 1, chat 5, email 10.
     #[serde(default)]
     pub capacities: Option<BTreeMap<Channel, u16>>,
+    /// Offers become assignments at once (no accept step).
+    #[serde(default)]
+    pub auto_accept: bool,
     #[serde(default)]
     pub group_ids: Vec<Uuid>,
 }
@@ -51,6 +54,7 @@ pub struct UpdateUser {
     pub languages: Option<Vec<String>>,
     pub skills: Option<Vec<SkillLevel>>,
     pub capacities: Option<BTreeMap<Channel, u16>>,
+    pub auto_accept: Option<bool>,
     pub group_ids: Option<Vec<Uuid>>,
 }
 
@@ -127,6 +131,7 @@ pub async fn create_user(
         capacities: req
             .capacities
             .unwrap_or_else(AgentProfile::default_capacities),
+        auto_accept: req.auto_accept,
     }
     .normalized()?;
     let email = normalized_email(&req.email)?;
@@ -206,6 +211,7 @@ pub async fn update_user(
         languages: req.languages.clone().unwrap_or_default(),
         skills: req.skills.clone().unwrap_or_default(),
         capacities: req.capacities.clone().unwrap_or_default(),
+        auto_accept: req.auto_accept.unwrap_or_default(),
     }
     .normalized()?;
     let password_hash = match req.password {
@@ -224,6 +230,7 @@ pub async fn update_user(
         languages: req.languages.map(|_| profile.languages.clone()),
         skills: req.skills.map(|_| profile.skills.clone()),
         capacities: req.capacities.map(|_| profile.capacities.clone()),
+        auto_accept: req.auto_accept,
         group_ids: req.group_ids,
     };
     Ok(axum::Json(

@@ -502,3 +502,22 @@ pub async fn standing(
             )
         })
 }
+
+/// Tells the agents watching the conversation that the customer is typing. Send it every few
+/// seconds while typing; it is never logged (see `POST /conversations/{id}/typing`).
+#[utoipa::path(post, path = "/api/v1/widget/conversations/{id}/typing", tag = "widget", security(("visitor" = [])),
+    responses((status = 204, description = "told"), (status = 404, body = ErrorBody)))]
+pub async fn typing(
+    State(state): State<AppState>,
+    visitor: VisitorPrincipal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    let conversation = own_conversation(&state, &visitor, id).await?;
+    state.signals().typing(
+        visitor.tenant_id,
+        conversation.id,
+        conversation.customer_id,
+        crate::signals::Typist::Customer,
+    );
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -153,7 +153,7 @@ impl Model {
             languages,
             groups,
             capacity,
-            auto_accept: false,
+            auto_accept: user.auto_accept,
         })
     }
 

@@ -124,6 +124,18 @@ pub(super) async fn answer(
     .await
 }
 
+/// The kinds of the conversation's events in the log, oldest first.
+async fn event_kinds(app: &TestApp, org: &Org, id: &str) -> Vec<String> {
+    let (_, events) = app.get("/api/v1/events?limit=1000", &org.admin).await;
+    events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entity_id"] == id)
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Lets the router catch up, then checks the conversation still has `status`.
 async fn stays(app: &TestApp, token: &str, id: &str, status: &str) {
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -169,14 +181,7 @@ async fn an_available_agent_is_offered_the_conversation_and_accepts_it() {
         "an offer is accepted once: {again}"
     );
 
-    let (_, events) = app.get("/api/v1/events?limit=1000", &org.admin).await;
-    let kinds: Vec<&str> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["entity_id"] == id.as_str())
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds = event_kinds(&app, &org, &id).await;
     assert_eq!(
         kinds,
         [
@@ -185,6 +190,42 @@ async fn an_available_agent_is_offered_the_conversation_and_accepts_it() {
             "conversation.assigned"
         ]
     );
+}
+
+#[tokio::test]
+async fn an_auto_accepting_agent_is_assigned_without_an_offer() {
+    let app = spawn_app_with(config(Duration::from_secs(30), 3)).await;
+    let org = app.org("acme").await;
+    let inbox = app.inbox(&org.admin).await;
+    let inbox_id = inbox["id"].as_str().unwrap();
+    let lina = agent(&app, &org, "lina", 1, &[]).await;
+    let (status, user) = app
+        .patch(
+            &format!("/api/v1/users/{}", lina.id),
+            &org.admin,
+            json!({"auto_accept": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["auto_accept"], true);
+    set_presence(&app, &lina, "available").await;
+
+    let (id, _) = customer_starts(&app, inbox_id, json!({})).await;
+    let assigned = until(&app, &lina.token, &id, status_is("assigned")).await;
+    assert_eq!(assigned["assignee_id"], lina.id.as_str());
+    // Full (capacity 1): the next one waits, and is offered normally once she is switched back.
+    let (next, _) = customer_starts(&app, inbox_id, json!({})).await;
+    stays(&app, &lina.token, &next, "queued").await;
+    app.patch(
+        &format!("/api/v1/users/{}", lina.id),
+        &org.admin,
+        json!({"auto_accept": false, "capacities": {"chat": 2}}),
+    )
+    .await;
+    until(&app, &lina.token, &next, offered_to(&lina)).await;
+
+    let kinds = event_kinds(&app, &org, &id).await;
+    assert_eq!(kinds, ["conversation.created", "conversation.assigned"]);
 }
 
 #[tokio::test]

@@ -171,6 +171,71 @@ async fn visitors_see_their_own_conversation_but_no_notes_and_no_one_else() {
 }
 
 #[tokio::test]
+async fn typing_reaches_the_other_side_live_and_is_never_logged() {
+    let app = spawn_app().await;
+    let (org, c) = chat(&app).await;
+    let inbox = app.inbox(&org.admin).await;
+    let stranger = app.visitor(inbox["id"].as_str().unwrap()).await;
+    let id = c.messages.split('/').nth(5).unwrap().to_owned();
+    let mut staff = connect(&app, "/api/v1/stream", &c.agent, 0).await;
+    let (_, last_seq) = backlog(&mut staff).await;
+    let mut mine = connect(&app, "/api/v1/widget/stream", &c.visitor, 0).await;
+    backlog(&mut mine).await;
+    let mut theirs = connect(&app, "/api/v1/widget/stream", &stranger, 0).await;
+    backlog(&mut theirs).await;
+    let widget_typing = format!("/api/v1/widget/conversations/{id}/typing");
+    let agent_typing = format!("/api/v1/conversations/{id}/typing");
+
+    let (status, _) = app.post(&widget_typing, &c.visitor, json!({})).await;
+    assert_eq!(status, 204);
+    let heard = next(&mut staff).await;
+    assert_eq!(
+        (heard["type"].as_str(), heard["sender_kind"].as_str()),
+        (Some("typing"), Some("customer"))
+    );
+    assert_eq!(heard["conversation_id"], id.as_str());
+    assert!(heard.get("seq").is_none(), "signals carry no seq: {heard}");
+    quiet(&mut mine).await;
+
+    // Not their conversation yet: other agents hear it, the customer does not.
+    let (status, _) = app.post(&agent_typing, &c.agent, json!({})).await;
+    assert_eq!(status, 204);
+    assert_eq!(next(&mut staff).await["sender_kind"], "agent");
+    quiet(&mut mine).await;
+
+    app.post(
+        &format!("/api/v1/conversations/{id}/assign"),
+        &c.agent,
+        json!({}),
+    )
+    .await;
+    assert_eq!(next(&mut mine).await["kind"], "conversation.assigned");
+    assert_eq!(next(&mut staff).await["kind"], "conversation.assigned");
+    app.post(&agent_typing, &c.agent, json!({"note": true}))
+        .await;
+    assert_eq!(next(&mut staff).await["type"], "typing");
+    quiet(&mut mine).await;
+    app.post(&agent_typing, &c.agent, json!({})).await;
+    let heard = next(&mut mine).await;
+    assert_eq!(
+        (heard["type"].as_str(), heard["sender_kind"].as_str()),
+        (Some("typing"), Some("agent"))
+    );
+    quiet(&mut theirs).await;
+
+    // A stranger cannot type into someone else's conversation, and nothing was logged.
+    let (status, _) = app.post(&widget_typing, &stranger, json!({})).await;
+    assert_eq!(status, 404);
+    let mut resumed = connect(&app, "/api/v1/stream", &c.agent, last_seq).await;
+    let (replayed, _) = backlog(&mut resumed).await;
+    let kinds: Vec<&str> = replayed
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["conversation.assigned"]);
+}
+
+#[tokio::test]
 async fn bad_tokens_are_refused_and_shutdown_asks_clients_to_reconnect() {
     let mut app = spawn_app().await;
     let (_, c) = chat(&app).await;

@@ -18,6 +18,7 @@ fn user(email: &str, role: Role, skills: &[(&str, u8)]) -> NewUser {
                 })
                 .collect(),
             capacities: AgentProfile::default_capacities(),
+            auto_accept: false,
         },
         group_ids: vec![],
     }
