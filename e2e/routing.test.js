@@ -3,7 +3,8 @@
 // rejected offer (Esc) pops up for the next agent, a lapsed one closes by itself and the router
 // sets that agent away; while nobody is available the widget shows the queue position and the
 // supervisor's live view the queue (amber past 20 s); a pending offer survives a reload; a
-// transfer with a note reaches a colleague.
+// transfer with a note reaches a colleague; a supervisor sees the customer panel, whispers to
+// the agent and takes the conversation over.
 // Each describe has its own server, so who is available and what waits is known.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -275,6 +276,34 @@ describe("queue, live view, reload and transfer", { timeout: 120_000 }, () => {
     const emmaThread = emma.getByRole("region", { name: "Conversation" });
     await expectText(emmaThread.locator(".msg-note"), "客户要开发票，请跟进");
     await expectText(agents.getByRole("row").filter({ hasText: "Emma Clark" }), /1 \/ 6/);
+
+    // The supervisor follows Emma's conversation, sees the customer beside it, whispers to
+    // Emma (the customer never sees it) and then takes it over.
+    await supervisor.goto("/#/conversations");
+    const others = supervisor.getByRole("region", { name: "Other agents' conversations" });
+    await others.getByRole("button").filter({ hasText: /\S/ }).first().waitFor();
+    const emmaId = (await emma.evaluate(() => location.hash)).split("/").pop();
+    await supervisor.goto(`/#/conversations/${emmaId}`);
+    const watched = supervisor.getByRole("region", { name: "Conversation", exact: true });
+    await expectText(watched.getByRole("list", { name: "Messages" }), "Second customer");
+    const panel = supervisor.getByRole("complementary", { name: "Customer" });
+    await expectText(panel, "First contact");
+    await panel.getByRole("button", { name: "Add an attribute" }).click();
+    await panel.getByLabel("Key").last().fill("order_no");
+    await panel.getByLabel("Value").last().fill("A1001");
+    await panel.getByRole("button", { name: "Save" }).click();
+    await expectText(panel, "Saved.");
+    await expectText(watched, "whispered to the agent");
+    await watched.getByLabel("Internal note (agents only)").fill("先确认订单号 A1001");
+    await watched.getByRole("button", { name: "Add note" }).click();
+    await expectText(emmaThread.locator(".msg-note").last(), "先确认订单号 A1001");
+    await watched.getByRole("button", { name: "Take over" }).click();
+    await expectText(watched, "Resolve");
+    await watched.getByLabel("Reply to the customer").fill("I am the supervisor; your parcel left today.");
+    await watched.getByRole("button", { name: "Send", exact: true }).click();
+    await expectText(q.chat.getByRole("log"), "your parcel left today");
+    assert.ok(!(await q.chat.getByRole("log").innerText()).includes("A1001"), "whispers stay internal");
+    await supervisor.screenshot({ path: join(ARTIFACTS, "routing-supervisor.png") });
     assert.deepEqual(dialogs, [], "no browser dialog opened");
   });
 });

@@ -13,6 +13,7 @@ import { useStream } from "../stream.js";
 import { TransferButton } from "../transfer.js";
 import { CreateTicketButton } from "../ticket-from-conversation.js";
 import { useTypingIn, useTellTyping } from "../typing.js";
+import { CustomerPanel } from "../customer-panel.js";
 
 const WAITING = ["queued", "offered"];
 const SERVING = ["assigned", "wrap_up"];
@@ -80,16 +81,16 @@ function MessageItem({ message: m, customerName, me }) {
   </li>`;
 }
 
-function ReplyBox({ conversation, canReply, onSent }) {
+function ReplyBox({ conversation, canReply, startAsNote, onSent }) {
   const [body, setBody] = useState("");
-  const [note, setNote] = useState(!canReply);
+  const [note, setNote] = useState(!canReply || startAsNote);
   const [files, setFiles] = useState([]); // uploaded, waiting to be sent with this message
   const send = useAction();
   const tellTyping = useTellTyping(conversation.id);
   // One id per draft: a retry after a network error is the same message, stored once.
   const clientId = useRef(newClientId());
   const box = useRef(null);
-  useEffect(() => setNote(!canReply), [canReply]);
+  useEffect(() => setNote(!canReply || startAsNote), [canReply, startAsNote]);
   const picker = useCannedPicker({
     text: body,
     conversationId: conversation.id,
@@ -168,6 +169,11 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
     const updated = await act.run(() => api.post(`/conversations/${c.id}/assign`, {}));
     if (updated) onChanged(updated);
   };
+  // A supervisor takes the conversation over from its agent: it becomes theirs.
+  const takeOver = async () => {
+    const updated = await act.run(() => api.post(`/conversations/${c.id}/assign`, { agent_id: me }));
+    if (updated) onChanged(updated);
+  };
   const resolve = async () => {
     const updated = await act.run(() => api.post(`/conversations/${c.id}/resolve`, {}));
     if (updated) onChanged(updated);
@@ -186,6 +192,8 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
       <div class="actions">
         ${WAITING.includes(c.status) &&
         html`<button type="button" class="primary" disabled=${act.busy} onClick=${take}>${t("conversations.take")}</button>`}
+        ${SERVING.includes(c.status) && supervisor && !mine &&
+        html`<button type="button" disabled=${act.busy} onClick=${takeOver}>${t("conversations.take_over")}</button>`}
         ${SERVING.includes(c.status) && canReply &&
         html`<${TransferButton} conversation=${c} onDone=${onChanged} />`}
         ${SERVING.includes(c.status) && canReply &&
@@ -203,7 +211,11 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
       ${typing.customer ? t("conversations.customer_typing", { name: customerName || t("conversations.sender.customer") }) : ""}
       ${typing.agents.length > 0 ? ` ${t("conversations.agent_typing")}` : ""}
     </p>
-    ${c.status !== "resolved" && html`<${ReplyBox} key=${c.id} conversation=${c} canReply=${canReply} onSent=${onMessage} />`}
+    ${supervisor && !mine && SERVING.includes(c.status) &&
+    html`<p class="muted">${t("conversations.whisper_hint")}</p>`}
+    ${c.status !== "resolved" &&
+    html`<${ReplyBox} key=${c.id} conversation=${c} canReply=${canReply}
+      startAsNote=${supervisor && !mine && SERVING.includes(c.status)} onSent=${onMessage} />`}
   </section>`;
 }
 
@@ -224,6 +236,7 @@ const byNewest = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
 
 export function ConversationsPage({ session, id }) {
   const me = session.user.id;
+  const supervisor = rank(session.user.role) >= rank("supervisor");
   // Every conversation seen, by id, the newest version of each: the lists are views of it.
   const [known, setKnown] = useState(() => new Map());
   const [listError, setListError] = useState(null);
@@ -246,12 +259,13 @@ export function ConversationsPage({ session, id }) {
 
   const loadLists = async () => {
     try {
-      const [waiting, mine] = await Promise.all([
+      const [waiting, mine, everyone] = await Promise.all([
         api.get("/conversations", { status: WAITING.join(","), limit: LIST_LIMIT }),
         api.get("/conversations", { status: SERVING.join(","), assignee: "me", limit: LIST_LIMIT }),
+        supervisor ? api.get("/conversations", { status: SERVING.join(","), limit: LIST_LIMIT }) : { items: [] },
       ]);
       setListError(null);
-      remember([...waiting.items, ...mine.items]);
+      remember([...waiting.items, ...mine.items, ...everyone.items]);
     } catch (err) {
       setListError(err);
     }
@@ -283,6 +297,10 @@ export function ConversationsPage({ session, id }) {
   const all = [...known.values()];
   const waiting = all.filter((c) => WAITING.includes(c.status)).sort(byNewest);
   const mine = all.filter((c) => c.assignee_id === me && SERVING.includes(c.status)).sort(byNewest);
+  // Supervisors also follow everyone else's conversations, to whisper or take over.
+  const others = supervisor
+    ? all.filter((c) => c.assignee_id !== me && SERVING.includes(c.status)).sort(byNewest)
+    : [];
   const current = selectedId ? known.get(selectedId) : null;
 
   return html`<section>
@@ -296,6 +314,8 @@ export function ConversationsPage({ session, id }) {
       <div class="conv-lists">
         <${ConversationList} title=${t("conversations.waiting")} items=${waiting} selectedId=${selectedId} onOpen=${open} />
         <${ConversationList} title=${t("conversations.mine")} items=${mine} selectedId=${selectedId} onOpen=${open} />
+        ${supervisor &&
+        html`<${ConversationList} title=${t("conversations.others")} items=${others} selectedId=${selectedId} onOpen=${open} />`}
       </div>
       <div>
         <${ErrorBox} error=${thread.error} />
@@ -304,6 +324,8 @@ export function ConversationsPage({ session, id }) {
               onChanged=${(c) => remember([c])} onMessage=${(m) => addMessages(current.id, [m])} />`
           : !thread.error && html`<p class="muted card">${t("conversations.pick")}</p>`}
       </div>
+      ${current && html`<${CustomerPanel} key=${current.customer_id} customerId=${current.customer_id}
+        conversationId=${current.id} onOpen=${open} />`}
     </div>
   </section>`;
 }

@@ -35,7 +35,7 @@ function AttributesEditor({ rows, onChange, error }) {
         value=${r.value} onInput=${(e) => update({ value: e.target.value })} />`} />`;
 }
 
-function ProfileForm({ customer, tiers, onSaved }) {
+export function ProfileForm({ customer, tiers, onSaved }) {
   const draftOf = (c) => ({
     name: c.name, company: c.company || "", tier: c.tier, tags: c.tags,
     attributes: Object.entries(c.attributes || {}).map(([key, v]) => ({ key, value: attrText(v) })),
