@@ -2,9 +2,9 @@
 // pop-up with a countdown, accepts it (Enter) and replies, typing showing on both sides; a
 // rejected offer (Esc) pops up for the next agent, a lapsed one closes by itself and the router
 // sets that agent away; while nobody is available the widget shows the queue position and the
-// supervisor's live view the queue (amber past 20 s); a pending offer survives a reload; a
-// transfer with a note reaches a colleague; a supervisor sees the customer panel, whispers to
-// the agent and takes the conversation over.
+// supervisor's live view the queue (amber past 20 s); a pending offer survives a reload;
+// keyboard shortcuts walk the lists; a transfer with a note reaches a colleague; a supervisor
+// sees the customer panel, whispers to the agent and takes the conversation over.
 // Each describe has its own server, so who is available and what waits is known.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -249,6 +249,16 @@ describe("queue, live view, reload and transfer", { timeout: 120_000 }, () => {
     const thread = lina.getByRole("region", { name: "Conversation" });
     await expectText(thread.getByRole("list", { name: "Messages" }), "Second customer");
     await expectText(lina.getByRole("region", { name: "Mine" }).locator("h2 .badge"), "2");
+    // Keyboard: Alt+↓ / Alt+↑ walk the lists, Alt+N switches the reply box to a note and back.
+    await lina.keyboard.press("Alt+ArrowDown");
+    await expectText(thread.getByRole("list", { name: "Messages" }), "第一位客户");
+    await lina.keyboard.press("Alt+ArrowUp");
+    await expectText(thread.getByRole("list", { name: "Messages" }), "Second customer");
+    await thread.getByLabel("Reply to the customer").focus();
+    await lina.keyboard.press("Alt+n");
+    assert.equal(await thread.getByRole("checkbox", { name: "Internal note" }).isChecked(), true);
+    await lina.keyboard.press("Alt+n");
+    assert.equal(await thread.getByRole("checkbox", { name: "Internal note" }).isChecked(), false);
 
     // The visitors no longer wait: the place in the queue is gone.
     await expectText(p.chat.getByRole("status"), "客服已接入");

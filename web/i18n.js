@@ -352,6 +352,13 @@ export const TABLE = {
   "conversations.mine": ["Mine", "我的会话"],
   "conversations.others": ["Other agents' conversations", "其他坐席的会话"],
   "conversations.take_over": ["Take over", "接管"],
+  "conversations.shortcuts": ["Keyboard shortcuts", "快捷键"],
+  "conversations.key_move": ["Previous / next conversation", "上一个 / 下一个会话"],
+  "conversations.key_take": ["Take the waiting conversation", "接入排队中的会话"],
+  "conversations.key_resolve": ["Resolve the conversation", "结束会话"],
+  "conversations.key_note": ["Switch between reply and internal note", "在回复与内部备注之间切换"],
+  "conversations.key_send": ["Send", "发送"],
+  "conversations.key_canned": ["Canned responses (at the start of the reply)", "快捷回复（在回复开头输入）"],
   "conversations.whisper_hint": [
     "Your notes are whispered to the agent; the customer never sees them. Take over to reply yourself.",
     "您的备注仅对坐席可见（悄悄话），客户看不到。如需亲自回复，请先接管。",

@@ -136,6 +136,11 @@ function ReplyBox({ conversation, canReply, startAsNote, onSent }) {
       onKeyDown=${(e) => {
         if (picker.onKeyDown(e)) e.preventDefault();
         else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit(e);
+        else if (e.altKey && e.key.toLowerCase() === "n" && canReply) {
+          e.preventDefault();
+          e.stopPropagation();
+          setNote(!note);
+        }
       }} />
     <small class="hint">${t("canned.slash_hint")}</small>
     <${ErrorBox} error=${picker.error} />
@@ -181,6 +186,10 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
   const supervisor = rank(session.user.role) >= rank("supervisor");
   const mine = c.assignee_id === me;
   const canReply = mine || supervisor;
+  useAltKeys({
+    t: () => WAITING.includes(c.status) && !act.busy && take(),
+    r: () => SERVING.includes(c.status) && canReply && !act.busy && resolve(),
+  });
   return html`<section class="card thread" aria-label=${t("conversations.thread")}>
     <div class="page-head">
       <div>
@@ -233,6 +242,41 @@ async function allMessages(id) {
 }
 
 const byNewest = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
+
+/** Alt+key shortcuts while the page is open; `keys` maps e.key (lower case) to a handler. */
+function useAltKeys(keys) {
+  const current = useRef(keys);
+  current.current = keys;
+  useEffect(() => {
+    const onKey = (e) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const run = current.current[e.key.length === 1 ? e.key.toLowerCase() : e.key];
+      if (!run) return;
+      e.preventDefault();
+      run();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+}
+
+const SHORTCUTS = [
+  ["Alt+↑ / Alt+↓", "conversations.key_move"],
+  ["Alt+T", "conversations.key_take"],
+  ["Alt+R", "conversations.key_resolve"],
+  ["Alt+N", "conversations.key_note"],
+  ["Ctrl+Enter", "conversations.key_send"],
+  ["/", "conversations.key_canned"],
+];
+
+function ShortcutHelp() {
+  return html`<details class="shortcuts">
+    <summary>${t("conversations.shortcuts")}</summary>
+    <dl>
+      ${SHORTCUTS.map(([keys, label]) => html`<div key=${keys}><dt><kbd>${keys}</kbd></dt><dd>${t(label)}</dd></div>`)}
+    </dl>
+  </details>`;
+}
 
 export function ConversationsPage({ session, id }) {
   const me = session.user.id;
@@ -302,9 +346,19 @@ export function ConversationsPage({ session, id }) {
     ? all.filter((c) => c.assignee_id !== me && SERVING.includes(c.status)).sort(byNewest)
     : [];
   const current = selectedId ? known.get(selectedId) : null;
+  // Alt+↑/↓ walk the lists top to bottom, as they are shown.
+  const shown = [...waiting, ...mine, ...others];
+  const step = (by) => {
+    if (shown.length === 0) return;
+    const at = shown.findIndex((c) => c.id === selectedId);
+    const next = at < 0 ? 0 : Math.min(shown.length - 1, Math.max(0, at + by));
+    if (shown[next].id !== selectedId) open(shown[next].id);
+  };
+  useAltKeys({ ArrowDown: () => step(1), ArrowUp: () => step(-1) });
 
   return html`<section>
     <${PageHead} title=${t("nav.conversations")}>
+      <${ShortcutHelp} />
       <span class=${`badge${live ? " ok" : ""}`} role="status">
         ${live ? t("conversations.live") : t("conversations.connecting")}
       </span>
