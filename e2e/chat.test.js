@@ -2,7 +2,8 @@
 // the widget (in Chinese), is told nobody is available yet, gives a name and phone in the
 // pre-chat form, picks a topic and sends HTML; an agent (in English) sees it arrive
 // live in Waiting, takes it, writes a note and a reply; the visitor gets the reply live, never
-// the note, and sees the HTML as text; a send that fails on the network is retried with the
+// the note, and sees the HTML as text; files go both ways (a PNG thumbnail, a PDF download);
+// a send that fails on the network is retried with the
 // same client_msg_id; the agent resolves, the visitor rates 5, and after a reload the history
 // is still there. Screenshots of both screens go to e2e/artifacts/.
 import { describe, it, before, after } from "node:test";
@@ -157,6 +158,30 @@ describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () 
     assert.equal(await visitor.locator("[data-kefu-widget] img").count(), 0, "no <img> made from the message");
     assert.equal(await agent.locator("main img").count(), 0, "no <img> on the agent's page either");
 
+    // Files both ways: the visitor's PNG shows as a thumbnail for the agent, the agent's PDF as
+    // a download link for the visitor, and both really download.
+    const png = Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+      "base64",
+    );
+    await chat.locator('input[type="file"]').setInputFiles({ name: "receipt.png", mimeType: "image/png", buffer: png });
+    const thumb = thread.locator('img.thumb[alt="receipt.png"]');
+    await thumb.waitFor();
+    await thumb.evaluate((img) => (img.complete ? null : new Promise((done) => (img.onload = img.onerror = done))));
+    assert.equal(await thumb.evaluate((img) => img.naturalWidth), 1, "the agent's browser loads the image");
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+    await thread.locator('.reply input[type="file"]').setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: pdf });
+    await expectText(thread.locator(".reply .chip"), "invoice.pdf");
+    await thread.getByRole("button", { name: "Send", exact: true }).click();
+    const link = log.locator("a.file", { hasText: "invoice.pdf" });
+    await link.waitFor();
+    const [download] = await Promise.all([visitor.waitForEvent("download"), link.click()]);
+    assert.equal(download.suggestedFilename(), "invoice.pdf");
+    const saved = await download.createReadStream();
+    const chunks = [];
+    for await (const chunk of saved) chunks.push(chunk);
+    assert.ok(Buffer.concat(chunks).equals(pdf), "the visitor downloads the agent's file byte for byte");
+
     // The agent resolves; the visitor rates.
     await thread.getByRole("button", { name: "Resolve" }).click();
     await expectText(thread, "Resolved");
@@ -175,7 +200,7 @@ describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () 
     await visitor.getByRole("button", { name: "在线客服", exact: true }).click();
     await expectText(log, new RegExp(`${escape(HOSTILE)}[\\s\\S]*${escape(REPLY)}`));
     await expectText(chat, "感谢您的评价：5 星。");
-    assert.equal(await visitor.locator("[data-kefu-widget] img").count(), 0);
+    assert.equal(await visitor.locator("[data-kefu-widget] img:not(.thumb)").count(), 0, "only file thumbnails are images");
 
     assert.deepEqual(dialogs, [], "no browser dialog opened");
   });
