@@ -14,6 +14,7 @@ pub mod reports;
 pub mod routes;
 pub mod routing;
 mod signals;
+pub mod sockets;
 pub mod state;
 mod stream;
 pub mod visitor;

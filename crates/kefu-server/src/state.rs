@@ -20,6 +20,10 @@ pub struct ServerConfig {
     pub routing: crate::routing::RoutingSettings,
     /// How long an agent may be without a workspace socket before being set offline.
     pub disconnect_grace: Duration,
+    /// Live sockets the whole server keeps open at once; more get 503 `too_many_connections`.
+    pub max_sockets: usize,
+    /// Live sockets per user or visitor (their tabs); more get 429 `too_many_connections`.
+    pub max_sockets_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +35,8 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             routing: crate::routing::RoutingSettings::default(),
             disconnect_grace: Duration::from_secs(60),
+            max_sockets: 50_000,
+            max_sockets_per_client: 20,
         }
     }
 }
@@ -49,6 +55,7 @@ struct Inner {
     closing: tokio::sync::watch::Sender<bool>,
     hubs: crate::hub::Hubs,
     signals: crate::signals::Signals,
+    sockets: crate::sockets::SocketLimits,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
 }
@@ -60,6 +67,10 @@ impl AppState {
             inner: Arc::new(Inner {
                 hubs: crate::hub::Hubs::new(store.clone()),
                 signals: crate::signals::Signals::default(),
+                sockets: crate::sockets::SocketLimits::new(
+                    config.max_sockets,
+                    config.max_sockets_per_client,
+                ),
                 workspaces: crate::workspaces::Workspaces::new(
                     store.clone(),
                     config.disconnect_grace,
@@ -123,6 +134,11 @@ impl AppState {
     /// The per-tenant fan-out of signals that are never logged (typing).
     pub fn signals(&self) -> &crate::signals::Signals {
         &self.inner.signals
+    }
+
+    /// The limits on live sockets.
+    pub fn sockets(&self) -> &crate::sockets::SocketLimits {
+        &self.inner.sockets
     }
 
     pub fn begin_closing(&self) {

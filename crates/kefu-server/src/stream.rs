@@ -135,6 +135,11 @@ pub async fn staff_stream(
 ) -> ApiResult<Response> {
     let principal: Principal = authenticate(&state, request, query.token.as_deref()).await?;
     principal.require(Role::Agent, Scope::EventsRead)?;
+    let client = match &principal.credential {
+        crate::auth::Credential::User { user_id, .. } => *user_id,
+        crate::auth::Credential::Token { token_id, .. } => *token_id,
+    };
+    let permit = state.sockets().admit(client)?;
     let tenant_id = principal.tenant_id;
     let workspace = principal
         .user_id()
@@ -142,6 +147,7 @@ pub async fn staff_stream(
     Ok(sized(upgrade).on_upgrade(move |socket| async move {
         // Counted until the socket ends: the agent's workspace is open meanwhile.
         let _workspace = workspace;
+        let _permit = permit;
         follow(state, socket, tenant_id, query.after, Audience::Staff).await;
     }))
 }
@@ -155,13 +161,16 @@ pub async fn visitor_stream(
     request: axum::extract::Request,
 ) -> ApiResult<Response> {
     let visitor: VisitorPrincipal = authenticate(&state, request, query.token.as_deref()).await?;
+    let permit = state.sockets().admit(visitor.customer_id)?;
     let audience = Audience::Visitor {
         customer_id: visitor.customer_id,
         inbox_id: visitor.inbox_id,
         conversations: own_conversations(state.store(), &visitor).await?,
     };
-    Ok(sized(upgrade)
-        .on_upgrade(move |socket| follow(state, socket, visitor.tenant_id, query.after, audience)))
+    Ok(sized(upgrade).on_upgrade(move |socket| async move {
+        let _permit = permit;
+        follow(state, socket, visitor.tenant_id, query.after, audience).await;
+    }))
 }
 
 async fn own_conversations(store: &Store, visitor: &VisitorPrincipal) -> ApiResult<HashSet<Uuid>> {

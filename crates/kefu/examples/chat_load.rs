@@ -109,6 +109,8 @@ async fn main() {
         .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data_dir)
         .env("KEFU_LOG_LEVEL", "warn")
+        // Every agent socket here is the same signed-in agent: let it open as many as asked.
+        .env("KEFU_MAX_SOCKETS_PER_CLIENT", (args.agents + 1).to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if let Some(url) = &args.database_url {

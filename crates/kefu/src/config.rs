@@ -54,6 +54,10 @@ pub struct Config {
     pub max_missed_offers: u32,
     /// Seconds an agent may be without an open workspace before being set offline.
     pub disconnect_grace_secs: u32,
+    /// Live WebSockets the server keeps open at once.
+    pub max_sockets: u32,
+    /// Live WebSockets per user or visitor (their tabs).
+    pub max_sockets_per_client: u32,
 }
 
 impl Default for Config {
@@ -71,13 +75,15 @@ impl Default for Config {
             offer_timeout_secs: 20,
             max_missed_offers: 3,
             disconnect_grace_secs: 60,
+            max_sockets: 50_000,
+            max_sockets_per_client: 20,
         }
     }
 }
 
 /// The keys `KEFU_*` variables may set. Other `KEFU_` variables (e.g. the test suite's
 /// `KEFU_TEST_DATABASE_URL`) belong to other tools and are not read as configuration.
-pub const ENV_KEYS: [&str; 12] = [
+pub const ENV_KEYS: &[&str] = &[
     "listen",
     "data_dir",
     "database_url",
@@ -90,6 +96,8 @@ pub const ENV_KEYS: [&str; 12] = [
     "offer_timeout_secs",
     "max_missed_offers",
     "disconnect_grace_secs",
+    "max_sockets",
+    "max_sockets_per_client",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -117,7 +125,7 @@ impl Config {
             None => {}
         }
         figment
-            .merge(Env::prefixed("KEFU_").only(&ENV_KEYS))
+            .merge(Env::prefixed("KEFU_").only(ENV_KEYS))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)

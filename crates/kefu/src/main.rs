@@ -217,6 +217,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             max_missed_offers: config.max_missed_offers,
         },
         disconnect_grace: Duration::from_secs(u64::from(config.disconnect_grace_secs)),
+        max_sockets: config.max_sockets as usize,
+        max_sockets_per_client: config.max_sockets_per_client as usize,
     };
     kefu_server::serve(
         listener,

@@ -333,3 +333,56 @@ async fn without_after_a_socket_starts_at_the_newest_event() {
         .await;
     assert_eq!(next(&mut socket).await["seq"].as_i64(), Some(last_seq + 1));
 }
+
+#[tokio::test]
+async fn sockets_beyond_the_server_and_per_client_limits_are_refused_with_a_code() {
+    let app = super::spawn_app_with(kefu_server::ServerConfig {
+        max_sockets: 3,
+        max_sockets_per_client: 2,
+        ..kefu_server::ServerConfig::default()
+    })
+    .await;
+    let (_, c) = chat(&app).await;
+    let refusal = |err: tokio_tungstenite::tungstenite::Error| match err {
+        tokio_tungstenite::tungstenite::Error::Http(response) => {
+            let body: Value = serde_json::from_slice(response.body().as_deref().unwrap_or(b"{}"))
+                .unwrap_or(Value::Null);
+            (response.status().as_u16(), body["code"].clone())
+        }
+        other => panic!("{other:?}"),
+    };
+    let url = |path: &str, token: &str| {
+        format!("{}{path}?token={token}", app.url.replacen("http", "ws", 1))
+    };
+    let mut first = connect(&app, "/api/v1/widget/stream", &c.visitor, 0).await;
+    backlog(&mut first).await;
+    let mut second = connect(&app, "/api/v1/widget/stream", &c.visitor, 0).await;
+    backlog(&mut second).await;
+    let err = tokio_tungstenite::connect_async(url("/api/v1/widget/stream", &c.visitor))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(err), (429, json!("too_many_connections")));
+
+    let mut agent = connect(&app, "/api/v1/stream", &c.agent, 0).await;
+    backlog(&mut agent).await;
+    let err = tokio_tungstenite::connect_async(url("/api/v1/stream", &c.agent))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal(err), (503, json!("too_many_connections")));
+
+    // A closed socket gives its place back.
+    second.close(None).await.unwrap();
+    drop(second);
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok((socket, _)) =
+            tokio_tungstenite::connect_async(url("/api/v1/widget/stream", &c.visitor)).await
+        {
+            again = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut again = again.expect("a place after a socket closed");
+    backlog(&mut again).await;
+}
