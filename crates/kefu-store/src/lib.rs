@@ -18,6 +18,7 @@ mod page;
 mod tenants;
 mod tickets;
 mod users;
+mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -41,6 +42,10 @@ pub use inboxes::{
 };
 pub use page::Page;
 pub use tenants::{Tenant, TenantSettings};
+pub use webhooks::{
+    AttemptOutcome, Delivery, DeliveryState, DueDelivery, NewWebhook, Webhook, WebhookPatch,
+    WebhookTarget,
+};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,
     TicketPatch,

@@ -6,6 +6,7 @@ mod events;
 mod tenancy;
 mod tickets;
 mod users;
+mod webhooks;
 
 use kefu_store::testing::TestDatabase;
 use kefu_store::{Actor, Store, Tenant, TenantSettings};
