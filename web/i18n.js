@@ -265,6 +265,7 @@ export const TABLE = {
   "scope.tickets:read": ["read tickets", "查看工单"],
   "scope.tickets:write": ["create and update tickets", "创建和更新工单"],
   "scope.reports:read": ["read reports", "读取统计报表"],
+  "scope.webhooks:write": ["manage webhooks", "管理 Webhook"],
 
   "wfm.staffing": ["Staffing calculator", "人力需求计算"],
   "wfm.model": ["Model", "模型"],

@@ -12,6 +12,7 @@ import { useUsers, namer } from "../lookups.js";
 const SCOPES = [
   "customers:read", "customers:write", "users:read", "users:write", "groups:read", "groups:write",
   "events:read", "wfm:compute", "tickets:read", "tickets:write", "reports:read",
+  "webhooks:write",
 ];
 
 /** The new token's secret: the only time anyone sees it. */

@@ -89,10 +89,13 @@ pub enum Scope {
     /// Contact-center reports (metrics folded from the event log): reads, writes nothing.
     #[serde(rename = "reports:read")]
     ReportsRead,
+    /// Manage outgoing webhooks and read their delivery log (an integration registering itself).
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::CustomersRead,
         Scope::CustomersWrite,
         Scope::UsersRead,
@@ -104,6 +107,7 @@ impl Scope {
         Scope::TicketsRead,
         Scope::TicketsWrite,
         Scope::ReportsRead,
+        Scope::WebhooksWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +123,7 @@ impl Scope {
             Scope::TicketsRead => "tickets:read",
             Scope::TicketsWrite => "tickets:write",
             Scope::ReportsRead => "reports:read",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -132,7 +137,7 @@ impl Scope {
             | Scope::TicketsRead
             | Scope::TicketsWrite => Role::Agent,
             Scope::EventsRead | Scope::WfmCompute | Scope::ReportsRead => Role::Supervisor,
-            Scope::UsersWrite | Scope::GroupsWrite => Role::Admin,
+            Scope::UsersWrite | Scope::GroupsWrite | Scope::WebhooksWrite => Role::Admin,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod state;
 mod stream;
 pub mod visitor;
 mod web;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use state::{AppState, ServerConfig};
@@ -27,7 +28,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, canned, conversations, customers, events, groups,
-    reports as report_routes, tenant, tickets, tokens, users, wfm, widget,
+    reports as report_routes, tenant, tickets, tokens, users, webhooks as webhook_routes, wfm,
+    widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -59,6 +61,7 @@ use utoipa_axum::routes;
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
         (name = "reports", description = "Contact-center metrics from the event log, as JSON or CSV"),
+        (name = "webhooks", description = "Outgoing webhooks: events POSTed to your systems, signed (HMAC-SHA256), retried with backoff, with a delivery log"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -174,6 +177,16 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::upload_for_visitor))
         .routes(routes!(attachments::download_for_visitor))
         .routes(routes!(widget::rate))
+        .routes(routes!(
+            webhook_routes::list_webhooks,
+            webhook_routes::create_webhook
+        ))
+        .routes(routes!(
+            webhook_routes::update_webhook,
+            webhook_routes::delete_webhook
+        ))
+        .routes(routes!(webhook_routes::list_deliveries))
+        .routes(routes!(webhook_routes::redeliver))
         .routes(routes!(stream::staff_stream))
         .routes(routes!(stream::visitor_stream))
         .routes(routes!(wfm::erlang_c))
@@ -215,6 +228,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     ops::install_metrics();
     state.routing().start().await;
+    state.webhooks().start().await;
     let closing = state.clone();
     axum::serve(
         listener,

@@ -24,6 +24,8 @@ pub struct ServerConfig {
     pub max_sockets: usize,
     /// Live sockets per user or visitor (their tabs); more get 429 `too_many_connections`.
     pub max_sockets_per_client: usize,
+    /// Retries, timeout and allowed receivers of outgoing webhooks.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +39,7 @@ impl Default for ServerConfig {
             disconnect_grace: Duration::from_secs(60),
             max_sockets: 50_000,
             max_sockets_per_client: 20,
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }
@@ -56,6 +59,7 @@ struct Inner {
     hubs: crate::hub::Hubs,
     signals: crate::signals::Signals,
     sockets: crate::sockets::SocketLimits,
+    webhooks: crate::webhooks::Webhooks,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
 }
@@ -67,6 +71,11 @@ impl AppState {
             inner: Arc::new(Inner {
                 hubs: crate::hub::Hubs::new(store.clone()),
                 signals: crate::signals::Signals::default(),
+                webhooks: crate::webhooks::Webhooks::new(
+                    store.clone(),
+                    config.webhooks.clone(),
+                    closing.subscribe(),
+                ),
                 sockets: crate::sockets::SocketLimits::new(
                     config.max_sockets,
                     config.max_sockets_per_client,
@@ -134,6 +143,11 @@ impl AppState {
     /// The per-tenant fan-out of signals that are never logged (typing).
     pub fn signals(&self) -> &crate::signals::Signals {
         &self.inner.signals
+    }
+
+    /// Outgoing webhooks: the fan-out and the sender.
+    pub fn webhooks(&self) -> &crate::webhooks::Webhooks {
+        &self.inner.webhooks
     }
 
     /// The limits on live sockets.

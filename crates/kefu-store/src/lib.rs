@@ -42,15 +42,15 @@ pub use inboxes::{
 };
 pub use page::Page;
 pub use tenants::{Tenant, TenantSettings};
-pub use webhooks::{
-    AttemptOutcome, Delivery, DeliveryState, DueDelivery, NewWebhook, Webhook, WebhookPatch,
-    WebhookTarget,
-};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,
     TicketPatch,
 };
 pub use users::{LoginCandidate, NewUser, User, UserFilter, UserPatch};
+pub use webhooks::{
+    AttemptOutcome, Delivery, DeliveryState, DueDelivery, NewWebhook, Webhook, WebhookPatch,
+    WebhookTarget,
+};
 
 use sql::WriteTx;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

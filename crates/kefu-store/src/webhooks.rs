@@ -69,10 +69,12 @@ macro_rules! webhook_columns {
 impl Webhook {
     /// Whether the webhook asked for events of this kind.
     pub fn wants(&self, kind: &str) -> bool {
-        self.events.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => kind.starts_with(prefix),
-            None => pattern == kind,
-        })
+        self.events
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => kind.starts_with(prefix),
+                None => pattern == kind,
+            })
     }
 }
 
@@ -298,6 +300,26 @@ impl Store {
             tenant_id,
             id
         )?;
+        // The tenant's first active webhook starts the fan-out here, not at the log's beginning
+        // (or wherever it stopped when the last webhook went).
+        let others = sql_scalar!(
+            i64,
+            &mut conn,
+            "SELECT COUNT(*) FROM webhooks WHERE tenant_id = $1 AND active = $2 AND id <> $3",
+            tenant_id,
+            true,
+            id
+        )?;
+        if others == 0 {
+            sql_execute!(
+                &mut conn,
+                "INSERT INTO webhook_cursors (tenant_id, last_seq)
+                 SELECT tenant_id, from_seq FROM webhooks WHERE tenant_id = $1 AND id = $2
+                 ON CONFLICT (tenant_id) DO UPDATE SET last_seq = excluded.last_seq",
+                tenant_id,
+                id
+            )?;
+        }
         tx.commit().await?;
         Ok(created)
     }
@@ -390,14 +412,7 @@ impl Store {
         )?;
         record(
             &mut conn,
-            change(
-                tenant_id,
-                "webhook.deleted",
-                actor,
-                Some(&before),
-                None,
-                id,
-            ),
+            change(tenant_id, "webhook.deleted", actor, Some(&before), None, id),
         )
         .await?;
         tx.commit().await?;
@@ -491,10 +506,28 @@ impl Store {
         Ok(queued)
     }
 
-    /// Deliveries due by `now` across all tenants, oldest due first, with their webhook and event.
-    pub async fn due_deliveries(
+    /// Tenants that have at least one active webhook (whose events need fanning out).
+    pub async fn tenants_with_webhooks(&self) -> Result<Vec<Uuid>, StoreError> {
+        let mut read = self.read().await?;
+        Ok(sql_all!(
+            (Uuid,),
+            read.conn(),
+            "SELECT DISTINCT tenant_id FROM webhooks WHERE active = $1",
+            true
+        )?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect())
+    }
+
+    /// Takes up to `limit` deliveries due by `now` (across tenants, oldest due first) for one
+    /// attempt each: they are leased until `now + lease`, so another sender (or this one's next
+    /// round) leaves them alone while the attempt runs; an attempt that never reports back is
+    /// simply due again when the lease ends.
+    pub async fn claim_due_deliveries(
         &self,
         now: DateTime<Utc>,
+        lease: chrono::Duration,
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
         #[derive(sqlx::FromRow)]
@@ -502,10 +535,11 @@ impl Store {
             tenant_id: Uuid,
             id: Uuid,
         }
-        let mut read = self.read().await?;
+        let mut tx = self.write().await?;
+        let mut conn = tx.conn();
         let due = sql_all!(
             Due,
-            read.conn(),
+            &mut conn,
             "SELECT tenant_id, id FROM webhook_deliveries
              WHERE state = 'pending' AND next_attempt_at <= $1
              ORDER BY next_attempt_at, id LIMIT $2",
@@ -514,23 +548,18 @@ impl Store {
         )?;
         let mut out = Vec::with_capacity(due.len());
         for Due { tenant_id, id } in due {
-            let delivery: Delivery = sql_optional!(
-                DeliveryRow,
-                read.conn(),
-                concat!(
-                    "SELECT ",
-                    delivery_columns!(),
-                    " FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2"
-                ),
+            sql_execute!(
+                &mut conn,
+                "UPDATE webhook_deliveries SET next_attempt_at = $3 WHERE tenant_id = $1 AND id = $2",
                 tenant_id,
-                id
-            )?
-            .ok_or(StoreError::NotFound)?
-            .into();
-            let target = load_webhook(&mut read.conn(), tenant_id, delivery.webhook_id).await?;
+                id,
+                now + lease
+            )?;
+            let delivery = load_delivery(&mut conn, tenant_id, id).await?;
+            let target = load_webhook(&mut conn, tenant_id, delivery.webhook_id).await?;
             let event = sql_optional!(
                 Event,
-                read.conn(),
+                &mut conn,
                 "SELECT seq, kind, entity_type, entity_id, actor_type, actor_id, payload, created_at
                  FROM events WHERE tenant_id = $1 AND seq = $2",
                 tenant_id,
@@ -544,6 +573,7 @@ impl Store {
                 event,
             });
         }
+        tx.commit().await?;
         Ok(out)
     }
 

@@ -58,6 +58,8 @@ pub struct Config {
     pub max_sockets: u32,
     /// Live WebSockets per user or visitor (their tabs).
     pub max_sockets_per_client: u32,
+    /// Let webhooks call receivers on loopback and private networks (an intranet CRM).
+    pub webhook_allow_private_targets: bool,
 }
 
 impl Default for Config {
@@ -77,6 +79,7 @@ impl Default for Config {
             disconnect_grace_secs: 60,
             max_sockets: 50_000,
             max_sockets_per_client: 20,
+            webhook_allow_private_targets: false,
         }
     }
 }
@@ -98,6 +101,7 @@ pub const ENV_KEYS: &[&str] = &[
     "disconnect_grace_secs",
     "max_sockets",
     "max_sockets_per_client",
+    "webhook_allow_private_targets",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.

@@ -219,6 +219,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         disconnect_grace: Duration::from_secs(u64::from(config.disconnect_grace_secs)),
         max_sockets: config.max_sockets as usize,
         max_sockets_per_client: config.max_sockets_per_client as usize,
+        webhooks: kefu_server::webhooks::WebhookSettings {
+            allow_private_targets: config.webhook_allow_private_targets,
+            ..Default::default()
+        },
     };
     kefu_server::serve(
         listener,

@@ -14,6 +14,7 @@ pub mod tenant;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod wfm;
 pub mod widget;
 

@@ -10,6 +10,7 @@ mod stream;
 mod tenancy;
 mod tickets;
 mod users;
+mod webhooks;
 mod wfm;
 
 use kefu_core::{AgentProfile, Role};

@@ -17,6 +17,7 @@ struct TenantA {
     canned_id: String,
     ticket_id: String,
     attachment_id: String,
+    webhook_id: String,
     secrets: Vec<String>,
 }
 
@@ -89,6 +90,14 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let (status, webhook) = app
+        .post(
+            "/api/v1/webhooks",
+            &org.admin,
+            json!({"url": "https://acme-secret.example.com/hook", "events": ["*"], "description": "Acme Secret CRM"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{webhook}");
     let a = TenantA {
         user_id: org.agent_id.to_string(),
         group_id: group["id"].as_str().unwrap().into(),
@@ -101,7 +110,11 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         canned_id: canned["id"].as_str().unwrap().into(),
         ticket_id: ticket["id"].as_str().unwrap().into(),
         attachment_id: attachment["id"].as_str().unwrap().into(),
-        secrets: vec![inbox["secret"].as_str().unwrap().into()],
+        webhook_id: webhook["id"].as_str().unwrap().into(),
+        secrets: vec![
+            inbox["secret"].as_str().unwrap().into(),
+            webhook["secret"].as_str().unwrap().into(),
+        ],
     };
     let secrets = vec![
         a.user_id.clone(),
@@ -117,6 +130,9 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.ticket_id.clone(),
         a.attachment_id.clone(),
         a.secrets[0].clone(),
+        a.secrets[1].clone(),
+        a.webhook_id.clone(),
+        "acme-secret.example.com".into(),
     ];
     TenantA { secrets, ..a }
 }
@@ -176,7 +192,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace(
                     "/attachments/{id}",
                     &format!("/attachments/{}", a.attachment_id),
-                );
+                )
+                .replace("/webhooks/{id}", &format!("/webhooks/{}", a.webhook_id))
+                .replace("{delivery_id}", &uuid::Uuid::now_v7().to_string());
             // Customer-side endpoints take B's visitor; the rest B's owner.
             let caller = if path.starts_with("/api/v1/widget/conversations")
                 || path.starts_with("/api/v1/widget/attachments")
@@ -231,6 +249,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                             || p.ends_with("/resolve")
                             || p.ends_with("/accept")
                             || p.ends_with("/read")
+                            || p.ends_with("/typing")
+                            || p.ends_with("/retry")
                             || p.ends_with("/reject") =>
                     {
                         Some(json!({}))
@@ -240,6 +260,7 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     }
                     ("PATCH", "/api/v1/canned-responses/{id}") => Some(json!({"title": "pwned"})),
                     ("PATCH", "/api/v1/tickets/{id}") => Some(json!({"subject": "pwned"})),
+                    ("PATCH", "/api/v1/webhooks/{id}") => Some(json!({"active": false})),
                     ("POST", "/api/v1/tickets/{id}/comments") => {
                         Some(json!({"body": "pwned", "public": true}))
                     }
@@ -282,6 +303,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         assert_eq!(offered, 0, "A's conversation is not in B's report");
                         assert!(!answer.1.to_string().contains(&a.inbox_id), "A's queue in B's report");
                         answer
+                    }
+                    ("POST", "/api/v1/webhooks") => {
+                        app.post(path, &b.owner, json!({"url": "https://globex.example.com/hook", "events": ["ticket.*"]})).await
                     }
                     ("POST", "/api/v1/inboxes") => {
                         app.post(path, &b.owner, json!({"name": "b", "channel": "app"})).await

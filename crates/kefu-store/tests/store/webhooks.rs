@@ -47,9 +47,15 @@ async fn matching_events_become_one_delivery_each_and_the_cursor_never_repeats_t
 
     let log = f.store.events_since(f.tenant.id, 0, 500).await.unwrap();
     let queued = f.store.fan_out_webhooks(f.tenant.id, &log).await.unwrap();
-    assert_eq!(queued, 1, "only the group made after the webhook, to the webhook that wants it");
+    assert_eq!(
+        queued, 1,
+        "only the group made after the webhook, to the webhook that wants it"
+    );
     // The same events again (a second follower after a restart): nothing new.
-    assert_eq!(f.store.fan_out_webhooks(f.tenant.id, &log).await.unwrap(), 0);
+    assert_eq!(
+        f.store.fan_out_webhooks(f.tenant.id, &log).await.unwrap(),
+        0
+    );
     assert_eq!(
         f.store.webhook_cursor(f.tenant.id).await.unwrap(),
         Some(log.last().unwrap().seq)
@@ -70,11 +76,39 @@ async fn matching_events_become_one_delivery_each_and_the_cursor_never_repeats_t
     assert!(none.items.is_empty());
 
     // Due now, with the event and the secret for signing.
-    let due = f.store.due_deliveries(Utc::now(), 10).await.unwrap();
+    let due = f
+        .store
+        .claim_due_deliveries(Utc::now(), Duration::seconds(30), 10)
+        .await
+        .unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].target.secret, "whsec_test");
     assert_eq!(due[0].event.kind, "group.created");
     assert_eq!(due[0].event.payload.0["name"], "after");
+    let again = f
+        .store
+        .claim_due_deliveries(Utc::now(), Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "a claimed delivery is leased to its sender"
+    );
+    let after_lease = Utc::now() + Duration::seconds(31);
+    let expired = f
+        .store
+        .claim_due_deliveries(after_lease, Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        expired.len(),
+        1,
+        "an attempt that never reported back is due again"
+    );
+    assert_eq!(
+        f.store.tenants_with_webhooks().await.unwrap(),
+        [f.tenant.id]
+    );
 }
 
 #[tokio::test]
@@ -88,7 +122,11 @@ async fn attempts_retry_then_fail_and_a_redelivery_starts_over() {
     group(&f, "sales").await;
     let log = f.store.events_since(f.tenant.id, 0, 500).await.unwrap();
     f.store.fan_out_webhooks(f.tenant.id, &log).await.unwrap();
-    let id = f.store.due_deliveries(Utc::now(), 10).await.unwrap()[0]
+    let id = f
+        .store
+        .claim_due_deliveries(Utc::now(), Duration::seconds(30), 10)
+        .await
+        .unwrap()[0]
         .delivery
         .id;
 
@@ -100,21 +138,53 @@ async fn attempts_retry_then_fail_and_a_redelivery_starts_over() {
         retry_at: Some(later),
         delivered: false,
     };
-    let d = f.store.record_attempt(f.tenant.id, id, &retry).await.unwrap();
-    assert_eq!((d.state, d.attempts, d.last_status), (DeliveryState::Pending, 1, Some(500)));
-    let due = f.store.due_deliveries(Utc::now(), 10).await.unwrap();
+    let d = f
+        .store
+        .record_attempt(f.tenant.id, id, &retry)
+        .await
+        .unwrap();
+    assert_eq!(
+        (d.state, d.attempts, d.last_status),
+        (DeliveryState::Pending, 1, Some(500))
+    );
+    let due = f
+        .store
+        .claim_due_deliveries(Utc::now(), Duration::seconds(30), 10)
+        .await
+        .unwrap();
     assert!(due.is_empty(), "not due yet: {due:?}");
-    assert_eq!(f.store.due_deliveries(later, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        f.store
+            .claim_due_deliveries(later, Duration::seconds(30), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     let give_up = AttemptOutcome {
         retry_at: None,
         ..retry
     };
-    let d = f.store.record_attempt(f.tenant.id, id, &give_up).await.unwrap();
+    let d = f
+        .store
+        .record_attempt(f.tenant.id, id, &give_up)
+        .await
+        .unwrap();
     assert_eq!((d.state, d.attempts), (DeliveryState::Failed, 2));
-    assert!(f.store.due_deliveries(later, 10).await.unwrap().is_empty());
+    assert!(
+        f.store
+            .claim_due_deliveries(later, Duration::seconds(30), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let d = f.store.redeliver(f.tenant.id, webhook.id, id).await.unwrap();
+    let d = f
+        .store
+        .redeliver(f.tenant.id, webhook.id, id)
+        .await
+        .unwrap();
     assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 0));
     let ok = AttemptOutcome {
         status: Some(204),
@@ -153,11 +223,15 @@ async fn configuration_changes_are_logged_inactive_webhooks_get_nothing_and_tena
     assert!(!paused.active && paused.description.is_none());
     group(&f, "quiet").await;
     let log = f.store.events_since(f.tenant.id, 0, 500).await.unwrap();
-    assert_eq!(f.store.fan_out_webhooks(f.tenant.id, &log).await.unwrap(), 0);
+    assert_eq!(
+        f.store.fan_out_webhooks(f.tenant.id, &log).await.unwrap(),
+        0
+    );
     let kinds: Vec<&str> = log.iter().map(|e| e.kind.as_str()).collect();
     assert!(kinds.contains(&"webhook.created") && kinds.contains(&"webhook.updated"));
     assert!(
-        log.iter().all(|e| !e.payload.0.to_string().contains("whsec_test")),
+        log.iter()
+            .all(|e| !e.payload.0.to_string().contains("whsec_test")),
         "the secret never reaches the log"
     );
 
@@ -170,9 +244,14 @@ async fn configuration_changes_are_logged_inactive_webhooks_get_nothing_and_tena
     assert!(matches!(err, StoreError::NotFound));
     assert!(f.store.list_webhooks(other.id).await.unwrap().is_empty());
     assert!(matches!(
-        f.store.list_deliveries(other.id, webhook.id, None, 10).await,
+        f.store
+            .list_deliveries(other.id, webhook.id, None, 10)
+            .await,
         Err(StoreError::NotFound)
     ));
-    f.store.delete_webhook(f.tenant.id, webhook.id, &actor()).await.unwrap();
+    f.store
+        .delete_webhook(f.tenant.id, webhook.id, &actor())
+        .await
+        .unwrap();
     assert!(f.store.list_webhooks(f.tenant.id).await.unwrap().is_empty());
 }
