@@ -20,6 +20,8 @@ pub struct ServerConfig {
     pub routing: crate::routing::RoutingSettings,
     /// How long an agent may be without a workspace socket before being set offline.
     pub disconnect_grace: Duration,
+    /// The email channel: SMTP listener, relay, reply tokens, retries.
+    pub mail: crate::mail::MailSettings,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +33,7 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             routing: crate::routing::RoutingSettings::default(),
             disconnect_grace: Duration::from_secs(60),
+            mail: crate::mail::MailSettings::default(),
         }
     }
 }
@@ -50,6 +53,7 @@ struct Inner {
     hubs: crate::hub::Hubs,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
+    mail: crate::mail::Mail,
 }
 
 impl AppState {
@@ -68,6 +72,7 @@ impl AppState {
                     config.routing.clone(),
                     closing.subscribe(),
                 ),
+                mail: crate::mail::Mail::new(config.mail.clone()),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -111,6 +116,11 @@ impl AppState {
     /// The per-tenant routers.
     pub fn routing(&self) -> &crate::routing::Routing {
         &self.inner.routing
+    }
+
+    /// The email channel's settings and address directory.
+    pub fn mail(&self) -> &crate::mail::Mail {
+        &self.inner.mail
     }
 
     /// The per-tenant fan-out of live events.

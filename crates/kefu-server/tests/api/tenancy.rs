@@ -17,6 +17,7 @@ struct TenantA {
     canned_id: String,
     ticket_id: String,
     attachment_id: String,
+    mailbox_id: String,
     secrets: Vec<String>,
 }
 
@@ -89,7 +90,16 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let (status, mailbox) = app
+        .post(
+            "/api/v1/mailboxes",
+            &org.admin,
+            json!({"address": "acme-secret-desk@acme.example", "display_name": "Acme Secret desk"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{mailbox}");
     let a = TenantA {
+        mailbox_id: mailbox["id"].as_str().unwrap().into(),
         user_id: org.agent_id.to_string(),
         group_id: group["id"].as_str().unwrap().into(),
         customer_id: customer["id"].as_str().unwrap().into(),
@@ -116,6 +126,8 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.canned_id.clone(),
         a.ticket_id.clone(),
         a.attachment_id.clone(),
+        a.mailbox_id.clone(),
+        "acme-secret-desk@acme.example".into(),
         a.secrets[0].clone(),
     ];
     TenantA { secrets, ..a }
@@ -176,7 +188,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace(
                     "/attachments/{id}",
                     &format!("/attachments/{}", a.attachment_id),
-                );
+                )
+                .replace("/mailboxes/{id}", &format!("/mailboxes/{}", a.mailbox_id));
             // Customer-side endpoints take B's visitor; the rest B's owner.
             let caller = if path.starts_with("/api/v1/widget/conversations")
                 || path.starts_with("/api/v1/widget/attachments")
@@ -240,6 +253,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     }
                     ("PATCH", "/api/v1/canned-responses/{id}") => Some(json!({"title": "pwned"})),
                     ("PATCH", "/api/v1/tickets/{id}") => Some(json!({"subject": "pwned"})),
+                    ("PATCH", "/api/v1/mailboxes/{id}") => {
+                        Some(json!({"display_name": "pwned", "enabled": false}))
+                    }
                     ("POST", "/api/v1/tickets/{id}/comments") => {
                         Some(json!({"body": "pwned", "public": true}))
                     }
@@ -282,6 +298,13 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         assert_eq!(offered, 0, "A's conversation is not in B's report");
                         assert!(!answer.1.to_string().contains(&a.inbox_id), "A's queue in B's report");
                         answer
+                    }
+                    // B's own address; A's is taken deployment-wide (409), which names no tenant.
+                    ("POST", "/api/v1/mailboxes") => {
+                        let taken = app.post(path, &b.owner, json!({"address": "acme-secret-desk@acme.example", "display_name": "b"})).await;
+                        assert_eq!(taken.0, StatusCode::CONFLICT);
+                        assert_no_leak(&a, &label, &json!({"message": taken.1["message"], "details": taken.1["details"]}));
+                        app.post(path, &b.owner, json!({"address": "desk@globex.example", "display_name": "b"})).await
                     }
                     ("POST", "/api/v1/inboxes") => {
                         app.post(path, &b.owner, json!({"name": "b", "channel": "app"})).await
@@ -350,6 +373,14 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
     assert_eq!(
         (status, canned["title"].as_str()),
         (StatusCode::OK, Some("Acme Secret greeting"))
+    );
+    let (_, mailboxes) = app.get("/api/v1/mailboxes", &a_admin).await;
+    assert_eq!(
+        (
+            mailboxes["items"][0]["display_name"].as_str(),
+            mailboxes["items"][0]["enabled"].as_bool()
+        ),
+        (Some("Acme Secret desk"), Some(true))
     );
     let (_, tenant) = app.get("/api/v1/tenant", &a_admin).await;
     assert_eq!(tenant["name"], "acme Inc");
