@@ -201,6 +201,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         store.backend()
     );
+    if let Some(smtp) = config.smtp_listen {
+        println!("Inbound mail (SMTP) on {smtp}");
+    }
     if let Some(seeded) = seeded {
         print_demo_logins(Some(&url));
         if let Some(inbox) = seeded.inbox {
@@ -217,6 +220,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             max_missed_offers: config.max_missed_offers,
         },
         disconnect_grace: Duration::from_secs(u64::from(config.disconnect_grace_secs)),
+        mail: config.mail().map_err(anyhow::Error::msg)?,
     };
     kefu_server::serve(
         listener,
