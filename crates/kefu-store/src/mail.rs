@@ -791,29 +791,47 @@ impl Store {
     }
 
     /// Queues replies `(ticket_id, comment_id)` and moves the cursor to `up_to_seq` in one
-    /// transaction: a crash in between can neither lose a reply nor queue one twice.
+    /// transaction: a crash in between can neither lose a reply nor queue one twice. Each
+    /// newly queued reply is a `mail.queued` event on its ticket.
     pub async fn queue_outbound(
         &self,
         tenant_id: Uuid,
         up_to_seq: i64,
         replies: &[(Uuid, Uuid)],
     ) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let now = Utc::now().trunc_subsecs(6);
         let mut queued = 0;
         for (ticket_id, comment_id) in replies {
-            queued += sql_execute!(
+            let id = Uuid::now_v7();
+            let inserted = sql_execute!(
                 &mut conn,
                 "INSERT INTO mail_outbox (id, tenant_id, ticket_id, comment_id, attempts, next_attempt_at, failed, created_at)
                  VALUES ($1, $2, $3, $4, 0, $5, FALSE, $5)
                  ON CONFLICT (tenant_id, comment_id) DO NOTHING",
-                Uuid::now_v7(),
+                id,
                 tenant_id,
                 *ticket_id,
                 *comment_id,
                 now
             )?;
+            if inserted == 1 {
+                record(
+                    &mut conn,
+                    Change {
+                        tenant_id,
+                        kind: "mail.queued",
+                        entity_type: "ticket",
+                        entity_id: Some(*ticket_id),
+                        actor: &Actor::system(),
+                        payload: serde_json::json!({"outbox_id": id, "comment_id": comment_id}),
+                        audit: None,
+                    },
+                )
+                .await?;
+            }
+            queued += inserted;
         }
         sql_execute!(
             &mut conn,
@@ -926,7 +944,8 @@ impl Store {
         Ok(record_row)
     }
 
-    /// Records a failed attempt: retried at `retry_at`, or given up when `None`.
+    /// Records a failed attempt: retried at `retry_at`, or given up when `None`; either way an
+    /// event on the ticket says so.
     pub async fn outbound_failed(
         &self,
         tenant_id: Uuid,
@@ -934,21 +953,38 @@ impl Store {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let changed = sql_execute!(
-            tx.conn(),
-            "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $3,
-                 next_attempt_at = COALESCE($4, next_attempt_at), failed = $5
-             WHERE tenant_id = $1 AND id = $2 AND sent_at IS NULL",
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        let item = sql_optional!(
+            OutboundMail,
+            &mut conn,
+            concat!(
+                "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $3,
+                     next_attempt_at = COALESCE($4, next_attempt_at), failed = $5
+                 WHERE tenant_id = $1 AND id = $2 AND sent_at IS NULL RETURNING ",
+                outbox_columns!()
+            ),
             tenant_id,
             outbox_id,
             error,
             retry_at.map(|t| t.trunc_subsecs(6)),
             retry_at.is_none()
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
+        )?
+        .ok_or(StoreError::NotFound)?;
+        // On the ticket's log, so agents see that the customer has not got the reply yet.
+        record(
+            &mut conn,
+            Change {
+                tenant_id,
+                kind: "mail.send_failed",
+                entity_type: "ticket",
+                entity_id: Some(item.ticket_id),
+                actor: &Actor::system(),
+                payload: serde_json::json!({"outbox": item}),
+                audit: None,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -472,6 +472,19 @@ async fn the_outbox_queues_once_retries_and_remembers_the_sent_message_id() {
         (later[0].attempts, later[0].last_error.as_deref()),
         (1, Some("connection refused"))
     );
+    let kinds: Vec<String> = f
+        .store
+        .events_since(f.tenant.id, seq, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["mail.queued", "mail.send_failed"],
+        "both on the log"
+    );
     let sent = f
         .store
         .outbound_sent(
@@ -516,4 +529,44 @@ async fn the_outbox_queues_once_retries_and_remembers_the_sent_message_id() {
             .await,
         Err(StoreError::NotFound)
     ));
+
+    // Giving up: the row stays, failed, and is never due again.
+    let (second, _) = f
+        .store
+        .add_comment(
+            f.tenant.id,
+            ticket.id,
+            NewComment {
+                author_kind: CommentAuthor::Agent,
+                author_id: None,
+                public: true,
+                body: "再补充一句".into(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let seq = f.store.last_event_seq(f.tenant.id).await.unwrap();
+    f.store
+        .queue_outbound(f.tenant.id, seq, &[(ticket.id, second.id)])
+        .await
+        .unwrap();
+    let due = f
+        .store
+        .due_outbound(f.tenant.id, Utc::now(), 10)
+        .await
+        .unwrap();
+    f.store
+        .outbound_failed(f.tenant.id, due[0].id, "550 no such user", None)
+        .await
+        .unwrap();
+    let outbox = f.store.ticket_outbox(f.tenant.id, ticket.id).await.unwrap();
+    assert!(outbox[1].failed && outbox[1].sent_at.is_none());
+    assert!(
+        f.store
+            .due_outbound(f.tenant.id, Utc::now() + Duration::days(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
