@@ -26,7 +26,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, canned, conversations, customers, events, groups,
-    mailboxes, reports as report_routes, tenant, tickets, tokens, users, wfm, widget,
+    mailboxes, mails, reports as report_routes, tenant, tickets, tokens, users, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -163,6 +163,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::get_ticket, tickets::update_ticket))
         .routes(routes!(tickets::list_comments, tickets::add_comment))
         .routes(routes!(tickets::ticket_from_conversation))
+        .routes(routes!(mails::ticket_mails))
+        .routes(routes!(mails::ticket_file))
+        .routes(routes!(mails::unthreaded_mails))
+        .routes(routes!(mails::raw_mail))
         .routes(routes!(
             mailboxes::list_mailboxes,
             mailboxes::create_mailbox

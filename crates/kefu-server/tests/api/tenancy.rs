@@ -18,6 +18,8 @@ struct TenantA {
     ticket_id: String,
     attachment_id: String,
     mailbox_id: String,
+    mail_id: String,
+    file_id: String,
     secrets: Vec<String>,
 }
 
@@ -98,7 +100,49 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{mailbox}");
+    // Mail on A's ticket with a file, and one kept without a ticket, as the listener stores them.
+    let ticket_uuid: uuid::Uuid = ticket["id"].as_str().unwrap().parse().unwrap();
+    let mut mail_ids = Vec::new();
+    for (n, on_ticket) in [(1, Some(ticket_uuid)), (2, None)] {
+        let ingested = app
+            .store
+            .ingest_mail(
+                org.tenant.id,
+                kefu_store::IngestMail {
+                    mail: kefu_store::NewMailRecord {
+                        mailbox_id: None,
+                        direction: kefu_store::MailDirection::Inbound,
+                        message_id: Some(format!("acme-secret-{n}@acme.example")),
+                        kind: "normal".into(),
+                        from_address: "acme-secret-sender@acme.example".into(),
+                        subject: "Acme Secret mail".into(),
+                        raw: Some(b"Subject: Acme Secret mail\r\n\r\nAcme Secret body".to_vec()),
+                        parse_error: None,
+                    },
+                    action: kefu_store::MailAction::Record {
+                        ticket_id: on_ticket,
+                    },
+                    files: vec![kefu_store::NewTicketFile {
+                        name: "Acme Secret.txt".into(),
+                        content_type: "text/plain".into(),
+                        sha256: "00".repeat(32),
+                        content: b"Acme Secret file".to_vec(),
+                    }],
+                },
+                &kefu_store::Actor::system(),
+            )
+            .await
+            .unwrap();
+        mail_ids.push(ingested.mail.id.to_string());
+    }
+    let files = app
+        .store
+        .ticket_files(org.tenant.id, ticket_uuid)
+        .await
+        .unwrap();
     let a = TenantA {
+        mail_id: mail_ids[1].clone(),
+        file_id: files[0].id.to_string(),
         mailbox_id: mailbox["id"].as_str().unwrap().into(),
         user_id: org.agent_id.to_string(),
         group_id: group["id"].as_str().unwrap().into(),
@@ -128,6 +172,9 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.attachment_id.clone(),
         a.mailbox_id.clone(),
         "acme-secret-desk@acme.example".into(),
+        "acme-secret-sender".into(),
+        a.mail_id.clone(),
+        a.file_id.clone(),
         a.secrets[0].clone(),
     ];
     TenantA { secrets, ..a }
@@ -189,7 +236,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     "/attachments/{id}",
                     &format!("/attachments/{}", a.attachment_id),
                 )
-                .replace("/mailboxes/{id}", &format!("/mailboxes/{}", a.mailbox_id));
+                .replace("/mailboxes/{id}", &format!("/mailboxes/{}", a.mailbox_id))
+                .replace("/mails/{id}", &format!("/mails/{}", a.mail_id))
+                .replace("{file_id}", &a.file_id);
             // Customer-side endpoints take B's visitor; the rest B's owner.
             let caller = if path.starts_with("/api/v1/widget/conversations")
                 || path.starts_with("/api/v1/widget/attachments")
