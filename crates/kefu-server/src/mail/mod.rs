@@ -72,6 +72,10 @@ impl Default for MailSettings {
     }
 }
 
+/// How often a running listener re-reads the mailboxes, for changes made through another
+/// kefu node on the same database (this node's own changes reload at once).
+const DIRECTORY_REFRESH: Duration = Duration::from_secs(30);
+
 /// The email channel's shared part: settings and the address directory.
 #[derive(Clone)]
 pub struct Mail {
@@ -128,8 +132,26 @@ impl Mail {
         let server = kefu_mail::SmtpServer::new(
             config,
             self.inner.directory.policy(),
-            inbound::Inbound::new(store, self.clone()),
+            inbound::Inbound::new(store.clone(), self.clone()),
         );
+        let mail = self.clone();
+        let mut refresh_closing = closing.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(DIRECTORY_REFRESH) => {
+                        if let Err(err) = mail.reload(&store).await {
+                            tracing::warn!(%err, "refreshing the mailbox directory");
+                        }
+                    }
+                    changed = refresh_closing.changed() => {
+                        if changed.is_err() || *refresh_closing.borrow() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
         tokio::spawn(async move {
             let shutdown = async move {
                 while !*closing.borrow() {
