@@ -206,6 +206,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     if let Some(seeded) = seeded {
         print_demo_logins(Some(&url));
+        if let (Some(mailbox), Some(smtp)) = (&seeded.mailbox, config.smtp_listen) {
+            println!(
+                "Email the demo: swaks --server {smtp} --to {} --from you@example.com",
+                mailbox.address
+            );
+        }
         if let Some(inbox) = seeded.inbox {
             println!("Chat as a customer: {url}/demo.html?inbox={}", inbox.id);
         }

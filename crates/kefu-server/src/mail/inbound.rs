@@ -113,6 +113,20 @@ impl Inbound {
             .map(|m| m.address.clone())
             .unwrap_or_else(|| received.envelope_from.clone());
         record.from_address = sender.clone();
+        // Mail from one of kefu's own addresses (a forward rule sending our reply back, a
+        // misconfigured relay): answering it would start a loop.
+        if class.kind != MailKind::Bounce && self.mail.inner.directory.route(&sender).is_some() {
+            tracing::warn!(%tenant, %sender, "mail from a support address recorded, not answered");
+            record.kind = "loop".into();
+            return self
+                .ingest(
+                    tenant,
+                    record,
+                    MailAction::Record { ticket_id: None },
+                    vec![],
+                )
+                .await;
+        }
         if class.kind == MailKind::Bounce {
             tracing::info!(%tenant, reason = ?class.reason, "bounce recorded");
             return self

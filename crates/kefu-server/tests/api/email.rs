@@ -540,6 +540,20 @@ async fn unknown_recipients_oversize_bounces_and_auto_replies_open_nothing() {
     )
     .await;
     assert_eq!(codes.last(), Some(&250));
+    // Our own address as the sender (a forward rule sending our mail back): no ticket.
+    let echo = b"From: Acme <support@acme.example>\r\nTo: support@acme.example\r\nSubject: [#1001] echo\r\n\r\nlooping\r\n";
+    let codes = raw_session(
+        smtp,
+        "support@acme.example",
+        &["support@acme.example"],
+        echo,
+    )
+    .await;
+    assert_eq!(codes.last(), Some(&250));
+    // Not a message at all (no header section): kept raw with the parse error, not dropped.
+    let junk = b"\r\nno headers here, just text\r\n";
+    let codes = raw_session(smtp, "x@example.com", &["support@acme.example"], junk).await;
+    assert_eq!(codes.last(), Some(&250));
     assert!(
         tickets(&app, &org.agent).await.is_empty(),
         "robots open no tickets"
@@ -547,9 +561,36 @@ async fn unknown_recipients_oversize_bounces_and_auto_replies_open_nothing() {
     let kept = app.store.unthreaded_mails(org.tenant.id, 10).await.unwrap();
     let mut kinds: Vec<&str> = kept.iter().map(|m| m.kind.as_str()).collect();
     kinds.sort_unstable();
-    assert_eq!(kinds, ["auto_reply", "bounce"], "both recorded");
-    let raw = app.store.mail_raw(org.tenant.id, kept[0].id).await.unwrap();
-    assert!(!raw.is_empty());
+    assert_eq!(
+        kinds,
+        ["auto_reply", "bounce", "loop", "unparseable"],
+        "all recorded"
+    );
+    let junk_record = kept.iter().find(|m| m.kind == "unparseable").unwrap();
+    assert!(
+        junk_record
+            .parse_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("message_unparseable")),
+        "{junk_record:?}"
+    );
+    // Agents see them over the API, and can download the raw mail.
+    let (status, listed) = app.get("/api/v1/mails", &org.agent).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 4);
+    let raw = app
+        .http
+        .get(format!("{}/api/v1/mails/{}/raw", app.url, junk_record.id))
+        .bearer_auth(&org.agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), StatusCode::OK);
+    assert_eq!(raw.headers()["content-type"], "application/octet-stream");
+    assert_eq!(
+        raw.bytes().await.unwrap().as_ref(),
+        b"\r\nno headers here, just text\r\n"
+    );
 }
 
 #[tokio::test]
@@ -586,6 +627,32 @@ async fn a_gbk_mail_with_an_attachment_is_decoded() {
         .await;
     assert_eq!(requester["name"], "张三");
     let ticket_id: Uuid = list[0]["id"].as_str().unwrap().parse().unwrap();
+    let (status, mails) = app
+        .get(&format!("/api/v1/tickets/{ticket_id}/mails"), &org.agent)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mails}");
+    assert_eq!(mails["mails"][0]["message_id"], "gbk1@example.com");
+    assert_eq!(mails["mails"][0]["direction"], "inbound");
+    assert_eq!(mails["files"][0]["name"], "invoice.pdf");
+    let download = app
+        .http
+        .get(format!(
+            "{}/api/v1/tickets/{ticket_id}/files/{}",
+            app.url,
+            mails["files"][0]["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&org.agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert_eq!(download.bytes().await.unwrap().as_ref(), b"%PDF-1.4\n");
     let files = app
         .store
         .ticket_files(org.tenant.id, ticket_id)
