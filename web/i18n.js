@@ -217,6 +217,11 @@ export const TABLE = {
   "settings.hours_hint": ["For example 09:00-12:00, 13:00-18:00. Empty means closed.", "例如 09:00-12:00, 13:00-18:00；留空表示休息。"],
   "settings.hours_format": ["Write ranges as 09:00-18:00, separated by commas.", "请按 09:00-18:00 的格式填写，多个时段用逗号分隔。"],
   "settings.closed": ["Closed", "休息"],
+  "tickets.mails": ["Mails", "邮件"],
+  "tickets.mail_in": ["In", "收"],
+  "tickets.mail_out": ["Out", "发"],
+  "tickets.mail_raw": ["Source", "原文"],
+  "tickets.mail_files": ["Files from mail", "邮件附件"],
   "mailboxes.title": ["Support mailboxes", "客服邮箱"],
   "mailboxes.hint": [
     "Mail to these addresses opens tickets (or lands on the ticket it answers); agents' public replies are sent from them.",
