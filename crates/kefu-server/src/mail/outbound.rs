@@ -10,7 +10,7 @@ use kefu_store::{
     Actor, MailDirection, Mailbox, NewMailRecord, OutboundMail, Store, StoreError, Ticket,
 };
 use std::collections::{HashMap, HashSet};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -29,6 +29,16 @@ pub(crate) struct Outbox {
     relay: Relay,
     /// How far each tenant's log has been read in this process.
     read_up_to: HashMap<Uuid, i64>,
+}
+
+/// What a round looks at.
+enum Wake {
+    /// Every mail tenant's log and outbox (at start, or when commit signals were lost).
+    Everything,
+    /// Only rows due for a retry (the timer): logs are followed on commit signals.
+    Retries,
+    /// The logs and outboxes of tenants that just wrote.
+    Tenants(HashSet<Uuid>),
 }
 
 /// Why one attempt failed, and whether trying again may help.
@@ -84,37 +94,39 @@ impl Outbox {
         let mut commits = self.store.subscribe_commits();
         let mut poll = tokio::time::interval(self.mail.settings().poll_interval);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // At start, every tenant's log is read from its stored cursor: what was written while
+        // kefu was down is queued now.
+        let mut wake = Wake::Everything;
         loop {
-            // `None`: every mail tenant (timer, or signals were lost); else those that wrote.
-            let mut wake: Option<HashSet<Uuid>> = tokio::select! {
-                _ = poll.tick() => None,
+            self.round(&wake).await;
+            wake = tokio::select! {
+                _ = poll.tick() => Wake::Retries,
                 signal = commits.recv() => match signal {
-                    Ok(tenant) => Some(HashSet::from([tenant])),
-                    Err(RecvError::Lagged(_)) => None,
+                    Ok(tenant) => Wake::Tenants(HashSet::from([tenant])),
+                    Err(RecvError::Lagged(_)) => Wake::Everything,
                     Err(RecvError::Closed) => return,
                 },
                 changed = closing.changed() => {
                     if changed.is_err() || *closing.borrow() {
                         return;
                     }
-                    continue;
+                    Wake::Retries
                 }
             };
             // Many commits arrive together (a busy chat): take them all in one round.
-            while let Some(tenants) = wake.as_mut() {
+            while let Wake::Tenants(tenants) = &mut wake {
                 match commits.try_recv() {
                     Ok(tenant) => {
                         tenants.insert(tenant);
                     }
-                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => wake = None,
+                    Err(TryRecvError::Lagged(_)) => wake = Wake::Everything,
                     Err(_) => break,
                 }
             }
-            self.round(wake).await;
         }
     }
 
-    async fn round(&mut self, wake: Option<HashSet<Uuid>>) {
+    async fn round(&mut self, wake: &Wake) {
         let tenants = match self.store.mail_tenants().await {
             Ok(tenants) => tenants,
             Err(err) => {
@@ -123,10 +135,13 @@ impl Outbox {
             }
         };
         for tenant in tenants {
-            if wake.as_ref().is_some_and(|w| !w.contains(&tenant)) {
-                continue;
-            }
-            if let Err(err) = self.follow(tenant).await {
+            let follow = match wake {
+                Wake::Everything => true,
+                Wake::Retries => false,
+                Wake::Tenants(wrote) if wrote.contains(&tenant) => true,
+                Wake::Tenants(_) => continue,
+            };
+            if follow && let Err(err) = self.follow(tenant).await {
                 tracing::warn!(%err, %tenant, "queueing mail replies");
             }
             if let Err(err) = self.deliver(tenant).await {
@@ -198,7 +213,8 @@ impl Outbox {
                     .retry_base
                     .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1)))
                     .min(settings.retry_max);
-                now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
+                let wait = chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                now.checked_add_signed(wait).unwrap_or(now)
             });
             tracing::warn!(%tenant, outbox = %item.id, attempts, error = %failure.message, retry = ?retry_at, "mail reply not sent");
             self.store
