@@ -421,8 +421,17 @@ async fn a_mail_becomes_a_ticket_the_reply_is_relayed_threaded_and_answers_threa
     );
     let message_id = out.message_id.clone().unwrap();
     assert!(message_id.ends_with("@acme.example"), "{message_id}");
-    let outbox = app.store.ticket_outbox(tenant, ticket_id).await.unwrap();
-    assert!(outbox[0].sent_at.is_some());
+    // The relay stores the mail before it answers 250, and kefu records the send after
+    // that answer: wait for the record rather than race it.
+    let mut outbox = Vec::new();
+    for _ in 0..100 {
+        outbox = app.store.ticket_outbox(tenant, ticket_id).await.unwrap();
+        if outbox[0].sent_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(outbox[0].sent_at.is_some(), "{outbox:?}");
     assert_eq!(outbox[0].message_id.as_deref(), Some(message_id.as_str()));
 
     // The customer answers from their client: quoted history, threading headers.
