@@ -1,9 +1,13 @@
 // Tenant settings for admins: name, time zone, default locale, the customer tiers (lowest
-// first) and business hours per weekday.
+// first), business hours per weekday, and the support mailboxes mail arrives at.
 import { html, useState, useEffect } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { ErrorBox, Field, FieldSet, ChipInput, useLoad, useAction, fieldError, PageHead, FormFoot } from "../ui.js";
+import {
+  ErrorBox, Field, FieldSet, ChipInput, useLoad, useAction, fieldError, PageHead, FormFoot, usePaged,
+  LoadMore, ConfirmButton,
+} from "../ui.js";
+import { useGroups, namer } from "../lookups.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const TIMEZONES = [
@@ -93,5 +97,72 @@ export function SettingsPage({ session, setSession }) {
       <//>
       <${FormFoot} action=${save} label=${t("common.save")} />
     </form>
+    <${Mailboxes} />
   </section>`;
+}
+
+/** Support mailboxes: mail to these addresses opens tickets; replies go out from them. */
+function Mailboxes() {
+  const paged = usePaged((cursor) => api.get("/mailboxes", { cursor }), []);
+  const groups = useGroups();
+  const groupName = namer(groups.data);
+  const blank = { address: "", display_name: "", group_id: "" };
+  const [draft, setDraft] = useState(blank);
+  const add = useAction();
+  const change = useAction();
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = { address: draft.address, display_name: draft.display_name, group_id: draft.group_id || null };
+    if (await add.run(() => api.post("/mailboxes", body), t("common.saved"))) {
+      setDraft(blank);
+      paged.reload();
+    }
+  };
+  const toggle = async (m) => {
+    if (await change.run(() => api.patch(`/mailboxes/${m.id}`, { enabled: !m.enabled }))) paged.reload();
+  };
+  const remove = async (m) => {
+    if (await change.run(() => api.del(`/mailboxes/${m.id}`))) paged.reload();
+  };
+  return html`<div class="card">
+    <h2>${t("mailboxes.title")}</h2>
+    <p class="muted">${t("mailboxes.hint")}</p>
+    <table class="list">
+      <thead><tr>
+        <th>${t("mailboxes.address")}</th><th>${t("mailboxes.display_name")}</th>
+        <th>${t("mailboxes.group")}</th><th>${t("mailboxes.enabled")}</th><th></th>
+      </tr></thead>
+      <tbody>
+        ${paged.items.map(
+          (m) => html`<tr key=${m.id}>
+            <td>${m.address}</td>
+            <td>${m.display_name}</td>
+            <td>${m.group_id ? groupName(m.group_id) : ""}</td>
+            <td><label><input type="checkbox" checked=${m.enabled} disabled=${change.busy}
+              onChange=${() => toggle(m)} /> ${m.enabled ? t("mailboxes.on") : t("mailboxes.off")}</label></td>
+            <td><${ConfirmButton} label=${t("common.delete")} onConfirm=${() => remove(m)} /></td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+    <${LoadMore} paged=${paged} />
+    <${ErrorBox} error=${change.error} />
+    <form class="form" onSubmit=${submit}>
+      <${Field} label=${t("mailboxes.address")} error=${fieldError(add.error, "address")}>
+        <input name="mailbox-address" type="email" required placeholder="support@example.com" value=${draft.address}
+          onInput=${(e) => setDraft({ ...draft, address: e.target.value })} />
+      <//>
+      <${Field} label=${t("mailboxes.display_name")} error=${fieldError(add.error, "display_name")}>
+        <input name="mailbox-name" required value=${draft.display_name}
+          onInput=${(e) => setDraft({ ...draft, display_name: e.target.value })} />
+      <//>
+      <${Field} label=${t("mailboxes.group")} error=${fieldError(add.error, "group_id")}>
+        <select name="mailbox-group" value=${draft.group_id} onChange=${(e) => setDraft({ ...draft, group_id: e.target.value })}>
+          <option value="">—</option>
+          ${(groups.data || []).map((g) => html`<option key=${g.id} value=${g.id}>${g.name}</option>`)}
+        </select>
+      <//>
+      <${FormFoot} action=${add} label=${t("mailboxes.add")} />
+    </form>
+  </div>`;
 }

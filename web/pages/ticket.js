@@ -1,5 +1,6 @@
 // One ticket: its number and subject, the description, comments oldest first (internal notes
-// set apart, public replies marked as sent), a composer, and the side panel of fields.
+// set apart, public replies marked as sent), a composer, the side panel of fields, and for
+// email tickets the mails in and out with their source and the files they brought.
 import { html, useState, useRef } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -78,6 +79,36 @@ function Comments({ ticket, version, userName, requesterName, me }) {
   </section>`;
 }
 
+/** An email ticket's mails (in and out, with their raw source) and the files that came with them. */
+function Mails({ ticket, version }) {
+  const mails = useLoad(() => api.get(`/tickets/${ticket.id}/mails`), [ticket.id, version]);
+  if (mails.error) return html`<${ErrorBox} error=${mails.error} />`;
+  if (!mails.data) return null;
+  const base = `/api/v1/tickets/${encodeURIComponent(ticket.id)}/files/`;
+  return html`<section class="card" aria-label=${t("tickets.mails")}>
+    <h2>${t("tickets.mails")} <span class="badge">${mails.data.mails.length}</span></h2>
+    <ul class="mails">
+      ${mails.data.mails.map(
+        (m) => html`<li key=${m.id}>
+          <span class="badge">${t(m.direction === "inbound" ? "tickets.mail_in" : "tickets.mail_out")}</span>
+          ${" "}${m.from_address} · ${m.subject} <span class="muted">${fmtTime(m.created_at)}</span>
+          ${m.kind !== "normal" && html` <span class="badge">${m.kind}</span>`}
+          ${m.direction === "inbound" &&
+          html` <a href=${`/api/v1/mails/${encodeURIComponent(m.id)}/raw`} download>${t("tickets.mail_raw")}</a>`}
+        </li>`,
+      )}
+    </ul>
+    ${mails.data.files.length > 0 &&
+    html`<h3>${t("tickets.mail_files")}</h3>
+      <ul>
+        ${mails.data.files.map(
+          (f) => html`<li key=${f.id}><a href=${base + encodeURIComponent(f.id)} download=${f.name}>${f.name}</a>
+            <span class="muted">${f.size} B</span></li>`,
+        )}
+      </ul>`}
+  </section>`;
+}
+
 export function TicketPage({ id, session }) {
   const ticket = useLoad(() => api.get(`/tickets/${id}`), [id]);
   const users = useUsers();
@@ -109,6 +140,7 @@ export function TicketPage({ id, session }) {
         </section>
         <${Comments} ticket=${tk} version=${version} userName=${userName} requesterName=${requesterName}
           me=${session.user.id} />
+        ${tk.channel === "email" && html`<${Mails} ticket=${tk} version=${version} />`}
         ${tk.status === "closed"
           ? html`<p class="notice warn">${t("tickets.closed_final")}</p>`
           : html`<${Composer} key=${tk.id} ticket=${tk} onSent=${sent} />`}

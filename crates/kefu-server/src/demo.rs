@@ -171,13 +171,19 @@ pub fn logins() -> Vec<DemoLogin> {
 pub struct Seeded {
     pub created: bool,
     pub inbox: Option<kefu_store::Inbox>,
+    /// The support address mail to the demo goes to.
+    pub mailbox: Option<kefu_store::Mailbox>,
 }
+
+/// The demo's support address: mail to it opens after-sales tickets.
+pub const DEMO_MAILBOX: &str = "support@demo.kefu.dev";
 
 pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     if store.tenant_by_slug(DEMO_SLUG).await?.is_some() {
         return Ok(Seeded {
             created: false,
             inbox: demo_inbox(store).await?,
+            mailbox: demo_mailbox(store).await?,
         });
     }
     let system = Actor::system();
@@ -246,7 +252,40 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     Ok(Seeded {
         created: true,
         inbox: demo_inbox(store).await?,
+        mailbox: demo_mailbox(store).await?,
     })
+}
+
+/// The demo's support mailbox, created if missing (also in demo databases seeded before the
+/// email channel existed); `None` when there is no demo tenant.
+pub async fn demo_mailbox(store: &Store) -> Result<Option<kefu_store::Mailbox>, DemoError> {
+    let Some(tenant) = store.tenant_by_slug(DEMO_SLUG).await? else {
+        return Ok(None);
+    };
+    let existing = store.list_mailboxes(tenant.id, None, 1).await?.items;
+    if let Some(mailbox) = existing.into_iter().next() {
+        return Ok(Some(mailbox));
+    }
+    let after_sales = store
+        .list_groups(tenant.id, None, crate::routes::DEFAULT_LIMIT)
+        .await?
+        .items
+        .into_iter()
+        .find(|g| GROUPS.get(1).is_some_and(|(name, _)| g.name == *name))
+        .map(|g| g.id);
+    let mailbox = store
+        .create_mailbox(
+            tenant.id,
+            kefu_store::NewMailbox {
+                address: DEMO_MAILBOX.into(),
+                display_name: "演示商城客服 Demo Shop support".into(),
+                group_id: after_sales,
+                enabled: true,
+            },
+            &Actor::system(),
+        )
+        .await?;
+    Ok(Some(mailbox))
 }
 
 /// The demo's web-chat inbox, created if missing (also in demo databases seeded before inboxes

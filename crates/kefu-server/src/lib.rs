@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod hours;
 mod hub;
+pub mod mail;
 mod ops;
 pub mod ratelimit;
 pub mod reports;
@@ -28,8 +29,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, canned, conversations, customers, events, groups,
-    reports as report_routes, tenant, tickets, tokens, users, webhooks as webhook_routes, wfm,
-    widget,
+    mailboxes, mails, reports as report_routes, tenant, tickets, tokens, users,
+    webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -58,6 +59,7 @@ use utoipa_axum::routes;
         (name = "conversations", description = "Inboxes and conversations, for agents"),
         (name = "canned-responses", description = "Canned responses (快捷回复): shared and agents' own, rendered for a conversation"),
         (name = "tickets", description = "Tickets (工单): work carried across departments"),
+        (name = "mailboxes", description = "Support email addresses: mail to them opens and updates tickets"),
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
         (name = "reports", description = "Contact-center metrics from the event log, as JSON or CSV"),
@@ -168,6 +170,18 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::get_ticket, tickets::update_ticket))
         .routes(routes!(tickets::list_comments, tickets::add_comment))
         .routes(routes!(tickets::ticket_from_conversation))
+        .routes(routes!(mails::ticket_mails))
+        .routes(routes!(mails::ticket_file))
+        .routes(routes!(mails::unthreaded_mails))
+        .routes(routes!(mails::raw_mail))
+        .routes(routes!(
+            mailboxes::list_mailboxes,
+            mailboxes::create_mailbox
+        ))
+        .routes(routes!(
+            mailboxes::update_mailbox,
+            mailboxes::delete_mailbox
+        ))
         .routes(routes!(widget::start_session))
         .routes(routes!(
             widget::list_conversations,
@@ -221,14 +235,41 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+/// The SMTP listener runs too when `mail.smtp_listen` is configured.
 pub async fn serve(
     listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let smtp = match state.config().mail.smtp_listen {
+        Some(address) => Some(TcpListener::bind(address).await?),
+        None => None,
+    };
+    serve_with_smtp(listener, smtp, state, shutdown).await
+}
+
+/// [`serve`] with an SMTP listener the caller bound (tests bind port 0 and read the address).
+pub async fn serve_with_smtp(
+    listener: TcpListener,
+    smtp: Option<TcpListener>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     ops::install_metrics();
     state.routing().start().await;
     state.webhooks().start().await;
+    if let Err(err) = state.mail().reload(state.store()).await {
+        // The directory fills at the next mailbox change; until then mail is refused (550).
+        tracing::error!(%err, "loading the mailbox directory");
+    }
+    if let Some(smtp) = smtp {
+        state
+            .mail()
+            .start_listener(state.store().clone(), smtp, state.closing());
+    }
+    state
+        .mail()
+        .start_outbox(state.store().clone(), state.closing());
     let closing = state.clone();
     axum::serve(
         listener,

@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub max_sockets_per_client: usize,
     /// Retries, timeout and allowed receivers of outgoing webhooks.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The email channel: SMTP listener, relay, reply tokens, retries.
+    pub mail: crate::mail::MailSettings,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +42,7 @@ impl Default for ServerConfig {
             max_sockets: 50_000,
             max_sockets_per_client: 20,
             webhooks: crate::webhooks::WebhookSettings::default(),
+            mail: crate::mail::MailSettings::default(),
         }
     }
 }
@@ -62,6 +65,7 @@ struct Inner {
     webhooks: crate::webhooks::Webhooks,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
+    mail: crate::mail::Mail,
 }
 
 impl AppState {
@@ -90,6 +94,7 @@ impl AppState {
                     config.routing.clone(),
                     closing.subscribe(),
                 ),
+                mail: crate::mail::Mail::new(config.mail.clone()),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -133,6 +138,11 @@ impl AppState {
     /// The per-tenant routers.
     pub fn routing(&self) -> &crate::routing::Routing {
         &self.inner.routing
+    }
+
+    /// The email channel's settings and address directory.
+    pub fn mail(&self) -> &crate::mail::Mail {
+        &self.inner.mail
     }
 
     /// The per-tenant fan-out of live events.

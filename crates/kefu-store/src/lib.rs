@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod groups;
 mod inboxes;
+mod mail;
 mod page;
 mod tenants;
 mod tickets;
@@ -39,6 +40,10 @@ pub use events::{Actor, ActorKind, Event};
 pub use groups::{GroupPatch, NewGroup, ServiceGroup};
 pub use inboxes::{
     Inbox, InboxChannel, InboxSettings, InboxTopic, NewInbox, Visitor, VisitorCustomer,
+};
+pub use mail::{
+    IngestMail, Ingested, MailAction, MailDirection, MailRecord, MailRoute, Mailbox, MailboxPatch,
+    NewMailRecord, NewMailbox, NewTicketFile, OutboundMail, TicketFile,
 };
 pub use page::Page;
 pub use tenants::{Tenant, TenantSettings};

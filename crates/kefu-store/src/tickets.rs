@@ -179,7 +179,7 @@ pub struct TicketComment {
 }
 
 #[derive(sqlx::FromRow)]
-struct CommentRow {
+pub(crate) struct CommentRow {
     id: Uuid,
     ticket_id: Uuid,
     author_kind: String,
@@ -214,7 +214,11 @@ pub struct NewComment {
     pub body: String,
 }
 
-async fn load_ticket(conn: &mut Conn<'_>, tenant_id: Uuid, id: Uuid) -> Result<Ticket, StoreError> {
+pub(crate) async fn load_ticket(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Ticket, StoreError> {
     sql_optional!(
         TicketRow,
         conn,
@@ -275,53 +279,51 @@ async fn check_references(
     Ok(errors.into_result()?)
 }
 
-impl Store {
-    pub async fn create_ticket(
-        &self,
-        tenant_id: Uuid,
-        new: NewTicket,
-        actor: &Actor,
-    ) -> Result<Ticket, StoreError> {
-        let mut errors = ValidationErrors::new();
-        check_ticket_text(&mut errors, Some(&new.subject), Some(&new.description));
-        kefu_core::error::check_text(&mut errors, "channel", &new.channel, 32);
-        let tags = match normalize_tags(new.tags) {
-            Ok(tags) => tags,
-            Err(invalid) => {
-                errors.errors.extend(invalid.errors);
-                Vec::new()
-            }
-        };
-        errors.into_result()?;
-        let mut tx = self.write_for(tenant_id).await?;
-        let mut conn = tx.conn();
-        check_references(
-            &mut conn,
-            tenant_id,
-            Some(new.requester_id),
-            new.assignee_id,
-            new.group_id,
-            new.conversation_id,
-        )
-        .await?;
-        let number = sql_scalar!(
-            i64,
-            &mut conn,
-            "INSERT INTO ticket_numbers (tenant_id, last_number) VALUES ($1, $2)
+/// Creates a ticket inside the caller's transaction (the API's own, or a mail being taken in).
+pub(crate) async fn insert_ticket(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    new: NewTicket,
+    actor: &Actor,
+) -> Result<Ticket, StoreError> {
+    let mut errors = ValidationErrors::new();
+    check_ticket_text(&mut errors, Some(&new.subject), Some(&new.description));
+    kefu_core::error::check_text(&mut errors, "channel", &new.channel, 32);
+    let tags = match normalize_tags(new.tags) {
+        Ok(tags) => tags,
+        Err(invalid) => {
+            errors.errors.extend(invalid.errors);
+            Vec::new()
+        }
+    };
+    errors.into_result()?;
+    check_references(
+        &mut *conn,
+        tenant_id,
+        Some(new.requester_id),
+        new.assignee_id,
+        new.group_id,
+        new.conversation_id,
+    )
+    .await?;
+    let number = sql_scalar!(
+        i64,
+        &mut *conn,
+        "INSERT INTO ticket_numbers (tenant_id, last_number) VALUES ($1, $2)
              ON CONFLICT (tenant_id) DO UPDATE SET last_number = ticket_numbers.last_number + 1
              RETURNING last_number",
-            tenant_id,
-            FIRST_TICKET_NUMBER
-        )?;
-        let id = Uuid::now_v7();
-        let now = Utc::now().trunc_subsecs(6);
-        let status = if new.assignee_id.is_some() {
-            TicketStatus::Open
-        } else {
-            TicketStatus::New
-        };
-        sql_execute!(
-            &mut conn,
+        tenant_id,
+        FIRST_TICKET_NUMBER
+    )?;
+    let id = Uuid::now_v7();
+    let now = Utc::now().trunc_subsecs(6);
+    let status = if new.assignee_id.is_some() {
+        TicketStatus::Open
+    } else {
+        TicketStatus::New
+    };
+    sql_execute!(
+            &mut *conn,
             "INSERT INTO tickets (id, tenant_id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
             id,
@@ -340,20 +342,32 @@ impl Store {
             new.conversation_id,
             now
         )?;
-        let ticket = load_ticket(&mut conn, tenant_id, id).await?;
-        record(
-            &mut conn,
-            Change {
-                tenant_id,
-                kind: "ticket.created",
-                entity_type: "ticket",
-                entity_id: Some(id),
-                actor,
-                payload: serde_json::json!({"ticket": ticket}),
-                audit: None,
-            },
-        )
-        .await?;
+    let ticket = load_ticket(&mut *conn, tenant_id, id).await?;
+    record(
+        &mut *conn,
+        Change {
+            tenant_id,
+            kind: "ticket.created",
+            entity_type: "ticket",
+            entity_id: Some(id),
+            actor,
+            payload: serde_json::json!({"ticket": ticket}),
+            audit: None,
+        },
+    )
+    .await?;
+    Ok(ticket)
+}
+
+impl Store {
+    pub async fn create_ticket(
+        &self,
+        tenant_id: Uuid,
+        new: NewTicket,
+        actor: &Actor,
+    ) -> Result<Ticket, StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let ticket = insert_ticket(&mut tx.conn(), tenant_id, new, actor).await?;
         tx.commit().await?;
         Ok(ticket)
     }
@@ -531,96 +545,10 @@ impl Store {
         new: NewComment,
         actor: &Actor,
     ) -> Result<(TicketComment, Ticket), StoreError> {
-        check_comment(&new.body)?;
-        if new.author_kind == CommentAuthor::Customer && !new.public {
-            return Err(ValidationErrors::single(
-                "public",
-                "note_not_allowed",
-                "customers write public comments only",
-            )
-            .into());
-        }
         let mut tx = self.write_for(tenant_id).await?;
-        let mut conn = tx.conn();
-        let before = load_ticket(&mut conn, tenant_id, ticket_id).await?;
-        if before.status == TicketStatus::Closed {
-            return Err(StoreError::conflict(
-                "ticket_closed",
-                "this ticket is closed; open a follow-up ticket",
-                serde_json::json!({"number": before.number}),
-            ));
-        }
-        let id = Uuid::now_v7();
-        let now = Utc::now().trunc_subsecs(6);
-        sql_execute!(
-            &mut conn,
-            "INSERT INTO ticket_comments (id, tenant_id, ticket_id, author_kind, author_id, public, body, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            id,
-            tenant_id,
-            ticket_id,
-            new.author_kind.as_str(),
-            new.author_id,
-            new.public,
-            new.body.trim(),
-            now
-        )?;
-        let comment = TicketComment {
-            id,
-            ticket_id,
-            author_kind: new.author_kind,
-            author_id: new.author_id,
-            public: new.public,
-            body: new.body.trim().to_owned(),
-            created_at: now,
-        };
-        record(
-            &mut conn,
-            Change {
-                tenant_id,
-                kind: "ticket.comment_added",
-                entity_type: "ticket",
-                entity_id: Some(ticket_id),
-                actor,
-                payload: serde_json::json!({"comment": comment, "number": before.number}),
-                audit: None,
-            },
-        )
-        .await?;
-        let reopen = match (new.author_kind, before.status) {
-            (CommentAuthor::Customer, TicketStatus::PendingCustomer | TicketStatus::Solved) => {
-                Some(TicketStatus::Open)
-            }
-            (CommentAuthor::Agent, TicketStatus::New) if new.public => Some(TicketStatus::Open),
-            _ => None,
-        };
-        let mut after = before.clone();
-        if let Some(status) = reopen {
-            sql_execute!(
-                &mut conn,
-                "UPDATE tickets SET status = $3, solved_at = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
-                tenant_id,
-                ticket_id,
-                status.as_str(),
-                now
-            )?;
-            after = load_ticket(&mut conn, tenant_id, ticket_id).await?;
-            record(
-                &mut conn,
-                Change {
-                    tenant_id,
-                    kind: "ticket.updated",
-                    entity_type: "ticket",
-                    entity_id: Some(ticket_id),
-                    actor,
-                    payload: serde_json::json!({"changes": changed_fields(&before, &after), "ticket": after}),
-                    audit: None,
-                },
-            )
-            .await?;
-        }
+        let added = insert_comment(&mut tx.conn(), tenant_id, ticket_id, new, actor).await?;
         tx.commit().await?;
-        Ok((comment, after))
+        Ok(added)
     }
 
     /// Comments oldest first; internal notes only when asked for.
@@ -653,6 +581,103 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(comments, limit, |c| c.id))
     }
+}
+
+/// Adds a comment inside the caller's transaction; see [`Store::add_comment`] for the rules.
+pub(crate) async fn insert_comment(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    ticket_id: Uuid,
+    new: NewComment,
+    actor: &Actor,
+) -> Result<(TicketComment, Ticket), StoreError> {
+    check_comment(&new.body)?;
+    if new.author_kind == CommentAuthor::Customer && !new.public {
+        return Err(ValidationErrors::single(
+            "public",
+            "note_not_allowed",
+            "customers write public comments only",
+        )
+        .into());
+    }
+    let before = load_ticket(&mut *conn, tenant_id, ticket_id).await?;
+    if before.status == TicketStatus::Closed {
+        return Err(StoreError::conflict(
+            "ticket_closed",
+            "this ticket is closed; open a follow-up ticket",
+            serde_json::json!({"number": before.number}),
+        ));
+    }
+    let id = Uuid::now_v7();
+    let now = Utc::now().trunc_subsecs(6);
+    sql_execute!(
+        &mut *conn,
+        "INSERT INTO ticket_comments (id, tenant_id, ticket_id, author_kind, author_id, public, body, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        tenant_id,
+        ticket_id,
+        new.author_kind.as_str(),
+        new.author_id,
+        new.public,
+        new.body.trim(),
+        now
+    )?;
+    let comment = TicketComment {
+        id,
+        ticket_id,
+        author_kind: new.author_kind,
+        author_id: new.author_id,
+        public: new.public,
+        body: new.body.trim().to_owned(),
+        created_at: now,
+    };
+    record(
+        &mut *conn,
+        Change {
+            tenant_id,
+            kind: "ticket.comment_added",
+            entity_type: "ticket",
+            entity_id: Some(ticket_id),
+            actor,
+            payload: serde_json::json!({"comment": comment, "number": before.number}),
+            audit: None,
+        },
+    )
+    .await?;
+    let reopen = match (new.author_kind, before.status) {
+        (CommentAuthor::Customer, TicketStatus::PendingCustomer | TicketStatus::Solved) => {
+            Some(TicketStatus::Open)
+        }
+        (CommentAuthor::Agent, TicketStatus::New) if new.public => Some(TicketStatus::Open),
+        _ => None,
+    };
+    let mut after = before.clone();
+    if let Some(status) = reopen {
+        sql_execute!(
+            &mut *conn,
+            "UPDATE tickets SET status = $3, solved_at = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+            tenant_id,
+            ticket_id,
+            status.as_str(),
+            now
+        )?;
+        after = load_ticket(&mut *conn, tenant_id, ticket_id).await?;
+        record(
+            &mut *conn,
+            Change {
+                tenant_id,
+                kind: "ticket.updated",
+                entity_type: "ticket",
+                entity_id: Some(ticket_id),
+                actor,
+                payload: serde_json::json!({"changes": changed_fields(&before, &after), "ticket": after}),
+                audit: None,
+            },
+        )
+        .await?;
+    }
+    Ok((comment, after))
 }
 
 /// `{field: {from, to}}` for every field that differs.

@@ -60,6 +60,28 @@ pub struct Config {
     pub max_sockets_per_client: u32,
     /// Let webhooks call receivers on loopback and private networks (an intranet CRM).
     pub webhook_allow_private_targets: bool,
+    /// Address of the built-in SMTP listener for inbound mail, e.g. `0.0.0.0:25`; off when unset.
+    pub smtp_listen: Option<SocketAddr>,
+    /// Largest inbound message in bytes; bigger ones are refused with 552.
+    pub smtp_max_bytes: usize,
+    /// Signs each ticket's reply address (`support+t-<token>@…`); at least 16 characters.
+    pub mail_token_secret: Option<Secret>,
+    /// SMTP relay for outbound replies; replies stay queued while it is unset.
+    pub relay_host: Option<String>,
+    pub relay_port: u16,
+    /// `none`, `starttls` (usually port 587) or `tls` (implicit, usually port 465).
+    pub relay_tls: RelayTls,
+    pub relay_user: Option<String>,
+    pub relay_password: Option<Secret>,
+}
+
+/// How kefu reaches the relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RelayTls {
+    None,
+    Starttls,
+    Tls,
 }
 
 impl Default for Config {
@@ -80,6 +102,14 @@ impl Default for Config {
             max_sockets: 50_000,
             max_sockets_per_client: 20,
             webhook_allow_private_targets: false,
+            smtp_listen: None,
+            smtp_max_bytes: 25 * 1024 * 1024,
+            mail_token_secret: None,
+            relay_host: None,
+            relay_port: 587,
+            relay_tls: RelayTls::Starttls,
+            relay_user: None,
+            relay_password: None,
         }
     }
 }
@@ -102,6 +132,14 @@ pub const ENV_KEYS: &[&str] = &[
     "max_sockets",
     "max_sockets_per_client",
     "webhook_allow_private_targets",
+    "smtp_listen",
+    "smtp_max_bytes",
+    "mail_token_secret",
+    "relay_host",
+    "relay_port",
+    "relay_tls",
+    "relay_user",
+    "relay_password",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -133,6 +171,53 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// The email channel's settings, checked: a reply-token secret long enough to be
+    /// unguessable, and relay credentials given together.
+    pub fn mail(&self) -> Result<kefu_server::mail::MailSettings, String> {
+        let token_secret = match &self.mail_token_secret {
+            Some(secret) if secret.expose().len() < kefu_mail::thread::MIN_SECRET_LEN => {
+                return Err(format!(
+                    "mail_token_secret must be at least {} bytes",
+                    kefu_mail::thread::MIN_SECRET_LEN
+                ));
+            }
+            Some(secret) => Some(kefu_server::mail::MailSecret(secret.expose().to_owned())),
+            None => None,
+        };
+        let relay = match &self.relay_host {
+            Some(host) => {
+                if self.relay_user.is_some() != self.relay_password.is_some() {
+                    return Err("relay_user and relay_password go together".into());
+                }
+                Some(kefu_server::mail::RelayConfig {
+                    host: host.clone(),
+                    port: self.relay_port,
+                    tls: match self.relay_tls {
+                        RelayTls::None => kefu_server::mail::RelayTls::None,
+                        RelayTls::Starttls => kefu_server::mail::RelayTls::Starttls,
+                        RelayTls::Tls => kefu_server::mail::RelayTls::Tls,
+                    },
+                    username: self.relay_user.clone(),
+                    password: self.relay_password.as_ref().map(|p| p.expose().to_owned()),
+                    timeout_secs: 60,
+                })
+            }
+            None => None,
+        };
+        if relay.is_some() && token_secret.is_none() {
+            return Err(
+                "relay_host needs mail_token_secret (replies carry a signed reply address)".into(),
+            );
+        }
+        Ok(kefu_server::mail::MailSettings {
+            smtp_listen: self.smtp_listen,
+            smtp_max_bytes: self.smtp_max_bytes,
+            token_secret,
+            relay,
+            ..Default::default()
+        })
     }
 
     /// The database to open: the configured URL, or SQLite in the data directory.
@@ -187,6 +272,37 @@ mod tests {
             assert!(err.to_string().contains("listne"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn mail_keys_come_from_env_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KEFU_SMTP_LISTEN", "127.0.0.1:2525");
+            jail.set_env("KEFU_RELAY_HOST", "smtp.example.com");
+            jail.set_env("KEFU_RELAY_TLS", "tls");
+            jail.set_env("KEFU_RELAY_USER", "kefu");
+            jail.set_env("KEFU_RELAY_PASSWORD", "hunter2-relay");
+            jail.set_env("KEFU_MAIL_TOKEN_SECRET", "short");
+            let config = Config::load(None, &Overrides::default()).unwrap();
+            assert!(!format!("{config:?}").contains("hunter2-relay"));
+            assert!(config.mail().unwrap_err().contains("mail_token_secret"));
+            jail.set_env("KEFU_MAIL_TOKEN_SECRET", "a-long-enough-secret-0123");
+            let config = Config::load(None, &Overrides::default()).unwrap();
+            let mail = config.mail().unwrap();
+            assert_eq!(mail.smtp_listen, Some("127.0.0.1:2525".parse().unwrap()));
+            let relay = mail.relay.unwrap();
+            assert_eq!(
+                (relay.host.as_str(), relay.port, relay.tls),
+                ("smtp.example.com", 587, kefu_server::mail::RelayTls::Tls)
+            );
+            assert!(!format!("{relay:?}").contains("hunter2-relay"));
+            Ok(())
+        });
+        assert_eq!(
+            Config::default().mail().unwrap().smtp_listen,
+            None,
+            "off by default"
+        );
     }
 
     #[test]

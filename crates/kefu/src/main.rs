@@ -201,8 +201,17 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         store.backend()
     );
+    if let Some(smtp) = config.smtp_listen {
+        println!("Inbound mail (SMTP) on {smtp}");
+    }
     if let Some(seeded) = seeded {
         print_demo_logins(Some(&url));
+        if let (Some(mailbox), Some(smtp)) = (&seeded.mailbox, config.smtp_listen) {
+            println!(
+                "Email the demo: swaks --server {smtp} --to {} --from you@example.com",
+                mailbox.address
+            );
+        }
         if let Some(inbox) = seeded.inbox {
             println!("Chat as a customer: {url}/demo.html?inbox={}", inbox.id);
         }
@@ -223,6 +232,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             allow_private_targets: config.webhook_allow_private_targets,
             ..Default::default()
         },
+        mail: config.mail().map_err(anyhow::Error::msg)?,
     };
     kefu_server::serve(
         listener,

@@ -322,7 +322,7 @@ fn header_value(text: &str) -> ApiResult<HeaderValue> {
 
 /// `attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded` (RFC 6266), so
 /// Chinese names survive and no name can break out of the header.
-fn content_disposition(name: &str, inline: bool) -> String {
+pub(crate) fn content_disposition(name: &str, inline: bool) -> String {
     let fallback: String = name
         .chars()
         .map(|c| {

@@ -9,6 +9,8 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod groups;
+pub mod mailboxes;
+pub mod mails;
 pub mod reports;
 pub mod tenant;
 pub mod tickets;

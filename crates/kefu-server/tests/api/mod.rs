@@ -4,6 +4,7 @@ mod canned;
 mod contract;
 mod conversations;
 mod customers;
+mod email;
 mod reports;
 mod routing;
 mod stream;
@@ -25,6 +26,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub url: String,
+    /// The SMTP listener's address, when the config asks for one (`mail.smtp_listen`).
+    pub smtp: Option<std::net::SocketAddr>,
     pub store: Store,
     pub http: reqwest::Client,
     config: ServerConfig,
@@ -54,6 +57,7 @@ pub async fn spawn_app_with(config: ServerConfig) -> TestApp {
     let store = db.store().await.expect("migrated store");
     let mut app = TestApp {
         url: String::new(),
+        smtp: None,
         store,
         http: reqwest::Client::new(),
         config,
@@ -69,10 +73,17 @@ impl TestApp {
     async fn start(&mut self) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.url = format!("http://{}", listener.local_addr().unwrap());
+        // Port 0 for SMTP too, so parallel tests never collide; the test reads the address.
+        let smtp = match self.config.mail.smtp_listen {
+            Some(_) => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+            None => None,
+        };
+        self.smtp = smtp.as_ref().map(|l| l.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let state = AppState::new(self.store.clone(), self.config.clone());
-        self.server = Some(tokio::spawn(kefu_server::serve(
+        self.server = Some(tokio::spawn(kefu_server::serve_with_smtp(
             listener,
+            smtp,
             state,
             async move {
                 let _ = rx.await;

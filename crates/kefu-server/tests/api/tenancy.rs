@@ -18,6 +18,9 @@ struct TenantA {
     ticket_id: String,
     attachment_id: String,
     webhook_id: String,
+    mailbox_id: String,
+    mail_id: String,
+    file_id: String,
     secrets: Vec<String>,
 }
 
@@ -98,7 +101,58 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{webhook}");
+    let (status, mailbox) = app
+        .post(
+            "/api/v1/mailboxes",
+            &org.admin,
+            json!({"address": "acme-secret-desk@acme.example", "display_name": "Acme Secret desk"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{mailbox}");
+    // Mail on A's ticket with a file, and one kept without a ticket, as the listener stores them.
+    let ticket_uuid: uuid::Uuid = ticket["id"].as_str().unwrap().parse().unwrap();
+    let mut mail_ids = Vec::new();
+    for (n, on_ticket) in [(1, Some(ticket_uuid)), (2, None)] {
+        let ingested = app
+            .store
+            .ingest_mail(
+                org.tenant.id,
+                kefu_store::IngestMail {
+                    mail: kefu_store::NewMailRecord {
+                        mailbox_id: None,
+                        direction: kefu_store::MailDirection::Inbound,
+                        message_id: Some(format!("acme-secret-{n}@acme.example")),
+                        kind: "normal".into(),
+                        from_address: "acme-secret-sender@acme.example".into(),
+                        subject: "Acme Secret mail".into(),
+                        raw: Some(b"Subject: Acme Secret mail\r\n\r\nAcme Secret body".to_vec()),
+                        parse_error: None,
+                    },
+                    action: kefu_store::MailAction::Record {
+                        ticket_id: on_ticket,
+                    },
+                    files: vec![kefu_store::NewTicketFile {
+                        name: "Acme Secret.txt".into(),
+                        content_type: "text/plain".into(),
+                        sha256: "00".repeat(32),
+                        content: b"Acme Secret file".to_vec(),
+                    }],
+                },
+                &kefu_store::Actor::system(),
+            )
+            .await
+            .unwrap();
+        mail_ids.push(ingested.mail.id.to_string());
+    }
+    let files = app
+        .store
+        .ticket_files(org.tenant.id, ticket_uuid)
+        .await
+        .unwrap();
     let a = TenantA {
+        mail_id: mail_ids[1].clone(),
+        file_id: files[0].id.to_string(),
+        mailbox_id: mailbox["id"].as_str().unwrap().into(),
         user_id: org.agent_id.to_string(),
         group_id: group["id"].as_str().unwrap().into(),
         customer_id: customer["id"].as_str().unwrap().into(),
@@ -129,6 +183,11 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.canned_id.clone(),
         a.ticket_id.clone(),
         a.attachment_id.clone(),
+        a.mailbox_id.clone(),
+        "acme-secret-desk@acme.example".into(),
+        "acme-secret-sender".into(),
+        a.mail_id.clone(),
+        a.file_id.clone(),
         a.secrets[0].clone(),
         a.secrets[1].clone(),
         a.webhook_id.clone(),
@@ -194,7 +253,10 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     &format!("/attachments/{}", a.attachment_id),
                 )
                 .replace("/webhooks/{id}", &format!("/webhooks/{}", a.webhook_id))
-                .replace("{delivery_id}", &uuid::Uuid::now_v7().to_string());
+                .replace("{delivery_id}", &uuid::Uuid::now_v7().to_string())
+                .replace("/mailboxes/{id}", &format!("/mailboxes/{}", a.mailbox_id))
+                .replace("/mails/{id}", &format!("/mails/{}", a.mail_id))
+                .replace("{file_id}", &a.file_id);
             // Customer-side endpoints take B's visitor; the rest B's owner.
             let caller = if path.starts_with("/api/v1/widget/conversations")
                 || path.starts_with("/api/v1/widget/attachments")
@@ -261,6 +323,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PATCH", "/api/v1/canned-responses/{id}") => Some(json!({"title": "pwned"})),
                     ("PATCH", "/api/v1/tickets/{id}") => Some(json!({"subject": "pwned"})),
                     ("PATCH", "/api/v1/webhooks/{id}") => Some(json!({"active": false})),
+                    ("PATCH", "/api/v1/mailboxes/{id}") => {
+                        Some(json!({"display_name": "pwned", "enabled": false}))
+                    }
                     ("POST", "/api/v1/tickets/{id}/comments") => {
                         Some(json!({"body": "pwned", "public": true}))
                     }
@@ -306,6 +371,13 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     }
                     ("POST", "/api/v1/webhooks") => {
                         app.post(path, &b.owner, json!({"url": "https://globex.example.com/hook", "events": ["ticket.*"]})).await
+                    }
+                    // B's own address; A's is taken deployment-wide (409), which names no tenant.
+                    ("POST", "/api/v1/mailboxes") => {
+                        let taken = app.post(path, &b.owner, json!({"address": "acme-secret-desk@acme.example", "display_name": "b"})).await;
+                        assert_eq!(taken.0, StatusCode::CONFLICT);
+                        assert_no_leak(&a, &label, &json!({"message": taken.1["message"], "details": taken.1["details"]}));
+                        app.post(path, &b.owner, json!({"address": "desk@globex.example", "display_name": "b"})).await
                     }
                     ("POST", "/api/v1/inboxes") => {
                         app.post(path, &b.owner, json!({"name": "b", "channel": "app"})).await
@@ -374,6 +446,14 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
     assert_eq!(
         (status, canned["title"].as_str()),
         (StatusCode::OK, Some("Acme Secret greeting"))
+    );
+    let (_, mailboxes) = app.get("/api/v1/mailboxes", &a_admin).await;
+    assert_eq!(
+        (
+            mailboxes["items"][0]["display_name"].as_str(),
+            mailboxes["items"][0]["enabled"].as_bool()
+        ),
+        (Some("Acme Secret desk"), Some(true))
     );
     let (_, tenant) = app.get("/api/v1/tenant", &a_admin).await;
     assert_eq!(tenant["name"], "acme Inc");
