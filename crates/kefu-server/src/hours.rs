@@ -12,15 +12,10 @@ pub struct OpenState {
     pub next_open_at: Option<DateTime<Utc>>,
 }
 
-/// No hours configured means always open; hours that do not parse (checked when saved, so
-/// only an old record) are treated the same rather than closing the service.
-pub fn open_state(settings: &TenantSettings, now: DateTime<Utc>) -> OpenState {
-    let always = OpenState {
-        open: true,
-        next_open_at: None,
-    };
+/// The tenant's weekly hours as a calendar spec; `None` when no hours are set (always open).
+pub fn tenant_spec(settings: &TenantSettings) -> Option<CalendarSpec> {
     if settings.business_hours.values().all(Vec::is_empty) {
-        return always;
+        return None;
     }
     let day = |name: &str| -> Vec<String> {
         settings
@@ -34,7 +29,7 @@ pub fn open_state(settings: &TenantSettings, now: DateTime<Utc>) -> OpenState {
             })
             .unwrap_or_default()
     };
-    let spec = CalendarSpec {
+    Some(CalendarSpec {
         time_zone: settings.timezone.clone(),
         weekly_hours: WeeklyHours {
             mon: day("mon"),
@@ -48,6 +43,38 @@ pub fn open_state(settings: &TenantSettings, now: DateTime<Utc>) -> OpenState {
         holidays: Vec::new(),
         workdays: Vec::new(),
         workday_hours: None,
+    })
+}
+
+/// Every hour of every day in the tenant's zone: SLA clocks without business hours.
+pub fn around_the_clock(settings: &TenantSettings) -> CalendarSpec {
+    let all = || vec!["00:00-24:00".to_owned()];
+    CalendarSpec {
+        time_zone: settings.timezone.clone(),
+        weekly_hours: WeeklyHours {
+            mon: all(),
+            tue: all(),
+            wed: all(),
+            thu: all(),
+            fri: all(),
+            sat: all(),
+            sun: all(),
+        },
+        holidays: Vec::new(),
+        workdays: Vec::new(),
+        workday_hours: None,
+    }
+}
+
+/// No hours configured means always open; hours that do not parse (checked when saved, so
+/// only an old record) are treated the same rather than closing the service.
+pub fn open_state(settings: &TenantSettings, now: DateTime<Utc>) -> OpenState {
+    let always = OpenState {
+        open: true,
+        next_open_at: None,
+    };
+    let Some(spec) = tenant_spec(settings) else {
+        return always;
     };
     match Calendar::new(spec) {
         Ok(calendar) if calendar.is_open(now) => always,

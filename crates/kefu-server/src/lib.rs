@@ -15,6 +15,7 @@ pub mod reports;
 pub mod routes;
 pub mod routing;
 mod signals;
+pub mod sla;
 pub mod sockets;
 pub mod state;
 mod stream;
@@ -29,7 +30,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, canned, conversations, customers, events, groups,
-    mailboxes, mails, reports as report_routes, tenant, tickets, tokens, users,
+    mailboxes, mails, reports as report_routes, sla as sla_routes, tenant, tickets, tokens, users,
     webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
@@ -199,6 +200,8 @@ fn api() -> OpenApiRouter<AppState> {
             webhook_routes::update_webhook,
             webhook_routes::delete_webhook
         ))
+        .routes(routes!(sla_routes::get_policies, sla_routes::put_policies))
+        .routes(routes!(sla_routes::ticket_sla))
         .routes(routes!(webhook_routes::list_deliveries))
         .routes(routes!(webhook_routes::redeliver))
         .routes(routes!(stream::staff_stream))
@@ -258,6 +261,7 @@ pub async fn serve_with_smtp(
     ops::install_metrics();
     state.routing().start().await;
     state.webhooks().start().await;
+    state.sla().start().await;
     if let Err(err) = state.mail().reload(state.store()).await {
         // The directory fills at the next mailbox change; until then mail is refused (550).
         tracing::error!(%err, "loading the mailbox directory");

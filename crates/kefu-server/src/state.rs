@@ -63,6 +63,7 @@ struct Inner {
     signals: crate::signals::Signals,
     sockets: crate::sockets::SocketLimits,
     webhooks: crate::webhooks::Webhooks,
+    sla: crate::sla::SlaKeeper,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
     mail: crate::mail::Mail,
@@ -75,6 +76,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 hubs: crate::hub::Hubs::new(store.clone()),
                 signals: crate::signals::Signals::default(),
+                sla: crate::sla::SlaKeeper::new(store.clone(), closing.subscribe()),
                 webhooks: crate::webhooks::Webhooks::new(
                     store.clone(),
                     config.webhooks.clone(),
@@ -153,6 +155,11 @@ impl AppState {
     /// The per-tenant fan-out of signals that are never logged (typing).
     pub fn signals(&self) -> &crate::signals::Signals {
         &self.inner.signals
+    }
+
+    /// Ticket SLAs: the follower that keeps targets and acts on warnings and breaches.
+    pub fn sla(&self) -> &crate::sla::SlaKeeper {
+        &self.inner.sla
     }
 
     /// Outgoing webhooks: the fan-out and the sender.

@@ -16,6 +16,7 @@ mod groups;
 mod inboxes;
 mod mail;
 mod page;
+mod sla;
 mod tenants;
 mod tickets;
 mod users;
@@ -46,6 +47,7 @@ pub use mail::{
     NewMailRecord, NewMailbox, NewTicketFile, OutboundMail, TicketFile,
 };
 pub use page::Page;
+pub use sla::{SlaWakeup, TicketSlaTarget};
 pub use tenants::{Tenant, TenantSettings};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,

@@ -12,6 +12,7 @@ pub mod groups;
 pub mod mailboxes;
 pub mod mails;
 pub mod reports;
+pub mod sla;
 pub mod tenant;
 pub mod tickets;
 pub mod tokens;

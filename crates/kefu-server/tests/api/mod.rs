@@ -7,6 +7,7 @@ mod customers;
 mod email;
 mod reports;
 mod routing;
+mod sla;
 mod stream;
 mod tenancy;
 mod tickets;
@@ -111,6 +112,7 @@ pub struct Org {
     pub supervisor: String,
     pub agent: String,
     pub agent_id: uuid::Uuid,
+    pub supervisor_id: uuid::Uuid,
 }
 
 impl TestApp {
@@ -136,7 +138,7 @@ impl TestApp {
             .await
             .unwrap();
         let mut tokens = Vec::new();
-        let mut agent_id = uuid::Uuid::nil();
+        let mut ids = Vec::new();
         for role in [Role::Owner, Role::Admin, Role::Supervisor, Role::Agent] {
             let email = format!("{}@{slug}.test", role.as_str());
             let user = self
@@ -155,7 +157,7 @@ impl TestApp {
                 )
                 .await
                 .unwrap();
-            agent_id = user.id;
+            ids.push(user.id);
             tokens.push(self.login(&email, PASSWORD).await);
         }
         let [owner, admin, supervisor, agent] = <[String; 4]>::try_from(tokens).unwrap();
@@ -165,7 +167,8 @@ impl TestApp {
             admin,
             supervisor,
             agent,
-            agent_id,
+            agent_id: ids[3],
+            supervisor_id: ids[2],
         }
     }
 

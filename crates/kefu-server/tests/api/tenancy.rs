@@ -369,6 +369,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         assert!(!answer.1.to_string().contains(&a.inbox_id), "A's queue in B's report");
                         answer
                     }
+                    ("PUT", "/api/v1/sla-policies") => {
+                        app.call(method.clone(), path, Some(&b.owner), Some(json!({"policies": [{"name": "b", "targets": {"resolution_minutes": 60}}]}))).await
+                    }
                     ("POST", "/api/v1/webhooks") => {
                         app.post(path, &b.owner, json!({"url": "https://globex.example.com/hook", "events": ["ticket.*"]})).await
                     }
