@@ -17,6 +17,7 @@ const CHAR: u8 = 1;
 pub struct FeatureWeights {
     pub word: f32,
     pub char: f32,
+    pub char_ngram_max: usize,
 }
 
 fn key(group: u8, parts: &[&str]) -> u64 {
@@ -31,7 +32,7 @@ fn key(group: u8, parts: &[&str]) -> u64 {
 
 /// Feature keys with their counts, grouped by family. Keys are 64-bit hashes of the feature
 /// text: collisions are negligible at this width and no strings are kept.
-fn raw_features(tokens: &[Token]) -> FxHashMap<u64, (u8, u32)> {
+fn raw_features(tokens: &[Token], char_max: usize) -> FxHashMap<u64, (u8, u32)> {
     let mut counts: FxHashMap<u64, (u8, u32)> = FxHashMap::default();
     let mut add = |group: u8, k: u64| counts.entry(k).or_insert((group, 0)).1 += 1;
     for (i, token) in tokens.iter().enumerate() {
@@ -48,7 +49,7 @@ fn raw_features(tokens: &[Token]) -> FxHashMap<u64, (u8, u32)> {
                 han_grams(&han_run, &mut add);
                 han_run.clear();
                 if token.kind == TokenKind::Word {
-                    latin_grams(&token.surface, &mut add);
+                    latin_grams(&token.surface, char_max, &mut add);
                 }
             }
         }
@@ -69,12 +70,12 @@ fn han_grams(run: &str, add: &mut impl FnMut(u8, u64)) {
     }
 }
 
-fn latin_grams(word: &str, add: &mut impl FnMut(u8, u64)) {
+fn latin_grams(word: &str, char_max: usize, add: &mut impl FnMut(u8, u64)) {
     let padded: Vec<char> = std::iter::once('<')
         .chain(word.chars())
         .chain(std::iter::once('>'))
         .collect();
-    for n in 2..=4 {
+    for n in 2..=char_max {
         for window in padded.windows(n) {
             let gram: String = window.iter().collect();
             add(CHAR, key(CHAR, &[&gram]));
@@ -94,7 +95,10 @@ pub struct FeatureSpace {
 impl FeatureSpace {
     /// Learns the vocabulary from `docs` and returns their vectors.
     pub fn fit(docs: &[Vec<Token>], weights: FeatureWeights) -> (Self, Vec<SparseVec>) {
-        let raws: Vec<_> = docs.iter().map(|d| raw_features(d)).collect();
+        let raws: Vec<_> = docs
+            .iter()
+            .map(|d| raw_features(d, weights.char_ngram_max))
+            .collect();
         let mut ids: FxHashMap<u64, u32> = FxHashMap::default();
         let mut df: Vec<u32> = Vec::new();
         let mut group = Vec::new();
@@ -136,7 +140,7 @@ impl FeatureSpace {
     /// Document frequency order of a feature is not needed at query time; unknown features are
     /// dropped (no model weight exists for them).
     pub fn vectorize(&self, tokens: &[Token]) -> SparseVec {
-        self.weigh(&raw_features(tokens))
+        self.weigh(&raw_features(tokens, self.weights.char_ngram_max))
     }
 
     fn weigh(&self, raw: &FxHashMap<u64, (u8, u32)>) -> SparseVec {
@@ -186,6 +190,7 @@ mod tests {
         let weights = FeatureWeights {
             word: 1.0,
             char: 1.0,
+            char_ngram_max: 4,
         };
         let (space, vectors) = FeatureSpace::fit(&docs, weights);
         (space, vectors, a)

@@ -40,6 +40,10 @@ pub struct MatcherSettings {
     /// Fit the blend of classifier and nearest neighbour and the temperature on held-out
     /// similar questions; without it a fixed blend and temperature are used.
     pub calibrate: bool,
+    /// The similarity score of an FAQ is the mean of its `neighbors` closest questions (1–3).
+    pub neighbors: usize,
+    /// Longest character n-gram cut from Latin words (2–6).
+    pub char_ngram_max: usize,
 }
 
 impl Default for MatcherSettings {
@@ -49,12 +53,14 @@ impl Default for MatcherSettings {
             word_weight: 1.0,
             char_weight: 1.0,
             epochs: 12,
-            learning_rate: 1.0,
+            learning_rate: 2.0,
             l2: 1e-4,
             seed: 42,
             candidate_classes: 256,
             max_question_chars: MAX_QUESTION_CHARS,
             calibrate: true,
+            neighbors: 1,
+            char_ngram_max: 5,
         }
     }
 }
@@ -83,6 +89,10 @@ impl MatcherSettings {
             Some("l2 must be in [0, 1)")
         } else if self.candidate_classes < 2 {
             Some("candidate_classes must be at least 2")
+        } else if !(1..=TOP_K).contains(&self.neighbors) {
+            Some("neighbors must be between 1 and 3")
+        } else if !(2..=6).contains(&self.char_ngram_max) {
+            Some("char_ngram_max must be between 2 and 6")
         } else if self.max_question_chars == 0 {
             Some("max_question_chars must be at least 1")
         } else {
@@ -98,6 +108,7 @@ impl MatcherSettings {
         FeatureWeights {
             word: self.word_weight,
             char: self.char_weight,
+            char_ngram_max: self.char_ngram_max,
         }
     }
 }
@@ -296,6 +307,7 @@ struct Core {
     /// Features in more examples than this are skipped by retrieval: on large bases they are
     /// the "how do I" grams that match everything and say little.
     skip_df: usize,
+    neighbors: usize,
 }
 
 impl Core {
@@ -318,6 +330,7 @@ impl Core {
             classes,
             model: LinearModel::train(&[], &[], 0, 0, None, &train_params(s, 0)),
             skip_df,
+            neighbors: s.neighbors,
         };
         let candidates = (classes > s.candidate_classes).then(|| {
             // Training candidates use a tighter cut: only the nearest few classes matter for
@@ -383,16 +396,18 @@ impl Core {
             ) else {
                 continue;
             };
-            if let Some(slot) = scratch.classes.get_mut(class as usize) {
-                if *slot == 0.0 {
+            if let Some(top) = scratch.classes.get_mut(class as usize) {
+                if top[0] == 0.0 {
                     scratch.class_touched.push(class);
                 }
-                *slot = slot.max(sim.max(f32::MIN_POSITIVE));
+                insert_top(top, sim.max(f32::MIN_POSITIVE));
             }
         }
+        let k = self.neighbors.clamp(1, TOP_K);
         for &c in &scratch.class_touched {
-            if let Some(&sim) = scratch.classes.get(c as usize) {
-                best.push((c, sim));
+            if let Some(top) = scratch.classes.get(c as usize) {
+                // Mean of the k best; a class with fewer questions counts its missing ones as 0.
+                best.push((c, top.iter().take(k).sum::<f32>() / k as f32));
             }
         }
         let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
@@ -451,8 +466,18 @@ fn train_params(s: &MatcherSettings, examples: usize) -> TrainParams {
 struct Scratch {
     examples: Vec<f32>,
     touched: Vec<u32>,
-    classes: Vec<f32>,
+    classes: Vec<[f32; TOP_K]>,
     class_touched: Vec<u32>,
+}
+
+/// Most neighbours per class that the similarity score may average.
+const TOP_K: usize = 3;
+
+fn insert_top(top: &mut [f32; TOP_K], value: f32) {
+    if let Some(pos) = top.iter().position(|&v| value > v) {
+        top.copy_within(pos..TOP_K - 1, pos + 1);
+        top[pos] = value;
+    }
 }
 
 impl Scratch {
@@ -460,7 +485,7 @@ impl Scratch {
         Scratch {
             examples: vec![0.0; examples],
             touched: Vec::new(),
-            classes: vec![0.0; classes],
+            classes: vec![[0.0; TOP_K]; classes],
             class_touched: Vec::new(),
         }
     }
@@ -472,8 +497,8 @@ impl Scratch {
             }
         }
         for &c in &self.class_touched {
-            if let Some(slot) = self.classes.get_mut(c as usize) {
-                *slot = 0.0;
+            if let Some(top) = self.classes.get_mut(c as usize) {
+                *top = [0.0; TOP_K];
             }
         }
         self.touched.clear();
@@ -536,7 +561,7 @@ fn fit_calibration(
         })
         .collect();
     let mut best: Option<(usize, f32, Calibration)> = None;
-    for &knn_weight in &[0.0f32, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0] {
+    for &knn_weight in &[0.0f32, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0] {
         let trial = Calibration {
             knn_weight,
             temperature: 1.0,
