@@ -69,10 +69,10 @@ impl Default for MatcherSettings {
 pub const MAX_QUESTION_CHARS: usize = 500;
 
 /// Training candidates per example when classes are restricted.
-const TRAIN_CANDIDATES: usize = 24;
+const TRAIN_CANDIDATES: usize = 10;
 /// Upper bound on example visits per training run, so that very large bases train in bounded
 /// time (fewer epochs); normal tenants never reach it.
-const UPDATE_BUDGET: usize = 600_000;
+const UPDATE_BUDGET: usize = 100_000;
 
 impl MatcherSettings {
     pub fn validate(&self) -> Result<(), KnowledgeError> {
@@ -328,7 +328,7 @@ impl Core {
             postings,
             example_class: labels.to_vec(),
             classes,
-            model: LinearModel::train(&[], &[], 0, 0, None, &train_params(s, 0)),
+            model: LinearModel::train(&[], &[], 0, 0, None, &train_params(s, 0, false)),
             skip_df,
             neighbors: s.neighbors,
         };
@@ -354,7 +354,7 @@ impl Core {
             classes,
             core.space.len(),
             candidates.as_deref(),
-            &train_params(s, n),
+            &train_params(s, n, candidates.is_some()),
         );
         core
     }
@@ -451,8 +451,12 @@ impl Core {
     }
 }
 
-fn train_params(s: &MatcherSettings, examples: usize) -> TrainParams {
-    let budget_epochs = (UPDATE_BUDGET / examples.max(1)).max(3) as u32;
+fn train_params(s: &MatcherSettings, examples: usize, restricted: bool) -> TrainParams {
+    let mut budget_epochs = (UPDATE_BUDGET / examples.max(1)).max(3) as u32;
+    if restricted {
+        // With few hard negatives per example the model settles sooner.
+        budget_epochs = budget_epochs.min(6);
+    }
     TrainParams {
         epochs: s.epochs.min(budget_epochs),
         learning_rate: s.learning_rate,
