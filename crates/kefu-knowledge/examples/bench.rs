@@ -20,7 +20,11 @@ fn vocabulary(rng: &mut Rng) -> Vec<String> {
     let mut words = Vec::new();
     for _ in 0..4_000 {
         let n = 2 + (rng.next_u64() % 2) as usize;
-        words.push((0..n).map(|_| SYLLABLES[(rng.next_u64() % 16) as usize]).collect());
+        words.push(
+            (0..n)
+                .map(|_| SYLLABLES[(rng.next_u64() % 16) as usize])
+                .collect(),
+        );
     }
     for _ in 0..2_000 {
         let a = han[(rng.next_u64() as usize) % han.len()];
@@ -39,7 +43,10 @@ fn pick<'a>(rng: &mut Rng, words: &'a [String]) -> &'a str {
 
 fn sentence(rng: &mut Rng, words: &[String]) -> String {
     let n = 4 + (rng.next_u64() % 6) as usize;
-    (0..n).map(|_| pick(rng, words)).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| pick(rng, words))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A question like `q` with one word dropped and one replaced.
@@ -58,7 +65,9 @@ fn faqs(rng: &mut Rng, words: &[String], count: usize, similar: usize) -> Vec<Fa
     (0..count)
         .map(|i| {
             let question = sentence(rng, words);
-            let similar = (0..similar).map(|_| perturb(rng, &question, words)).collect();
+            let similar = (0..similar)
+                .map(|_| perturb(rng, &question, words))
+                .collect();
             FaqEntry {
                 id: format!("faq-{i}"),
                 question,

@@ -15,9 +15,14 @@ fn main() {
         matcher = serde_json::from_str(json).expect("matcher settings json");
     }
     let clock = Instant::now();
-    let report = evaluate(&kb, &questions, &[], matcher, &BotSettings::default(), || {
-        clock.elapsed().as_secs_f64()
-    })
+    let report = evaluate(
+        &kb,
+        &questions,
+        &[],
+        matcher,
+        &BotSettings::default(),
+        || clock.elapsed().as_secs_f64(),
+    )
     .expect("evaluation");
     println!("{}", serde_json::to_string(&report).expect("json"));
 }

@@ -39,8 +39,7 @@ impl BotSettings {
         let unit = |v: f32| (0.0..=1.0).contains(&v);
         let problem = if !unit(self.answer_threshold) || !unit(self.margin) {
             Some("answer_threshold and margin must be in [0, 1]")
-        } else if !unit(self.suggest_threshold) || self.suggest_threshold > self.answer_threshold
-        {
+        } else if !unit(self.suggest_threshold) || self.suggest_threshold > self.answer_threshold {
             Some("suggest_threshold must be in [0, answer_threshold]")
         } else if !(2..=10).contains(&self.max_choices) {
             Some("max_choices must be between 2 and 10")
@@ -69,10 +68,22 @@ pub enum HandoffReason {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Decision {
-    Answer { answer: Match, best: Vec<Match> },
-    DidYouMean { choices: Vec<Match>, best: Vec<Match> },
-    Rephrase { attempt: u32, best: Vec<Match> },
-    Handoff { reason: HandoffReason, best: Vec<Match> },
+    Answer {
+        answer: Match,
+        best: Vec<Match>,
+    },
+    DidYouMean {
+        choices: Vec<Match>,
+        best: Vec<Match>,
+    },
+    Rephrase {
+        attempt: u32,
+        best: Vec<Match>,
+    },
+    Handoff {
+        reason: HandoffReason,
+        best: Vec<Match>,
+    },
 }
 
 impl Decision {
@@ -97,7 +108,13 @@ impl Decision {
 
 // Han phrases are found anywhere in the message; English ones as whole words.
 const HAN_HANDOFF: &[&str] = &[
-    "人工", "真人", "找客服", "客服人员", "接线员", "转接客服", "活人",
+    "人工",
+    "真人",
+    "找客服",
+    "客服人员",
+    "接线员",
+    "转接客服",
+    "活人",
 ];
 const HAN_NOT_HANDOFF: &[&str] = &["人工智能"];
 const ENGLISH_HANDOFF: &[&[&str]] = &[
@@ -129,11 +146,9 @@ pub fn wants_human(question: &str) -> bool {
         .filter(|w| !w.is_empty())
         .map(|w| w.trim_end_matches('s'))
         .collect();
-    ENGLISH_HANDOFF.iter().any(|phrase| {
-        words
-            .windows(phrase.len())
-            .any(|window| window == *phrase)
-    })
+    ENGLISH_HANDOFF
+        .iter()
+        .any(|phrase| words.windows(phrase.len()).any(|window| window == *phrase))
 }
 
 /// The decision rule on ranked matches; `failed_attempts` counts the messages in a row that the
@@ -143,7 +158,10 @@ pub fn decide(settings: &BotSettings, matches: &[Match], failed_attempts: u32) -
     let top = matches.first().map_or(0.0, |m| m.confidence);
     let second = matches.get(1).map_or(0.0, |m| m.confidence);
     let clear = top - second >= settings.margin;
-    if let Some(answer) = matches.first().filter(|_| clear && top >= settings.answer_threshold) {
+    if let Some(answer) = matches
+        .first()
+        .filter(|_| clear && top >= settings.answer_threshold)
+    {
         return Decision::Answer {
             answer: *answer,
             best,
@@ -193,6 +211,8 @@ pub fn reply(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     fn m(entry: usize, confidence: f32) -> Match {
@@ -211,7 +231,11 @@ mod tests {
 
     #[test]
     fn two_close_matches_offer_choices() {
-        let d = decide(&BotSettings::default(), &[m(3, 0.45), m(1, 0.4), m(2, 0.1)], 0);
+        let d = decide(
+            &BotSettings::default(),
+            &[m(3, 0.45), m(1, 0.4), m(2, 0.1)],
+            0,
+        );
         match d {
             Decision::DidYouMean { choices, .. } => {
                 assert_eq!(choices.iter().map(|c| c.entry).collect::<Vec<_>>(), [3, 1]);
@@ -251,7 +275,12 @@ mod tests {
         ] {
             assert!(wants_human(q), "{q}");
         }
-        for q in ["我的快递到哪了", "人工智能客服好用吗", "where is my parcel", "personal data"] {
+        for q in [
+            "我的快递到哪了",
+            "人工智能客服好用吗",
+            "where is my parcel",
+            "personal data",
+        ] {
             assert!(!wants_human(q), "{q}");
         }
     }

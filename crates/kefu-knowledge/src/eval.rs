@@ -109,11 +109,17 @@ fn ratio(numerator: usize, denominator: usize) -> f64 {
 }
 
 fn score(outcomes: &[Outcome], faqs: usize) -> Report {
-    let in_scope: Vec<&Outcome> = outcomes.iter().filter(|o| o.truth != OUT_OF_SCOPE).collect();
+    let in_scope: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.truth != OUT_OF_SCOPE)
+        .collect();
     let oos = outcomes.len() - in_scope.len();
     let rank = |o: &Outcome| o.ranked.iter().position(|r| *r == o.truth);
     let top1 = in_scope.iter().filter(|o| rank(o) == Some(0)).count();
-    let top3 = in_scope.iter().filter(|o| rank(o).is_some_and(|r| r < 3)).count();
+    let top3 = in_scope
+        .iter()
+        .filter(|o| rank(o).is_some_and(|r| r < 3))
+        .count();
     let mrr: f64 = in_scope
         .iter()
         .filter_map(|o| rank(o))
@@ -202,6 +208,8 @@ pub fn percentile(values: &mut [f64], q: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
     use crate::labeled::read_labeled;
 
@@ -218,8 +226,15 @@ mod tests {
             tick += 0.001;
             tick
         };
-        evaluate(&kb, &qs, &[], MatcherSettings::default(), &BotSettings::default(), clock)
-            .unwrap()
+        evaluate(
+            &kb,
+            &qs,
+            &[],
+            MatcherSettings::default(),
+            &BotSettings::default(),
+            clock,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -228,9 +243,15 @@ mod tests {
             "question,intent\nwhere is my package,track\nrefund my money,refund\n\
              receipt please,invoice\nwhat is the weather on mars,oos\n",
         );
-        assert_eq!((report.questions, report.in_scope, report.out_of_scope), (4, 3, 1));
+        assert_eq!(
+            (report.questions, report.in_scope, report.out_of_scope),
+            (4, 3, 1)
+        );
         assert_eq!(report.faqs, 3);
-        assert!(report.top1 > 0.99 && report.top3 > 0.99 && report.mrr > 0.99, "{report:?}");
+        assert!(
+            report.top1 > 0.99 && report.top3 > 0.99 && report.mrr > 0.99,
+            "{report:?}"
+        );
         assert!(report.macro_f1 > 0.99);
         assert!(report.oos_recall.is_some() && report.oos_precision.is_some());
         // The injected clock advances 1 ms per reading: one tick per build and per question.

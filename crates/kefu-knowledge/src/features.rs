@@ -181,6 +181,8 @@ impl FeatureSpace {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
     use crate::text::Analyzer;
 

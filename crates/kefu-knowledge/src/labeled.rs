@@ -100,11 +100,14 @@ pub fn entries_from_labeled(rows: &[Labeled]) -> Vec<FaqEntry> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     #[test]
     fn reads_quoted_fields_and_extra_columns() {
-        let text = "intent,question,note\nrefund,\"money back, please\",x\ntrack,\"where is\nit\",y\n";
+        let text =
+            "intent,question,note\nrefund,\"money back, please\",x\ntrack,\"where is\nit\",y\n";
         let rows = read_labeled(text.as_bytes()).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].question, "money back, please");
@@ -124,7 +127,10 @@ mod tests {
         );
         let ragged = "question,intent\nok,a\nx,y,z\n";
         let err = read_labeled(ragged.as_bytes()).unwrap_err();
-        assert!(matches!(err, KnowledgeError::InvalidCsv { line: 3, .. }), "{err:?}");
+        assert!(
+            matches!(err, KnowledgeError::InvalidCsv { line: 3, .. }),
+            "{err:?}"
+        );
         let header = "q,intent\nok,a\n";
         assert!(matches!(
             read_labeled(header.as_bytes()),

@@ -200,6 +200,8 @@ pub fn softmax_in_place(values: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     fn params() -> TrainParams {
@@ -232,8 +234,8 @@ mod tests {
             ),
         ] {
             for (x, &y) in xs.iter().zip(&ys) {
-                let best = (0..3u32)
-                    .max_by(|&a, &b| model.logit(a, x).total_cmp(&model.logit(b, x)));
+                let best =
+                    (0..3u32).max_by(|&a, &b| model.logit(a, x).total_cmp(&model.logit(b, x)));
                 assert_eq!(best, Some(y));
             }
         }

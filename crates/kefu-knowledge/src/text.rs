@@ -226,7 +226,10 @@ impl Analyzer {
                 for len in (1..=longest).rev() {
                     let end = chars.get(i + len).map_or(run.len(), |&(b, _)| b);
                     let start = chars.get(i).map_or(run.len(), |&(b, _)| b);
-                    if run.get(start..end).is_some_and(|w| tables.custom_han.contains(w)) {
+                    if run
+                        .get(start..end)
+                        .is_some_and(|w| tables.custom_han.contains(w))
+                    {
                         matched = len;
                         break;
                     }
@@ -303,6 +306,8 @@ fn push_jieba(text: &str, out: &mut Vec<Token>) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     fn terms(analyzer: &Analyzer, text: &str) -> Vec<String> {

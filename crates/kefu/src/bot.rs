@@ -84,9 +84,14 @@ fn eval(args: &EvalArgs) -> Result<Output, Failure> {
         chosen => chosen,
     };
     let clock = Instant::now();
-    let report = evaluate(&kb, &questions, &[], MatcherSettings::default(), &bot, || {
-        clock.elapsed().as_secs_f64()
-    })
+    let report = evaluate(
+        &kb,
+        &questions,
+        &[],
+        MatcherSettings::default(),
+        &bot,
+        || clock.elapsed().as_secs_f64(),
+    )
     .map_err(|e| Failure {
         code: e.code(),
         message: e.to_string(),

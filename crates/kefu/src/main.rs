@@ -158,9 +158,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { demo } => serve(config, demo).await,
-        Command::Version | Command::Wfm { .. } | Command::Sim(_) | Command::Bot { .. } => {
-            Ok(())
-        }
+        Command::Version | Command::Wfm { .. } | Command::Sim(_) | Command::Bot { .. } => Ok(()),
     }
 }
 
