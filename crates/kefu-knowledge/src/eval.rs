@@ -36,6 +36,7 @@ pub struct Report {
     pub p99_ms: f64,
     pub knn_weight: f32,
     pub temperature: f32,
+    pub background: f32,
 }
 
 struct Outcome {
@@ -97,6 +98,7 @@ pub fn evaluate(
     report.p99_ms = percentile(&mut latencies, 0.99);
     report.knn_weight = calibration.knn_weight;
     report.temperature = calibration.temperature;
+    report.background = calibration.background;
     Ok(report)
 }
 
@@ -161,6 +163,7 @@ fn score(outcomes: &[Outcome], faqs: usize) -> Report {
         p99_ms: 0.0,
         knn_weight: 0.0,
         temperature: 0.0,
+        background: 0.0,
     }
 }
 

@@ -180,6 +180,24 @@ impl LinearModel {
     }
 }
 
+/// Softmax over `values` plus one extra "none of these" logit, which takes its share of the
+/// probability mass: the values then sum to less than 1. Numerically stable.
+pub fn softmax_with_background(values: &mut [f32], background: f32) {
+    let max = values.iter().copied().fold(background, f32::max);
+    if !max.is_finite() {
+        softmax_in_place(values);
+        return;
+    }
+    let mut sum = (background - max).exp();
+    for v in values.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    for v in values.iter_mut() {
+        *v /= sum;
+    }
+}
+
 /// Numerically stable softmax; an empty slice stays empty.
 pub fn softmax_in_place(values: &mut [f32]) {
     let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
