@@ -109,17 +109,37 @@ fn main() {
     let build_big = started.elapsed().as_secs_f64();
 
     let bot = BotSettings::default();
-    let (mut search, mut decide) = (Vec::new(), Vec::new());
-    for q in &queries {
-        let t = Instant::now();
-        let matches = kb.search(q, 5).expect("search");
-        search.push(t.elapsed().as_secs_f64() * 1000.0);
-        std::hint::black_box(matches);
-        let t = Instant::now();
-        let decision = reply(&kb, &bot, q, 0).expect("reply");
-        decide.push(t.elapsed().as_secs_f64() * 1000.0);
-        std::hint::black_box(decision);
+    // Three rounds: the first round's times are the raw figures; the per-question minimum over
+    // the rounds filters out preemption on a shared machine (the work per question is the same
+    // each round), which is what the "quiet" figures report.
+    let mut rounds: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+    for _ in 0..3 {
+        let (mut search, mut decide) = (Vec::new(), Vec::new());
+        for q in &queries {
+            let t = Instant::now();
+            let matches = kb.search(q, 5).expect("search");
+            search.push(t.elapsed().as_secs_f64() * 1000.0);
+            std::hint::black_box(matches);
+            let t = Instant::now();
+            let decision = reply(&kb, &bot, q, 0).expect("reply");
+            decide.push(t.elapsed().as_secs_f64() * 1000.0);
+            std::hint::black_box(decision);
+        }
+        rounds.push((search, decide));
     }
+    let quiet = |pick: fn(&(Vec<f64>, Vec<f64>)) -> &Vec<f64>| -> Vec<f64> {
+        (0..queries.len())
+            .map(|i| {
+                rounds
+                    .iter()
+                    .map(|r| pick(r)[i])
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect()
+    };
+    let mut quiet_search = quiet(|r| &r.0);
+    let mut quiet_decide = quiet(|r| &r.1);
+    let (mut search, mut decide) = rounds.swap_remove(0);
     println!(
         "{}",
         serde_json::json!({
@@ -130,6 +150,8 @@ fn main() {
             "search_p99_ms": percentile(&mut search, 0.99),
             "decision_p50_ms": percentile(&mut decide, 0.5),
             "decision_p99_ms": percentile(&mut decide, 0.99),
+            "quiet_search_p99_ms": percentile(&mut quiet_search, 0.99),
+            "quiet_decision_p99_ms": percentile(&mut quiet_decide, 0.99),
         })
     );
 }
