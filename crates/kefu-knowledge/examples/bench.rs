@@ -79,6 +79,9 @@ fn faqs(rng: &mut Rng, words: &[String], count: usize, similar: usize) -> Vec<Fa
         .collect()
 }
 
+/// One round's search and decision times, in milliseconds, in question order.
+type Round = (Vec<f64>, Vec<f64>);
+
 fn main() {
     let count: usize = std::env::args()
         .nth(1)
@@ -112,7 +115,7 @@ fn main() {
     // Three rounds: the first round's times are the raw figures; the per-question minimum over
     // the rounds filters out preemption on a shared machine (the work per question is the same
     // each round), which is what the "quiet" figures report.
-    let mut rounds: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut rounds: Vec<Round> = Vec::new();
     for _ in 0..3 {
         let (mut search, mut decide) = (Vec::new(), Vec::new());
         for q in &queries {
@@ -127,7 +130,7 @@ fn main() {
         }
         rounds.push((search, decide));
     }
-    let quiet = |pick: fn(&(Vec<f64>, Vec<f64>)) -> &Vec<f64>| -> Vec<f64> {
+    let quiet = |pick: fn(&Round) -> &Vec<f64>| -> Vec<f64> {
         (0..queries.len())
             .map(|i| {
                 rounds
