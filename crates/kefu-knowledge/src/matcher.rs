@@ -68,6 +68,9 @@ impl Default for MatcherSettings {
 /// The documented default limit on a question's length, in characters.
 pub const MAX_QUESTION_CHARS: usize = 500;
 
+/// Up to this many FAQs every training question competes with all of them; above it, with its
+/// nearest few only, which keeps a rebuild of a few hundred FAQs well under a second.
+const FULL_SOFTMAX_CLASSES: usize = 128;
 /// Training candidates per example when classes are restricted.
 const TRAIN_CANDIDATES: usize = 10;
 /// Upper bound on example visits per training run, so that very large bases train in bounded
@@ -377,7 +380,7 @@ impl Core {
             neighbors: s.neighbors,
             scratch: ScratchPool::default(),
         };
-        let candidates = (classes > s.candidate_classes).then(|| {
+        let candidates = (classes > FULL_SOFTMAX_CLASSES.min(s.candidate_classes)).then(|| {
             // Training candidates use a tighter cut: only the nearest few classes matter for
             // the gradient, and this runs once per example.
             let train_skip = skip_df.min(200.max(n / 100));
@@ -605,9 +608,9 @@ fn fit_calibration(
     if test.is_empty() || train_docs.is_empty() {
         return FALLBACK;
     }
-    // A few thousand held-out questions pin the two numbers down; more only costs time.
+    // A thousand or two held-out questions pin these numbers down; more only costs time.
     rng.shuffle(&mut test);
-    test.truncate(3_000);
+    test.truncate(1_500);
     let core = Core::train(&train_docs, &train_labels, classes, settings);
     let rows: Vec<(Vec<Scored>, u32)> = test
         .iter()
@@ -658,8 +661,8 @@ fn fit_calibration(
 /// base cannot answer (the background should win). No outside negatives are needed.
 fn fit_background(rows: &[(Vec<Scored>, u32)], calibration: &Calibration) -> f32 {
     let mut best = (f64::INFINITY, NO_BACKGROUND);
-    for step in 0..=80 {
-        let background = -6.0 + 0.25 * step as f32;
+    for step in 0..=40 {
+        let background = -6.0 + 0.5 * step as f32;
         let mut loss = 0.0f64;
         for (scored, label) in rows {
             let mut z: Vec<f32> = scored.iter().map(|s| combine(s, calibration)).collect();
@@ -688,9 +691,9 @@ fn fit_background(rows: &[(Vec<Scored>, u32)], calibration: &Calibration) -> f32
 
 fn fit_temperature(rows: &[(Vec<Scored>, u32)], knn_weight: f32) -> f32 {
     let mut best = (f32::INFINITY, 1.0f32);
-    for step in 0..48 {
-        // Log-spaced from 0.02 to about 10.
-        let temperature = 0.02 * (1.14f32).powi(step);
+    for step in 0..24 {
+        // Log-spaced from 0.02 to about 8.
+        let temperature = 0.02 * (1.3f32).powi(step);
         let loss = log_loss(rows, knn_weight, temperature);
         if loss < best.0 {
             best = (loss, temperature);
