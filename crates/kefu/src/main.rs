@@ -1,7 +1,8 @@
 //! The `kefu` binary: the command line in front of the server, the store and the cores.
 //! `serve` runs the platform, `migrate` and `demo` prepare a database, and the other
-//! subcommands expose the routing simulator and workforce math.
+//! subcommands expose the routing simulator, workforce math and the bot's evaluation.
 
+mod bot;
 mod config;
 mod tools;
 
@@ -67,6 +68,11 @@ enum Command {
     },
     /// Simulate one queue with the real router and report service level, ASA, abandonment.
     Sim(tools::SimArgs),
+    /// The service bot: `kefu bot eval` scores the matcher and decision rule (prints JSON).
+    Bot {
+        #[command(subcommand)]
+        command: bot::BotCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -78,6 +84,7 @@ fn main() -> ExitCode {
         }
         Command::Wfm { command } => tools::run_wfm(command),
         Command::Sim(args) => tools::run_sim(args),
+        Command::Bot { command } => bot::run(command),
         command => match run_platform(cli.config, cli.overrides, command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -151,7 +158,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { demo } => serve(config, demo).await,
-        Command::Version | Command::Wfm { .. } | Command::Sim(_) => Ok(()),
+        Command::Version | Command::Wfm { .. } | Command::Sim(_) | Command::Bot { .. } => Ok(()),
     }
 }
 

@@ -200,22 +200,27 @@ fn emit<T: Serialize, E: std::fmt::Display>(
     code: impl Fn(&E) -> &'static str,
 ) -> ExitCode {
     match result {
-        Ok(output) => match serde_json::to_string(&output) {
-            Ok(json) => {
-                // A closed pipe (`kefu wfm … | head`) is the reader's choice, not a failure.
-                let mut stdout = std::io::stdout().lock();
-                match writeln!(stdout, "{json}") {
-                    Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => ExitCode::FAILURE,
-                    _ => ExitCode::SUCCESS,
-                }
-            }
-            Err(err) => fail(&Failure {
-                code: "internal",
-                message: err.to_string(),
-            }),
-        },
+        Ok(output) => print_json(&output),
         Err(err) => fail(&Failure {
             code: code(&err),
+            message: err.to_string(),
+        }),
+    }
+}
+
+/// Prints one JSON object on stdout.
+pub fn print_json<T: Serialize>(output: &T) -> ExitCode {
+    match serde_json::to_string(output) {
+        Ok(json) => {
+            // A closed pipe (`kefu wfm … | head`) is the reader's choice, not a failure.
+            let mut stdout = std::io::stdout().lock();
+            match writeln!(stdout, "{json}") {
+                Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => ExitCode::FAILURE,
+                _ => ExitCode::SUCCESS,
+            }
+        }
+        Err(err) => fail(&Failure {
+            code: "internal",
             message: err.to_string(),
         }),
     }

@@ -1,3 +1,4 @@
+mod bot;
 mod serve;
 mod sim;
 mod wfm;
