@@ -85,6 +85,14 @@ describe("tickets", { timeout: 90_000 }, () => {
     await nav.getByRole("link", { name: "Tickets" }).click();
     await expectText(page.getByRole("tab", { selected: true }), "My open tickets");
 
+    // The tenant's SLA: first reply within 4 business hours, resolution within 2 days.
+    const policies = await fetch(`${server.url}/api/v1/sla-policies`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", cookie: await adminCookie(server.url) },
+      body: JSON.stringify({ policies: [{ name: "标准 Standard", targets: { first_reply_minutes: 240, resolution_minutes: 2880 } }] }),
+    });
+    assert.equal(policies.status, 200, await policies.text());
+
     // A new ticket for the demo customer 张伟, found by searching.
     await page.getByRole("button", { name: "New ticket" }).click();
     const form = page.getByRole("form", { name: "New ticket" });
@@ -133,6 +141,10 @@ describe("tickets", { timeout: 90_000 }, () => {
     await composer.getByLabel("Reply to the customer (they will see it)").fill(REPLY);
     await composer.getByRole("button", { name: "Send reply" }).click();
     await expectText(comments.locator(".comment-public"), new RegExp(`Sent to customer[\\s\\S]*${REPLY}`));
+    // The public reply met the first-reply target; resolution still runs, with its due time.
+    const sla = page.getByRole("region", { name: "Service level" });
+    await expectText(sla.locator('[data-target="first_reply"]'), /First reply\s+Met/);
+    await expectText(sla.locator('[data-target="resolution"]'), /Resolution\s+Running[\s\S]*due in \d+ min/);
     await expectText(comments.locator("ol"), new RegExp(`${NOTE}[\\s\\S]*${REPLY}`), WAIT_MS);
     const noteColour = await comments.locator(".comment-note").evaluate((el) => getComputedStyle(el).backgroundColor);
     assert.equal(noteColour, "rgb(255, 248, 225)", "notes are yellow like the conversation notes");

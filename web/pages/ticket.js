@@ -1,7 +1,8 @@
 // One ticket: its number and subject, the description, comments oldest first (internal notes
 // set apart, public replies marked as sent), a composer, the side panel of fields, and for
-// email tickets the mails in and out with their source and the files they brought.
-import { html, useState, useRef } from "../lib.js";
+// email tickets the mails in and out with their source and the files they brought, and the SLA
+// targets of the policy that applies (due times, paused, met or breached).
+import { html, useState, useRef, useEffect } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { ErrorBox, PageHead, useLoad, useAction, errorText, fmtTime, allPages } from "../ui.js";
@@ -109,6 +110,41 @@ function Mails({ ticket, version }) {
   </section>`;
 }
 
+const SLA_POLL_MS = 3000;
+
+/** "in 12 min" / "5 min overdue", from now to `at`. */
+function untilText(at) {
+  const minutes = Math.round((Date.parse(at) - Date.now()) / 60000);
+  return minutes >= 0 ? t("sla.due_in", { n: minutes }) : t("sla.overdue", { n: -minutes });
+}
+
+function SlaPanel({ ticket }) {
+  const sla = useLoad(() => api.get(`/tickets/${ticket.id}/sla`), [ticket.id, ticket.updated_at]);
+  // The server recomputes targets a moment after each change and as due times pass; a
+  // quiet poll keeps the panel and its "due in" current without a reload.
+  useEffect(() => {
+    const timer = setInterval(() => sla.reload(), SLA_POLL_MS);
+    return () => clearInterval(timer);
+  }, [ticket.id]);
+  const targets = sla.data?.targets || [];
+  if (sla.error) return html`<${ErrorBox} error=${sla.error} />`;
+  if (targets.length === 0) return null;
+  return html`<section class="card" aria-label=${t("sla.title")}>
+    <h2>${t("sla.title")} <span class="muted small">${targets[0].policy}</span></h2>
+    <ul class="plain sla-targets">
+      ${targets.map(
+        (x) => html`<li key=${x.target} data-target=${x.target} data-state=${x.state}>
+          <strong>${t(`sla.target.${x.target}`)}</strong>
+          <span class=${`badge sla-${x.state}`}>${t(`sla.state.${x.state}`)}</span>
+          ${x.state === "active" && x.due_at && html` <span class="muted">${fmtTime(x.due_at)} · ${untilText(x.due_at)}</span>`}
+          ${x.state === "breached" && x.breached_at && html` <span class="muted">${fmtTime(x.breached_at)}</span>`}
+          ${x.state === "met" && x.completed_at && html` <span class="muted">${fmtTime(x.completed_at)}</span>`}
+        </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
 export function TicketPage({ id, session }) {
   const ticket = useLoad(() => api.get(`/tickets/${id}`), [id]);
   const users = useUsers();
@@ -138,6 +174,7 @@ export function TicketPage({ id, session }) {
             ? html`<div class="msg-body ticket-description">${tk.description}</div>`
             : html`<p class="muted">${t("tickets.no_description")}</p>`}
         </section>
+        <${SlaPanel} ticket=${tk} />
         <${Comments} ticket=${tk} version=${version} userName=${userName} requesterName=${requesterName}
           me=${session.user.id} />
         ${tk.channel === "email" && html`<${Mails} ticket=${tk} version=${version} />`}
