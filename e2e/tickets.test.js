@@ -2,11 +2,15 @@
 // customer, finds it by #1001, takes it, sets it pending-internal, writes an internal note and a
 // public reply, is not offered closed from an open status, is told plainly when a stale page
 // tries a move the server refuses (409), reopens and solves it and finds it among the solved;
-// then a widget conversation becomes a ticket whose description is the transcript.
+// then a widget conversation becomes a ticket whose description is the transcript; an admin adds
+// a webhook on the settings page, a receiver on this machine gets the next ticket signed, and the
+// delivery log says delivered.
 // Screenshots go to e2e/artifacts/.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { createHmac } from "node:crypto";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { start, expectText } from "./server.js";
@@ -69,7 +73,8 @@ const optionValues = (select) => select.locator("option").evaluateAll((os) => os
 
 describe("tickets", { timeout: 90_000 }, () => {
   before(async () => {
-    server = await start();
+    // The webhook receiver of the last test listens on loopback.
+    server = await start({ env: { KEFU_WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
   after(async () => {
@@ -217,5 +222,56 @@ describe("tickets", { timeout: 90_000 }, () => {
     await expectText(agent.getByRole("region", { name: "Conversation" }), "SO-20260101");
     assert.equal(await agent.locator("main img").count(), 0, "the customer's HTML stayed text");
     assert.deepEqual(dialogs, [], "no browser dialog opened");
+  });
+
+  it("an admin adds a webhook and the next ticket reaches the receiver, signed", async () => {
+    const received = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise((done) => receiver.listen(0, "127.0.0.1", done));
+    const url = `http://127.0.0.1:${receiver.address().port}/hooks`;
+    try {
+      const page = await newPage("en-US");
+      await signIn(page, "admin@demo.kefu.dev");
+      await page.goto("/#/settings");
+      const hooks = page.getByRole("region", { name: "Webhooks" });
+      await hooks.getByLabel("Receiver URL").fill(url);
+      await hooks.getByLabel("Events", { exact: true }).fill("ticket.created");
+      await hooks.getByRole("button", { name: "Add webhook" }).click();
+      await expectText(hooks.getByRole("status"), "copy it now");
+      const secret = (await hooks.locator("code.secret").innerText()).trim();
+      assert.match(secret, /^whsec_[0-9a-f]{48}$/);
+
+      const cookie = await adminCookie(server.url);
+      const customers = await (await fetch(`${server.url}/api/v1/customers?q=${encodeURIComponent("张伟")}`, { headers: { cookie } })).json();
+      const created = await fetch(`${server.url}/api/v1/tickets`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+        body: JSON.stringify({ subject: "Webhook 测试", requester_id: customers.items[0].id }),
+      });
+      assert.equal(created.status, 201);
+      const deadline = Date.now() + WAIT_MS;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(received.length, 1, "the receiver got the ticket.created event");
+      const { headers, body } = received[0];
+      assert.equal(headers["x-kefu-event"], "ticket.created");
+      const [, t, v1] = headers["x-kefu-signature"].match(/^t=(\d+),v1=([0-9a-f]{64})$/);
+      assert.equal(createHmac("sha256", secret).update(`${t}.${body}`).digest("hex"), v1, "the signature verifies");
+      assert.equal(JSON.parse(body).event.payload.ticket.subject, "Webhook 测试");
+
+      await hooks.getByRole("button", { name: "Deliveries" }).click();
+      const log = hooks.getByRole("table", { name: "Deliveries" });
+      await expectText(log, /ticket\.created[\s\S]*Delivered\s+1\s+204/);
+      await page.screenshot({ path: join(ARTIFACTS, "settings-webhooks.png"), fullPage: true });
+      assert.deepEqual(dialogs, [], "no browser dialog opened");
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 // Tenant settings for admins: name, time zone, default locale, the customer tiers (lowest
-// first), business hours per weekday, and the support mailboxes mail arrives at.
+// first), business hours per weekday, the support mailboxes mail arrives at, and webhooks.
 import { html, useState, useEffect } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -8,6 +8,7 @@ import {
   LoadMore, ConfirmButton,
 } from "../ui.js";
 import { useGroups, namer } from "../lookups.js";
+import { Webhooks } from "../webhooks.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const TIMEZONES = [
@@ -98,6 +99,7 @@ export function SettingsPage({ session, setSession }) {
       <${FormFoot} action=${save} label=${t("common.save")} />
     </form>
     <${Mailboxes} />
+    <${Webhooks} />
   </section>`;
 }
 
