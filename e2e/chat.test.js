@@ -184,7 +184,11 @@ describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () 
 
     // The agent resolves; the visitor rates.
     await thread.getByRole("button", { name: "Resolve" }).click();
+    const closing = thread.getByRole("group", { name: "Close the conversation" });
+    await closing.getByLabel("Disposition").selectOption("follow_up");
+    await closing.getByRole("button", { name: "Resolve now" }).click();
     await expectText(thread, "Resolved");
+    await expectText(thread, "Closed as: Needs follow-up");
     await expectText(chat.getByRole("status"), "本次会话已结束");
     const rating = chat.getByRole("group", { name: "请对本次服务进行评价：" });
     await rating.getByRole("button", { name: "5 星" }).click();

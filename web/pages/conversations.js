@@ -2,11 +2,11 @@
 // tenant's event stream (/api/v1/stream, resumed after the last seq on every reconnect); one
 // open conversation with its messages (internal notes set apart), a reply box that writes a
 // note instead when ticked and offers canned responses on "/", Take for a waiting one,
-// Transfer and Resolve for one being served. Files: images as thumbnails, others as download
+// Transfer and Resolve (with a disposition code) for one being served. Files: images as thumbnails, others as download
 // links, and an attach button (helpers at the end).
 import { html, useState, useEffect, useRef } from "../lib.js";
 import { api, ApiError } from "../api.js";
-import { t } from "../i18n.js";
+import { t, has } from "../i18n.js";
 import { ErrorBox, PageHead, useAction, fmtTime, rank } from "../ui.js";
 import { useCannedPicker } from "../canned-picker.js";
 import { useStream } from "../stream.js";
@@ -179,16 +179,21 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
     const updated = await act.run(() => api.post(`/conversations/${c.id}/assign`, { agent_id: me }));
     if (updated) onChanged(updated);
   };
-  const resolve = async () => {
-    const updated = await act.run(() => api.post(`/conversations/${c.id}/resolve`, {}));
-    if (updated) onChanged(updated);
+  const [closing, setClosing] = useState(false);
+  useEffect(() => setClosing(false), [c.id]);
+  const resolve = async (disposition) => {
+    const updated = await act.run(() => api.post(`/conversations/${c.id}/resolve`, { disposition }));
+    if (updated) {
+      setClosing(false);
+      onChanged(updated);
+    }
   };
   const supervisor = rank(session.user.role) >= rank("supervisor");
   const mine = c.assignee_id === me;
   const canReply = mine || supervisor;
   useAltKeys({
     t: () => WAITING.includes(c.status) && !act.busy && take(),
-    r: () => SERVING.includes(c.status) && canReply && !act.busy && resolve(),
+    r: () => SERVING.includes(c.status) && canReply && setClosing(true),
   });
   return html`<section class="card thread" aria-label=${t("conversations.thread")}>
     <div class="page-head">
@@ -206,10 +211,16 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
         ${SERVING.includes(c.status) && canReply &&
         html`<${TransferButton} conversation=${c} onDone=${onChanged} />`}
         ${SERVING.includes(c.status) && canReply &&
-        html`<button type="button" disabled=${act.busy} onClick=${resolve}>${t("conversations.resolve")}</button>`}
+        html`<button type="button" disabled=${act.busy || closing} onClick=${() => setClosing(true)}>${t("conversations.resolve")}</button>`}
         <${CreateTicketButton} conversation=${c} />
       </div>
     </div>
+    ${closing && SERVING.includes(c.status) &&
+    html`<${ResolveForm} busy=${act.busy} onResolve=${resolve} onCancel=${() => setClosing(false)} />`}
+    ${c.status === "resolved" && c.disposition &&
+    html`<p class="muted">${t("conversations.closed_as", {
+      code: has(`disposition.${c.disposition}`) ? t(`disposition.${c.disposition}`) : c.disposition,
+    })}</p>`}
     <${ErrorBox} error=${act.error} />
     <ol class="messages" aria-label=${t("conversations.messages")}>
       ${messages.map((m) => html`<${MessageItem} key=${m.id} message=${m} customerName=${customerName} me=${me} />`)}
@@ -242,6 +253,30 @@ async function allMessages(id) {
 }
 
 const byNewest = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
+
+// Disposition codes an agent closes a conversation with (reports group by them).
+const DISPOSITIONS = ["resolved", "follow_up", "transferred_to_ticket", "customer_left", "spam"];
+
+/** Closing a conversation: pick a disposition code, then confirm. */
+function ResolveForm({ busy, onResolve, onCancel }) {
+  const [code, setCode] = useState("resolved");
+  const select = useRef(null);
+  useEffect(() => select.current?.focus(), []);
+  return html`<form class="resolve-form" role="group" aria-label=${t("conversations.close_title")}
+    onSubmit=${(e) => {
+      e.preventDefault();
+      onResolve(code);
+    }}>
+    <label class="inline">${t("conversations.disposition")}
+      <select ref=${select} value=${code} onChange=${(e) => setCode(e.target.value)}
+        onKeyDown=${(e) => e.key === "Escape" && onCancel()}>
+        ${DISPOSITIONS.map((d) => html`<option key=${d} value=${d}>${t(`disposition.${d}`)}</option>`)}
+      </select>
+    </label>
+    <button type="submit" class="primary" disabled=${busy}>${t("conversations.resolve_confirm")}</button>
+    <button type="button" onClick=${onCancel}>${t("common.cancel")}</button>
+  </form>`;
+}
 
 /** Alt+key shortcuts while the page is open; `keys` maps e.key (lower case) to a handler. */
 function useAltKeys(keys) {
