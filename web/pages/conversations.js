@@ -1,9 +1,10 @@
-// The agent's conversations: the waiting queue and their own open ones, kept live from the
-// tenant's event stream (/api/v1/stream, resumed after the last seq on every reconnect); one
-// open conversation with its messages (internal notes set apart), a reply box that writes a
-// note instead when ticked and offers canned responses on "/", Take for a waiting one,
-// Transfer and Resolve (with a disposition code) for one being served. Files: images as thumbnails, others as download
-// links, and an attach button (helpers at the end).
+// The agent's conversations: the waiting queue and their own open ones (supervisors also everyone
+// else's), kept live from the tenant's event stream (/api/v1/stream, resumed after the last seq
+// on every reconnect); one open conversation with its messages (internal notes set apart), typing
+// both ways, a reply box that writes a note instead when ticked and offers canned responses on
+// "/", Take for a waiting one, Transfer and Resolve (with a disposition code) for one being
+// served, Take over for supervisors, keyboard shortcuts, and the customer panel beside it. Files:
+// images as thumbnails, others as download links, and an attach button (helpers at the end).
 import { html, useState, useEffect, useRef } from "../lib.js";
 import { api, ApiError } from "../api.js";
 import { t, has } from "../i18n.js";
