@@ -12,7 +12,7 @@ use kefu_store::{Actor, Event, Store, Ticket, TicketPatch, TicketSlaTarget};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use uuid::Uuid;
 
 /// Events of one ticket replayed at most (a ticket with more is recomputed from its last ones).
@@ -78,13 +78,35 @@ impl SlaKeeper {
         let mut closing = self.inner.closing.clone();
         self.catch_up_all().await;
         loop {
+            let mut tenants = HashSet::new();
             tokio::select! {
                 commit = commits.recv() => match commit {
-                    Ok(tenant) => self.catch_up(tenant).await,
-                    Err(RecvError::Lagged(_)) => self.catch_up_all().await,
+                    Ok(tenant) => {
+                        tenants.insert(tenant);
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        self.catch_up_all().await;
+                        continue;
+                    }
                     Err(RecvError::Closed) => return,
                 },
                 () = until_closing(&mut closing) => return,
+            }
+            // A busy chat commits many times a second: one read per tenant for all of them.
+            loop {
+                match commits.try_recv() {
+                    Ok(tenant) => {
+                        tenants.insert(tenant);
+                    }
+                    Err(TryRecvError::Lagged(_)) => {
+                        self.catch_up_all().await;
+                        tenants.clear();
+                    }
+                    Err(_) => break,
+                }
+            }
+            for tenant in tenants {
+                self.catch_up(tenant).await;
             }
         }
     }
