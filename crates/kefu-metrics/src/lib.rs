@@ -19,6 +19,7 @@
 pub mod aggregate;
 pub mod bucket;
 pub mod error;
+pub mod partial;
 pub mod record;
 pub mod report;
 pub mod service_level;
@@ -31,6 +32,7 @@ pub use bucket::Granularity;
 /// direct chrono-tz dependency.
 pub use chrono_tz::Tz;
 pub use error::MetricsError;
+pub use partial::{Histogram, NextContact, PartialTally};
 pub use record::{
     AgentState, AgentStateSpan, BotOutcome, HandleTime, InteractionRecord, Offer, OfferOutcome,
     Rating,

@@ -15,6 +15,7 @@ mod events;
 mod groups;
 mod inboxes;
 mod page;
+mod rollups;
 mod tenants;
 mod tickets;
 mod users;
@@ -40,6 +41,7 @@ pub use inboxes::{
     Inbox, InboxChannel, InboxSettings, InboxTopic, NewInbox, Visitor, VisitorCustomer,
 };
 pub use page::Page;
+pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
 pub use tenants::{Tenant, TenantSettings};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,

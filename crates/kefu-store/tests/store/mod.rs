@@ -3,6 +3,7 @@ mod canned;
 mod conversations;
 mod customers;
 mod events;
+mod rollups;
 mod tenancy;
 mod tickets;
 mod users;
