@@ -218,8 +218,8 @@ impl Aggregator {
     /// Adds pre-aggregated sums whose contacts and agent time all fall at instants of the
     /// same bucket as `at_ms` (a rollup slot that no bucket boundary cuts). Sums outside the
     /// window or of a dimension the report does not want are skipped; empty sums create no
-    /// row, as no contact would have. Their contacts count towards `records_outside_window`
-    /// when outside the window.
+    /// row, as no contact would have. The caller counts contacts outside the window with
+    /// [`Aggregator::add_records_outside_window`].
     pub fn add_partial(
         &mut self,
         at_ms: i64,
@@ -229,10 +229,7 @@ impl Aggregator {
         if partial.is_zero() {
             return Ok(());
         }
-        if at_ms < self.window_ms.0 || at_ms >= self.window_ms.1 {
-            if *key == DimensionKey::Tenant {
-                self.records_outside_window += u64::try_from(partial.contacts).unwrap_or(0);
-            }
+        if !self.in_window(at_ms) {
             return Ok(());
         }
         let dimension = key.dimension();
@@ -253,7 +250,12 @@ impl Aggregator {
         Ok(())
     }
 
-    /// Contacts known to be outside the window without their sums (e.g. counted elsewhere).
+    /// Whether an instant is inside the report window.
+    pub fn in_window(&self, at_ms: i64) -> bool {
+        (self.window_ms.0..self.window_ms.1).contains(&at_ms)
+    }
+
+    /// Contacts outside the window, known only by number (their sums are not needed).
     pub fn add_records_outside_window(&mut self, contacts: u64) {
         self.records_outside_window = self.records_outside_window.saturating_add(contacts);
     }

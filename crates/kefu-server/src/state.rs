@@ -50,6 +50,7 @@ struct Inner {
     hubs: crate::hub::Hubs,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
+    rollups: crate::reports::maintainer::Rollups,
 }
 
 impl AppState {
@@ -68,6 +69,7 @@ impl AppState {
                     config.routing.clone(),
                     closing.subscribe(),
                 ),
+                rollups: crate::reports::maintainer::Rollups::new(store.clone()),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -111,6 +113,11 @@ impl AppState {
     /// The per-tenant routers.
     pub fn routing(&self) -> &crate::routing::Routing {
         &self.inner.routing
+    }
+
+    /// The per-tenant report rollup maintainers.
+    pub fn rollups(&self) -> &crate::reports::maintainer::Rollups {
+        &self.inner.rollups
     }
 
     /// The per-tenant fan-out of live events.
