@@ -27,7 +27,7 @@ pub mod spec;
 mod tally;
 
 pub use aggregate::{Aggregator, MAX_BUCKETS, aggregate};
-pub use bucket::Granularity;
+pub use bucket::{Calendar, Granularity};
 /// The IANA time-zone type of [`AggregationSpec::time_zone`], re-exported so callers need no
 /// direct chrono-tz dependency.
 pub use chrono_tz::Tz;

@@ -9,6 +9,8 @@ use uuid::Uuid;
 /// The sums of one slot and dimension value. Saving a row with empty `sums` deletes it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RollupRow {
+    /// 0: 15-minute slots; 1: days (the server decides what a level means).
+    pub level: i16,
     /// Start of the slot, Unix milliseconds.
     pub slot_ms: i64,
     pub dimension: String,
@@ -23,8 +25,8 @@ pub struct RollupCursor {
     pub seq: i64,
     /// Contacts counted in all slots together.
     pub contacts: i64,
-    /// Agents' running presence (what reports add up to their own end).
-    pub presence: Vec<u8>,
+    /// What reports need besides the rows (the server's encoding: running presence, zone).
+    pub report_state: Vec<u8>,
     /// The rest of the maintainer's state, read on restart only.
     pub state: Vec<u8>,
 }
@@ -35,7 +37,7 @@ pub struct RollupCursor {
 pub struct RollupSnapshot {
     pub seq: i64,
     pub contacts: i64,
-    pub presence: Vec<u8>,
+    pub report_state: Vec<u8>,
     pub rows: Vec<RollupRow>,
 }
 
@@ -43,11 +45,12 @@ pub struct RollupSnapshot {
 struct CursorHead {
     seq: i64,
     contacts: i64,
-    presence: Vec<u8>,
+    report_state: Vec<u8>,
 }
 
-const SELECT_ROWS: &str = "SELECT slot_ms, dimension, dimension_key, sums FROM report_rollups
-     WHERE tenant_id = $1 AND slot_ms >= $2 AND slot_ms < $3";
+const SELECT_ROWS: &str =
+    "SELECT level, slot_ms, dimension, dimension_key, sums FROM report_rollups
+     WHERE tenant_id = $1 AND level = $2 AND slot_ms >= $3 AND slot_ms < $4";
 
 impl Store {
     /// The maintainer's saved cursor and state; `None` before its first save.
@@ -56,7 +59,7 @@ impl Store {
         Ok(sql_optional!(
             RollupCursor,
             read.conn(),
-            "SELECT seq, contacts, presence, state FROM report_rollup_cursors WHERE tenant_id = $1",
+            "SELECT seq, contacts, report_state, state FROM report_rollup_cursors WHERE tenant_id = $1",
             tenant_id
         )?)
     }
@@ -65,19 +68,21 @@ impl Store {
     pub async fn rollup_rows(
         &self,
         tenant_id: Uuid,
-        keys: &[(i64, &str, &str)],
+        keys: &[(i16, i64, &str, &str)],
     ) -> Result<Vec<RollupRow>, StoreError> {
         let mut read = self.read().await?;
         let mut rows = Vec::with_capacity(keys.len());
         // One indexed lookup per key keeps the SQL the same on both backends; the maintainer
         // asks only for the rows one batch of events touched.
-        for (slot_ms, dimension, key) in keys {
+        for (level, slot_ms, dimension, key) in keys {
             rows.extend(sql_optional!(
                 RollupRow,
                 read.conn(),
-                "SELECT slot_ms, dimension, dimension_key, sums FROM report_rollups
-                 WHERE tenant_id = $1 AND slot_ms = $2 AND dimension = $3 AND dimension_key = $4",
+                "SELECT level, slot_ms, dimension, dimension_key, sums FROM report_rollups
+                 WHERE tenant_id = $1 AND level = $2 AND slot_ms = $3 AND dimension = $4
+                   AND dimension_key = $5",
                 tenant_id,
+                *level,
                 *slot_ms,
                 *dimension,
                 *key
@@ -117,24 +122,26 @@ impl Store {
         }
         sql_execute!(
             tx.conn(),
-            "INSERT INTO report_rollup_cursors (tenant_id, seq, contacts, presence, state, updated_at)
+            "INSERT INTO report_rollup_cursors (tenant_id, seq, contacts, report_state, state, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, contacts = excluded.contacts,
-                 presence = excluded.presence, state = excluded.state, updated_at = excluded.updated_at",
+                 report_state = excluded.report_state, state = excluded.state, updated_at = excluded.updated_at",
             tenant_id,
             cursor.seq,
             cursor.contacts,
-            &cursor.presence,
+            &cursor.report_state,
             &cursor.state,
             Utc::now()
         )?;
         tx.commit().await
     }
 
-    /// The cursor and the rows of slots `[from_ms, to_ms)`, from one snapshot of the database.
+    /// The cursor and the rows of one level's slots `[from_ms, to_ms)`, from one snapshot of
+    /// the database.
     pub async fn read_rollups(
         &self,
         tenant_id: Uuid,
+        level: i16,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<RollupSnapshot, StoreError> {
@@ -148,6 +155,7 @@ impl Store {
                     .await?;
                 let rows = sqlx::query_as::<_, RollupRow>(SELECT_ROWS)
                     .bind(tenant_id)
+                    .bind(level)
                     .bind(from_ms)
                     .bind(to_ms)
                     .fetch_all(&mut *tx)
@@ -166,6 +174,7 @@ impl Store {
                     .await?;
                 let rows = sqlx::query_as::<_, RollupRow>(SELECT_ROWS)
                     .bind(tenant_id)
+                    .bind(level)
                     .bind(from_ms)
                     .bind(to_ms)
                     .fetch_all(&mut *tx)
@@ -177,12 +186,12 @@ impl Store {
         let head = head.unwrap_or(CursorHead {
             seq: 0,
             contacts: 0,
-            presence: Vec::new(),
+            report_state: Vec::new(),
         });
         Ok(RollupSnapshot {
             seq: head.seq,
             contacts: head.contacts,
-            presence: head.presence,
+            report_state: head.report_state,
             rows,
         })
     }
@@ -205,15 +214,17 @@ impl Store {
 }
 
 const SELECT_HEAD: &str =
-    "SELECT seq, contacts, presence FROM report_rollup_cursors WHERE tenant_id = $1";
+    "SELECT seq, contacts, report_state FROM report_rollup_cursors WHERE tenant_id = $1";
 
 async fn write_row(conn: Conn<'_>, tenant_id: Uuid, row: &RollupRow) -> Result<(), StoreError> {
     if row.sums.is_empty() {
         sql_execute!(
             conn,
             "DELETE FROM report_rollups
-             WHERE tenant_id = $1 AND slot_ms = $2 AND dimension = $3 AND dimension_key = $4",
+             WHERE tenant_id = $1 AND level = $2 AND slot_ms = $3 AND dimension = $4
+               AND dimension_key = $5",
             tenant_id,
+            row.level,
             row.slot_ms,
             &row.dimension,
             &row.dimension_key
@@ -221,11 +232,12 @@ async fn write_row(conn: Conn<'_>, tenant_id: Uuid, row: &RollupRow) -> Result<(
     } else {
         sql_execute!(
             conn,
-            "INSERT INTO report_rollups (tenant_id, slot_ms, dimension, dimension_key, sums)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (tenant_id, slot_ms, dimension, dimension_key)
+            "INSERT INTO report_rollups (tenant_id, level, slot_ms, dimension, dimension_key, sums)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (tenant_id, level, slot_ms, dimension, dimension_key)
              DO UPDATE SET sums = excluded.sums",
             tenant_id,
+            row.level,
             row.slot_ms,
             &row.dimension,
             &row.dimension_key,

@@ -6,9 +6,10 @@
 //! this one reloads from the database. Reports ask [`Rollups::sync`] for a cursor at least as
 //! new as the log they want, so an answer is current to the last commit.
 
-use super::rollup::{Presence, RollupFold, RowKey, SavedState, dimension_name};
+use super::rollup::{ReportState, RollupFold, RowKey, SavedState, dimension_name};
 use super::{BATCH, ReportError};
 use kefu_metrics::PartialTally;
+use kefu_metrics::Tz;
 use kefu_store::{RollupCursor, RollupRow, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,7 +43,12 @@ impl Maintainer {
                     .map_err(|err| ReportError::Rollup(format!("saved state unreadable: {err}")))?;
                 (RollupFold::resume(state, cursor.contacts), cursor.seq)
             }
-            None => (RollupFold::default(), 0),
+            None => {
+                // The day level follows the tenant's zone as it is now (see docs/metrics.md).
+                let tenant = store.tenant(tenant_id).await?;
+                let zone = tenant.settings.0.timezone.parse::<Tz>().unwrap_or(Tz::UTC);
+                (RollupFold::new(zone), 0)
+            }
         };
         Ok(Maintainer {
             tenant_id,
@@ -85,27 +91,31 @@ impl Maintainer {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.fold.pending);
-        let keys: Vec<(i64, &str, &str)> = pending
+        let keys: Vec<(i16, i64, &str, &str)> = pending
             .keys()
-            .map(|(slot, key)| {
+            .map(|(level, slot, key)| {
                 let (dimension, name) = dimension_name(key);
-                (*slot, dimension, name)
+                (*level, *slot, dimension, name)
             })
             .collect();
-        let mut stored: HashMap<(i64, String, String), PartialTally> = HashMap::new();
+        let mut stored: HashMap<(i16, i64, String, String), PartialTally> = HashMap::new();
         for row in store.rollup_rows(self.tenant_id, &keys).await? {
             let sums = PartialTally::decode(&row.sums)?;
-            stored.insert((row.slot_ms, row.dimension, row.dimension_key), sums);
+            stored.insert(
+                (row.level, row.slot_ms, row.dimension, row.dimension_key),
+                sums,
+            );
         }
         let rows: Vec<RollupRow> = pending
             .iter()
-            .map(|((slot, key), delta): (&RowKey, &PartialTally)| {
+            .map(|((level, slot, key), delta): (&RowKey, &PartialTally)| {
                 let (dimension, name) = dimension_name(key);
                 let mut sums = stored
-                    .remove(&(*slot, dimension.to_owned(), name.to_owned()))
+                    .remove(&(*level, *slot, dimension.to_owned(), name.to_owned()))
                     .unwrap_or_default();
                 sums.merge(delta, 1);
                 RollupRow {
+                    level: *level,
                     slot_ms: *slot,
                     dimension: dimension.to_owned(),
                     dimension_key: name.to_owned(),
@@ -118,14 +128,14 @@ impl Maintainer {
                 }
             })
             .collect();
-        let presence = serde_json::to_vec(&self.fold.presence())
+        let report_state = serde_json::to_vec(&self.fold.report_state())
             .map_err(|err| ReportError::Rollup(err.to_string()))?;
         let state = serde_json::to_vec(self.fold.saved_state())
             .map_err(|err| ReportError::Rollup(err.to_string()))?;
         let cursor = RollupCursor {
             seq: self.seq,
             contacts: self.fold.contacts,
-            presence,
+            report_state,
             state,
         };
         store
@@ -136,10 +146,10 @@ impl Maintainer {
     }
 }
 
-/// Agents' running presence as saved with the cursor.
-pub fn decode_presence(bytes: &[u8]) -> Result<Vec<Presence>, ReportError> {
+/// What reports need besides the rows, as saved with the cursor (empty before the first save).
+pub fn decode_report_state(bytes: &[u8]) -> Result<ReportState, ReportError> {
     if bytes.is_empty() {
-        return Ok(Vec::new());
+        return Ok(ReportState::default());
     }
     serde_json::from_slice(bytes).map_err(|err| ReportError::Rollup(err.to_string()))
 }

@@ -9,8 +9,8 @@ pub mod rollup;
 use chrono::{DateTime, Utc};
 use fold::Fold;
 use kefu_metrics::{
-    AgentState, AgentStateSpan, AggregationSpec, Aggregator, DimensionKey, MetricsError,
-    MetricsReport, PartialTally,
+    AgentState, AgentStateSpan, AggregationSpec, Aggregator, DimensionKey, Granularity,
+    MetricsError, MetricsReport, PartialTally, Tz,
 };
 use kefu_store::{Event, Store, StoreError};
 use maintainer::Rollups;
@@ -81,8 +81,40 @@ pub fn slots_fit(spec: &AggregationSpec) -> Result<bool, ReportError> {
         .all(|at| at % SLOT_MS == 0))
 }
 
-/// A report from the stored rollups of the window's slots and the agents' running presence,
-/// all read from one database snapshot. The caller checked [`slots_fit`].
+/// True when a day, week or month report's window starts and ends at local midnights and
+/// every day inside it starts on a slot boundary: then each stored day (of the same zone)
+/// lies in exactly one bucket.
+pub fn days_fit(spec: &AggregationSpec) -> Result<bool, ReportError> {
+    if !matches!(
+        spec.granularity,
+        Granularity::Day | Granularity::Week | Granularity::Month
+    ) {
+        return Ok(false);
+    }
+    let mut days = spec.clone();
+    days.granularity = Granularity::Day;
+    let buckets = Aggregator::new(days)?.window_buckets()?;
+    let (start, end) = (
+        spec.window_start.timestamp_millis(),
+        spec.window_end.timestamp_millis(),
+    );
+    Ok(buckets.first().is_some_and(|b| b.0 == start)
+        && buckets.last().is_some_and(|b| b.1 == end)
+        && buckets.iter().all(|(from, _)| from % SLOT_MS == 0))
+}
+
+/// The rollup level a report reads, given the zone of the stored day level.
+pub fn level_for(spec: &AggregationSpec, day_zone: Tz) -> Result<i16, ReportError> {
+    Ok(if spec.time_zone == day_zone && days_fit(spec)? {
+        rollup::DAYS
+    } else {
+        rollup::SLOTS
+    })
+}
+
+/// A report from the stored rollups of the window (days when [`level_for`] allows, else
+/// slots) and the agents' running presence, all read from one database snapshot. The caller
+/// checked [`slots_fit`].
 pub async fn from_rollups(
     store: &Store,
     tenant_id: Uuid,
@@ -95,8 +127,21 @@ pub async fn from_rollups(
         spec.window_start.timestamp_millis(),
         spec.window_end.timestamp_millis(),
     );
+    // The day level's zone is saved with the cursor: read days, and slots if it is another.
+    let guess = if days_fit(&spec)? {
+        rollup::DAYS
+    } else {
+        rollup::SLOTS
+    };
+    let mut snapshot = store.read_rollups(tenant_id, guess, from, to).await?;
+    let mut report_state = maintainer::decode_report_state(&snapshot.report_state)?;
+    if guess == rollup::DAYS && level_for(&spec, report_state.zone)? != rollup::DAYS {
+        snapshot = store
+            .read_rollups(tenant_id, rollup::SLOTS, from, to)
+            .await?;
+        report_state = maintainer::decode_report_state(&snapshot.report_state)?;
+    }
     let aggregator = Aggregator::new(spec)?;
-    let snapshot = store.read_rollups(tenant_id, from, to).await?;
     let worker = tokio::task::spawn_blocking(move || -> Result<Computed, ReportError> {
         let mut rows = Vec::with_capacity(snapshot.rows.len());
         for row in &snapshot.rows {
@@ -105,9 +150,15 @@ pub async fn from_rollups(
                 rows.push((row.slot_ms, key, rollup::decode(&row.sums)?));
             }
         }
-        let presence = maintainer::decode_presence(&snapshot.presence)?;
+        let report = from_partials(
+            aggregator,
+            spans_end,
+            rows,
+            snapshot.contacts,
+            &report_state.presence,
+        )?;
         Ok(Computed {
-            report: from_partials(aggregator, spans_end, rows, snapshot.contacts, &presence)?,
+            report,
             events: 0,
             late_ratings: 0,
         })

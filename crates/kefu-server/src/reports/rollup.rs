@@ -5,14 +5,16 @@
 //! start for bot-only contacts), exactly as the aggregator counts it. While a contact is open
 //! (or may still be rated) its contribution is recomputed on each of its events: the old one
 //! is subtracted and the new one added, so the sums always equal what `Fold::finish` would
-//! hand the engine now. FCR also depends on the customer's next contact: each customer's
+//! hand the engine now. Every delta also goes to a second level, the day (in the tenant's zone
+//! when the maintainer first started) that holds the slot, so day, week and month reports
+//! read a few rows per day instead of 96. FCR also depends on the customer's next contact: each customer's
 //! latest contact is remembered, and when a later one starts, the earlier one's contribution
 //! is redone with that start.
 
 use super::fold::Fold;
 use chrono::{DateTime, Utc};
 use kefu_metrics::{AgentState, AgentStateSpan, DimensionKey, InteractionRecord, NextContact};
-use kefu_metrics::{MetricsError, PartialTally};
+use kefu_metrics::{Calendar, Granularity, MetricsError, PartialTally, Tz};
 use kefu_store::Event;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -27,8 +29,13 @@ pub fn slot_of(at_ms: i64) -> i64 {
     at_ms.div_euclid(SLOT_MS) * SLOT_MS
 }
 
-/// A rollup row: slot start and dimension value.
-pub type RowKey = (i64, DimensionKey);
+/// Rollup level of 15-minute slots.
+pub const SLOTS: i16 = 0;
+/// Rollup level of local days (of [`ReportState::zone`]).
+pub const DAYS: i16 = 1;
+
+/// A rollup row: level, slot (or day) start and dimension value.
+pub type RowKey = (i16, i64, DimensionKey);
 
 /// Storage names of the dimensions.
 pub fn dimension_name(key: &DimensionKey) -> (&'static str, &str) {
@@ -58,7 +65,8 @@ pub fn dimension_key(dimension: &str, key: &str) -> Option<DimensionKey> {
 struct Contribution {
     record: InteractionRecord,
     next: NextContact,
-    rows: Vec<RowKey>,
+    /// Slot and dimension value of each row the contact counts in.
+    rows: Vec<(i64, DimensionKey)>,
     sums: PartialTally,
 }
 
@@ -110,6 +118,8 @@ struct Latest {
 /// What the maintainer saves besides the sums, to resume where it stopped.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct SavedState {
+    /// The zone of the day level, fixed when the rollups were started.
+    zone: Tz,
     fold: Fold,
     latest: HashMap<String, Latest>,
     /// Open contacts whose customer already has a later contact: that contact's start.
@@ -124,10 +134,19 @@ pub struct Presence {
     pub since: DateTime<Utc>,
 }
 
+/// What a report needs besides the rows, saved with the cursor.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReportState {
+    /// The zone whose local days the day level holds.
+    pub zone: Tz,
+    pub presence: Vec<Presence>,
+}
+
 /// The fold plus the contributions of the contacts that can still change.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RollupFold {
     state: SavedState,
+    days: Calendar,
     open: HashMap<String, Contribution>,
     /// Deltas not yet written: row → signed sums.
     pub pending: HashMap<RowKey, PartialTally>,
@@ -136,14 +155,26 @@ pub struct RollupFold {
 }
 
 impl RollupFold {
+    /// A fold from the start of the log whose day level uses `zone`.
+    pub fn new(zone: Tz) -> Self {
+        RollupFold {
+            state: SavedState {
+                zone,
+                ..SavedState::default()
+            },
+            days: Calendar::new(zone, Granularity::Day),
+            open: HashMap::new(),
+            pending: HashMap::new(),
+            contacts: 0,
+        }
+    }
+
     /// Resumes from saved state; the open contacts' contributions are already in the stored
     /// sums, so they are rebuilt without adding deltas.
     pub fn resume(state: SavedState, contacts: i64) -> Self {
-        let mut fold = RollupFold {
-            state,
-            contacts,
-            ..RollupFold::default()
-        };
+        let mut fold = RollupFold::new(state.zone);
+        fold.state = state;
+        fold.contacts = contacts;
         for record in fold.state.fold.open_records() {
             let next = fold.next_of(&record.id);
             fold.open
@@ -154,6 +185,14 @@ impl RollupFold {
 
     pub fn saved_state(&self) -> &SavedState {
         &self.state
+    }
+
+    /// What reports need besides the rows.
+    pub fn report_state(&self) -> ReportState {
+        ReportState {
+            zone: self.state.zone,
+            presence: self.presence(),
+        }
     }
 
     /// Agents' running presence, for reports to count up to their own end.
@@ -277,11 +316,25 @@ impl RollupFold {
             return;
         }
         self.contacts += sign * contribution.sums.contacts;
-        for row in &contribution.rows {
-            self.pending
-                .entry(row.clone())
+        for (slot, key) in &contribution.rows {
+            self.add(*slot, key, &contribution.sums, sign);
+        }
+    }
+
+    /// Adds sums to a slot's row and to its day's row.
+    fn add(&mut self, slot: i64, key: &DimensionKey, sums: &PartialTally, sign: i64) {
+        self.pending
+            .entry((SLOTS, slot, key.clone()))
+            .or_default()
+            .merge(sums, sign);
+        match self.days.bucket_of(slot) {
+            Ok((day, _)) => self
+                .pending
+                .entry((DAYS, day, key.clone()))
                 .or_default()
-                .merge(&contribution.sums, sign);
+                .merge(sums, sign),
+            // Only instants beyond the calendar's range fail; reports cannot ask for them.
+            Err(err) => tracing::warn!(error = %err, "no day for a rollup slot"),
         }
     }
 
@@ -300,7 +353,7 @@ impl RollupFold {
                 DimensionKey::Tenant,
                 DimensionKey::Agent(span.agent.clone()),
             ] {
-                self.pending.entry((slot, key)).or_default().merge(&sums, 1);
+                self.add(slot, &key, &sums, 1);
             }
             cursor = piece_end;
         }

@@ -300,11 +300,12 @@ fn from_rollups(
     now: DateTime<Utc>,
 ) -> MetricsReport {
     let aggregator = Aggregator::new(spec.clone()).unwrap();
+    let level = crate::reports::level_for(spec, fold.report_state().zone).unwrap();
     let rows: Vec<_> = stored
         .0
         .iter()
-        .filter(|((slot, _), _)| aggregator.in_window(*slot))
-        .map(|((slot, key), sums)| (*slot, key.clone(), sums.clone()))
+        .filter(|((row_level, slot, _), _)| *row_level == level && aggregator.in_window(*slot))
+        .map(|((_, slot, key), sums)| (*slot, key.clone(), sums.clone()))
         .collect();
     from_partials(
         aggregator,
@@ -323,7 +324,9 @@ fn rollups_give_the_fold_s_report_on_random_logs() {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let log = random_log(&mut rng, 0);
         let cuts = [log.len() / 3, 2 * log.len() / 3, log.len()];
-        let mut fold = RollupFold::default();
+        // The day level in one zone per log; the other zones read slots.
+        let day_zone = ZONES[seed as usize % ZONES.len()];
+        let mut fold = RollupFold::new(day_zone);
         let mut stored = Stored::default();
         let mut done = 0;
         for (round, cut) in cuts.into_iter().enumerate() {
@@ -345,6 +348,17 @@ fn rollups_give_the_fold_s_report_on_random_logs() {
                     let spec = spec(&mut rng, zone, granularity, now);
                     assert!(
                         crate::reports::slots_fit(&spec).unwrap(),
+                        "{zone} {granularity:?}"
+                    );
+                    // Whole local days in the day level's zone read the day level.
+                    let days = crate::reports::level_for(&spec, day_zone).unwrap() == DAYS;
+                    assert_eq!(
+                        days,
+                        zone == day_zone
+                            && matches!(
+                                granularity,
+                                Granularity::Day | Granularity::Week | Granularity::Month
+                            ),
                         "{zone} {granularity:?}"
                     );
                     let out = fold_events(&log[..cut], spec.window_end.min(now));
@@ -467,7 +481,7 @@ async fn the_maintainer_resumes_from_its_cursor_and_reports_match_the_fold() {
         }
     }
     // The counts come from the rollups, not from a fold of the log.
-    let snapshot = store.read_rollups(a.id, 0, i64::MAX).await.unwrap();
+    let snapshot = store.read_rollups(a.id, SLOTS, 0, i64::MAX).await.unwrap();
     assert_eq!(snapshot.seq, store.last_event_seq(a.id).await.unwrap());
     assert!(!snapshot.rows.is_empty());
 }

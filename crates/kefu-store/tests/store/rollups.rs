@@ -3,6 +3,7 @@ use kefu_store::{Actor, RollupCursor, RollupRow, StoreError, TenantSettings};
 
 fn row(slot_ms: i64, dimension: &str, key: &str, sums: &[u8]) -> RollupRow {
     RollupRow {
+        level: 0,
         slot_ms,
         dimension: dimension.into(),
         dimension_key: key.into(),
@@ -14,7 +15,7 @@ fn cursor(seq: i64, contacts: i64) -> RollupCursor {
     RollupCursor {
         seq,
         contacts,
-        presence: vec![1, 2],
+        report_state: vec![1, 2],
         state: vec![3],
     }
 }
@@ -53,10 +54,10 @@ async fn rows_and_cursor_move_together_and_a_stale_cursor_is_refused() {
         ),
         "{err:?}"
     );
-    let snapshot = f.store.read_rollups(t, 0, 1_800_000).await.unwrap();
+    let snapshot = f.store.read_rollups(t, 0, 0, 1_800_000).await.unwrap();
     assert_eq!(snapshot.seq, 10);
     assert_eq!(snapshot.contacts, 2);
-    assert_eq!(snapshot.presence, vec![1, 2]);
+    assert_eq!(snapshot.report_state, vec![1, 2]);
     assert_eq!(snapshot.rows.len(), 2);
     // Replace one row, delete the other (empty sums), and read by key.
     f.store
@@ -73,14 +74,23 @@ async fn rows_and_cursor_move_together_and_a_stale_cursor_is_refused() {
         .unwrap();
     let rows = f
         .store
-        .rollup_rows(t, &[(0, "tenant", ""), (900_000, "queue", "q1")])
+        .rollup_rows(t, &[(0, 0, "tenant", ""), (0, 900_000, "queue", "q1")])
         .await
         .unwrap();
     assert_eq!(rows, vec![row(0, "tenant", "", &[7, 7])]);
+    // Levels are apart.
+    assert!(
+        f.store
+            .read_rollups(t, 1, 0, 1_800_000)
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
     // The window is half-open.
     assert!(
         f.store
-            .read_rollups(t, 900_000, 1_800_000)
+            .read_rollups(t, 0, 900_000, 1_800_000)
             .await
             .unwrap()
             .rows
@@ -109,11 +119,19 @@ async fn tenants_do_not_see_each_others_rollups_and_clear_forgets_one() {
         .save_rollups(other.id, 0, &cursor(8, 4), &[row(0, "tenant", "", &[4])])
         .await
         .unwrap();
-    let mine = f.store.read_rollups(f.tenant.id, 0, 900_000).await.unwrap();
+    let mine = f
+        .store
+        .read_rollups(f.tenant.id, 0, 0, 900_000)
+        .await
+        .unwrap();
     assert_eq!((mine.seq, mine.rows[0].sums.clone()), (5, vec![1]));
     f.store.clear_rollups(f.tenant.id).await.unwrap();
-    let mine = f.store.read_rollups(f.tenant.id, 0, 900_000).await.unwrap();
+    let mine = f
+        .store
+        .read_rollups(f.tenant.id, 0, 0, 900_000)
+        .await
+        .unwrap();
     assert_eq!((mine.seq, mine.rows.len()), (0, 0));
-    let theirs = f.store.read_rollups(other.id, 0, 900_000).await.unwrap();
+    let theirs = f.store.read_rollups(other.id, 0, 0, 900_000).await.unwrap();
     assert_eq!((theirs.seq, theirs.rows.len()), (8, 1));
 }
