@@ -106,23 +106,6 @@ impl Drop for TestDatabase {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::replace_database;
-
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            replace_database("postgres://h:5432?sslmode=disable", "x"),
-            "postgres://h:5432/x?sslmode=disable"
-        );
-    }
-}
-
 /// An event to append verbatim (tests and benchmarks of log readers build logs this way).
 pub struct RawEvent {
     pub kind: String,
@@ -163,4 +146,21 @@ pub async fn append_events(
     }
     tx.commit().await?;
     Ok(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://h:5432?sslmode=disable", "x"),
+            "postgres://h:5432/x?sslmode=disable"
+        );
+    }
 }
