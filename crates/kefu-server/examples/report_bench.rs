@@ -287,7 +287,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .create_tenant(
             "bench",
             "Bench Inc",
-            &TenantSettings::default(),
+            // The reports below are in Shanghai time, the tenant's zone (the day level's).
+            &TenantSettings {
+                timezone: "Asia/Shanghai".to_owned(),
+                ..TenantSettings::default()
+            },
             &Actor::system(),
         )
         .await?

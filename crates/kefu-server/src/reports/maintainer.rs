@@ -18,9 +18,9 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
-/// Events folded between saves while catching up: large enough that the state save is
-/// a small part of the work, small enough to bound memory and the work lost to a crash.
-pub const CHECKPOINT_EVENTS: usize = 50_000;
+/// Events folded between saves while catching up: large enough that the state save and the
+/// rows touched again and again (days, agents) are a small part of the work, small enough to bound memory and the work lost to a crash.
+pub const CHECKPOINT_EVENTS: usize = 200_000;
 /// How long a failing maintainer waits before trying again.
 const RETRY: Duration = Duration::from_secs(2);
 
