@@ -414,7 +414,7 @@ async fn generate(
         )
         .await?
         .id;
-    let pool = SqlitePool::connect(&url).await?;
+    let pool = SqlitePool::connect(url).await?;
     let start_seq: i64 =
         sqlx::query_scalar("SELECT last_seq FROM event_sequences WHERE tenant_id = $1")
             .bind(tenant)
