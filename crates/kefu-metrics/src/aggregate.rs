@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 
 use crate::bucket::Calendar;
 use crate::error::MetricsError;
+use crate::partial::PartialTally;
 use crate::record::{AgentState, AgentStateSpan, InteractionRecord};
 use crate::report::{DimensionKey, MetricRow, MetricsReport, ServiceLevelUsed};
 use crate::spec::{AggregationSpec, Dimension};
@@ -212,6 +213,58 @@ impl Aggregator {
             });
         }
         Ok(())
+    }
+
+    /// Adds pre-aggregated sums whose contacts and agent time all fall at instants of the
+    /// same bucket as `at_ms` (a rollup slot that no bucket boundary cuts). Sums outside the
+    /// window or of a dimension the report does not want are skipped; empty sums create no
+    /// row, as no contact would have. The caller counts contacts outside the window with
+    /// [`Aggregator::add_records_outside_window`].
+    pub fn add_partial(
+        &mut self,
+        at_ms: i64,
+        key: &DimensionKey,
+        partial: &PartialTally,
+    ) -> Result<(), MetricsError> {
+        if partial.is_zero() {
+            return Ok(());
+        }
+        if !self.in_window(at_ms) {
+            return Ok(());
+        }
+        let dimension = key.dimension();
+        if !self.wanted.has(dimension) {
+            return Ok(());
+        }
+        let id = match key {
+            DimensionKey::Tenant => 0,
+            DimensionKey::Queue(name) => self.names[QUEUE].id(name),
+            DimensionKey::Channel(name) => self.names[CHANNEL].id(name),
+            DimensionKey::Agent(name) => self.names[AGENT].id(name),
+            DimensionKey::ServiceGroup(name) => self.names[GROUP].id(name),
+        };
+        let (bucket_start, bucket_end) = self.calendar.bucket_of(at_ms)?;
+        let index = self.row(bucket_start, bucket_end, dimension, id);
+        let fcr_window_ms = i64::from(self.spec.fcr_window_days) * DAY_MS;
+        self.tallies[index].add_partial(partial, &self.thresholds, fcr_window_ms);
+        Ok(())
+    }
+
+    /// Whether an instant is inside the report window.
+    pub fn in_window(&self, at_ms: i64) -> bool {
+        (self.window_ms.0..self.window_ms.1).contains(&at_ms)
+    }
+
+    /// Contacts outside the window, known only by number (their sums are not needed).
+    pub fn add_records_outside_window(&mut self, contacts: u64) {
+        self.records_outside_window = self.records_outside_window.saturating_add(contacts);
+    }
+
+    /// Every bucket `[start, end)` (Unix ms) of the window, so a caller can check that its
+    /// pre-aggregated slots nest in them.
+    pub fn window_buckets(&mut self) -> Result<Vec<(i64, i64)>, MetricsError> {
+        self.calendar
+            .buckets_covering(self.window_ms.0, self.window_ms.1, MAX_BUCKETS)
     }
 
     /// Adds an agent's state time to the tenant, agent and service-group rows, split at bucket

@@ -45,14 +45,14 @@ impl Granularity {
 /// Remembers the last bucket, because records mostly arrive in time order and a time-zone
 /// lookup per record would dominate the aggregation.
 #[derive(Debug, Clone)]
-pub(crate) struct Calendar {
+pub struct Calendar {
     zone: Tz,
     granularity: Granularity,
     last: Option<(i64, i64)>,
 }
 
 impl Calendar {
-    pub(crate) fn new(zone: Tz, granularity: Granularity) -> Self {
+    pub fn new(zone: Tz, granularity: Granularity) -> Self {
         Self {
             zone,
             granularity,
@@ -61,7 +61,7 @@ impl Calendar {
     }
 
     /// The bucket `[start, end)` holding `at_ms`.
-    pub(crate) fn bucket_of(&mut self, at_ms: i64) -> Result<(i64, i64), MetricsError> {
+    pub fn bucket_of(&mut self, at_ms: i64) -> Result<(i64, i64), MetricsError> {
         if let Some((start, end)) = self.last
             && start <= at_ms
             && at_ms < end

@@ -51,6 +51,9 @@ pub enum MetricsError {
     /// with no representable start).
     #[error("time {at} cannot be placed in a bucket of the tenant's calendar")]
     UnrepresentableTime { at: String },
+    /// Stored pre-aggregated sums (`PartialTally::decode`) that are not in the known format.
+    #[error("stored pre-aggregated sums are corrupt or of an unknown format")]
+    CorruptPartial,
 }
 
 impl MetricsError {
@@ -65,6 +68,7 @@ impl MetricsError {
             Self::InconsistentRecord { .. } => "inconsistent_record",
             Self::InvalidSpan { .. } => "invalid_span",
             Self::UnrepresentableTime { .. } => "unrepresentable_time",
+            Self::CorruptPartial => "corrupt_partial",
         }
     }
 }
@@ -111,6 +115,7 @@ mod tests {
                 to: String::new(),
             },
             MetricsError::UnrepresentableTime { at: String::new() },
+            MetricsError::CorruptPartial,
         ];
         let mut codes: Vec<&str> = all.iter().map(MetricsError::code).collect();
         assert!(

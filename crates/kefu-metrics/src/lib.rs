@@ -19,6 +19,7 @@
 pub mod aggregate;
 pub mod bucket;
 pub mod error;
+pub mod partial;
 pub mod record;
 pub mod report;
 pub mod service_level;
@@ -26,11 +27,12 @@ pub mod spec;
 mod tally;
 
 pub use aggregate::{Aggregator, MAX_BUCKETS, aggregate};
-pub use bucket::Granularity;
+pub use bucket::{Calendar, Granularity};
 /// The IANA time-zone type of [`AggregationSpec::time_zone`], re-exported so callers need no
 /// direct chrono-tz dependency.
 pub use chrono_tz::Tz;
 pub use error::MetricsError;
+pub use partial::{Histogram, NextContact, PartialTally};
 pub use record::{
     AgentState, AgentStateSpan, BotOutcome, HandleTime, InteractionRecord, Offer, OfferOutcome,
     Rating,

@@ -1,6 +1,7 @@
 //! The running sums of one bucket × dimension value, fed one contact or span piece at a time,
 //! and how they turn into a `MetricRow` (every division and percentile happens here, once).
 
+use crate::partial::PartialTally;
 use crate::record::{AgentState, BotOutcome, HandleTime, InteractionRecord, OfferOutcome, Rating};
 use crate::report::{
     MetricCounts, MetricDurations, MetricRates, mean_secs, nearest_rank_ms, ratio,
@@ -184,6 +185,81 @@ impl Tally {
                 SlaOutcome::Open => c.sla_open += 1,
             }
         }
+    }
+
+    /// Adds pre-aggregated sums. Thresholds are applied to the wait histograms here, and FCR
+    /// and ticket SLA are decided against `observed_until` exactly as for single contacts.
+    pub(crate) fn add_partial(&mut self, p: &PartialTally, t: &Thresholds, fcr_window_ms: i64) {
+        let count = |v: i64| u64::try_from(v).unwrap_or(0);
+        let sum = |total: &mut u64, v: i64| *total = total.saturating_add(count(v));
+        let within = |histogram: &crate::partial::Histogram, limit_ms: u64| -> u64 {
+            let limit_secs = i64::try_from(limit_ms / 1000).unwrap_or(i64::MAX);
+            count(histogram.range(..=limit_secs).map(|(_, n)| *n).sum())
+        };
+        let c = &mut self.counts;
+        c.offered += count(p.offered);
+        c.answered += count(p.answered);
+        c.abandoned += count(p.abandoned);
+        c.waiting += count(p.waiting);
+        c.answered_within_threshold += within(&p.answered_wait_secs, t.service_level_ms);
+        c.abandoned_within_threshold += within(&p.abandoned_wait_secs, t.service_level_ms);
+        c.short_abandoned += within(&p.abandoned_wait_secs, t.short_abandon_ms);
+        c.handled += count(p.handled);
+        c.transferred += count(p.transferred);
+        c.transfers += count(p.transfers);
+        c.first_responses += count(p.first_responses);
+        c.resolved += count(p.resolved);
+        c.csat_responses += count(p.csat_responses);
+        c.csat_satisfied += count(p.csat_satisfied);
+        c.nps_responses += count(p.nps_responses);
+        c.nps_promoters += count(p.nps_promoters);
+        c.nps_detractors += count(p.nps_detractors);
+        c.bot_conversations += count(p.bot_conversations);
+        c.bot_resolved += count(p.bot_resolved);
+        c.bot_handed_off += count(p.bot_handed_off);
+        let due_passed = count(
+            p.sla_due_open_ms
+                .range(..t.observed_until_ms)
+                .map(|(_, n)| *n)
+                .sum(),
+        );
+        let due_open = count(p.sla_due_open_ms.values().sum::<i64>()).saturating_sub(due_passed);
+        c.sla_met += count(p.sla_met);
+        c.sla_breached += count(p.sla_breached_resolved) + due_passed;
+        c.sla_open += due_open;
+        c.sla_tickets += count(p.sla_met) + count(p.sla_breached_resolved) + due_passed + due_open;
+        // FCR: a next contact within N days (gap ≤ N whole days) is a repeat; a later one means
+        // the N days passed without one; with no next contact the N days must be observed.
+        let window_days = fcr_window_ms / 86_400_000;
+        for (gap_days, n) in &p.fcr_gap_days {
+            if *gap_days <= window_days {
+                c.fcr_repeated += count(*n);
+            } else {
+                c.fcr_resolved_first_contact += count(*n);
+            }
+        }
+        for (resolved_ms, n) in &p.fcr_open_resolved_ms {
+            if resolved_ms.saturating_add(fcr_window_ms) <= t.observed_until_ms {
+                c.fcr_resolved_first_contact += count(*n);
+            } else {
+                c.fcr_undetermined += count(*n);
+            }
+        }
+        sum(&mut self.answered_wait_ms, p.answered_wait_ms);
+        sum(&mut self.talk_ms, p.talk_ms);
+        sum(&mut self.hold_ms, p.hold_ms);
+        sum(&mut self.after_contact_work_ms, p.after_contact_work_ms);
+        sum(&mut self.first_response_ms, p.first_response_ms);
+        sum(&mut self.resolution_ms, p.resolution_ms);
+        for (ms, n) in &p.resolution_values_ms {
+            let value = count(*ms);
+            self.resolution_values_ms
+                .extend(std::iter::repeat_n(value, usize::try_from(*n).unwrap_or(0)));
+        }
+        sum(&mut self.available_ms, p.available_ms);
+        sum(&mut self.away_ms, p.away_ms);
+        sum(&mut self.busy_ms, p.busy_ms);
+        sum(&mut self.wrap_up_ms, p.wrap_up_ms);
     }
 
     pub(crate) fn add_state_time(&mut self, state: AgentState, ms: u64) {

@@ -1,11 +1,15 @@
-//! Times a metrics report over a large event log: generates N conversations' events (default
-//! 1,000,000, over 30 days) into a fresh SQLite database, then runs the report (read + fold +
-//! aggregate) as the API does and prints the figures.
+//! Times metrics reports over a large event log: generates N conversations' events (default
+//! 1,000,000, over 30 days) into a fresh SQLite database, builds the report rollups with the
+//! server's maintainer (the same catch-up it runs on start), then runs reports as the API does
+//! (rollups brought up to the log's end) many times and prints p50/p99. With `verify`, each
+//! case is also folded from the whole log once and must give the same report.
 //!
-//! `cargo run --release -p kefu-server --example report_bench -- [conversations] [dir]`
+//! `cargo run --release -p kefu-server --example report_bench -- [conversations] [dir] [queries] [verify]`
 
 use chrono::{DateTime, TimeDelta, Utc};
 use kefu_metrics::{AggregationSpec, Granularity, Tz};
+use kefu_server::reports::maintainer::{Maintainer, Rollups};
+use kefu_server::reports::{compute, compute_report};
 use kefu_store::{Actor, Store, TenantSettings};
 use serde_json::{Value, json};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -263,24 +267,154 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .unwrap_or(1_000_000);
     let dir = args
         .next()
+        .filter(|d| d != "-")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
             std::env::temp_dir().join(format!("kefu-bench-{}", Uuid::new_v4().simple()))
         });
+    let queries: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(50)
+        .max(1);
+    // `verify`: also fold each case from the log; `reuse`: measure the database already in
+    // `dir` (its rollups are caught up, not rebuilt); `fast`: reuse, without the 30-day
+    // 30-minute case.
+    let mode = args.next();
+    let verify = mode.as_deref() == Some("verify");
+    let reuse = matches!(mode.as_deref(), Some("reuse" | "fast"));
+    let fast = mode.as_deref() == Some("fast");
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}", dir.join("kefu.db").display());
     let store = Store::connect(&url).await?;
     store.migrate().await?;
+    let origin = DateTime::parse_from_rfc3339("2026-03-01T00:00:00+08:00")?.with_timezone(&Utc);
+    let existing = if reuse {
+        store.tenant_by_slug("bench").await?
+    } else {
+        None
+    };
+    let (tenant, total) = match existing {
+        Some(tenant) => (tenant.id, store.last_event_seq(tenant.id).await? as u64),
+        None => generate(&store, &url, conversations, &dir).await?,
+    };
+    // Rollups: the maintainer's own catch-up from an empty cursor, saving as it goes.
+    let building = Instant::now();
+    let mut maintainer = Maintainer::load(&store, tenant).await?;
+    let folded_to = maintainer.catch_up(&store).await?;
+    let built = building.elapsed();
+    let pool = SqlitePool::connect(&url).await?;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_rollups")
+        .fetch_one(&pool)
+        .await?;
+    let bytes: i64 =
+        sqlx::query_scalar("SELECT COALESCE(SUM(LENGTH(sums)), 0) FROM report_rollups")
+            .fetch_one(&pool)
+            .await?;
+    println!(
+        "rollups built to seq {folded_to}: {total} events in {:.1} s ({:.0} events/s), {rows} rows, {:.1} MB of sums",
+        built.as_secs_f64(),
+        total as f64 / built.as_secs_f64(),
+        bytes as f64 / 1e6
+    );
+    drop(maintainer);
+
+    let rollups = Rollups::new(store.clone());
+    let now = origin + TimeDelta::days(DAYS + 1);
+    let cases = [
+        (Granularity::Day, DAYS, "30 days by day"),
+        (Granularity::Minutes30, DAYS, "30 days by 30 min"),
+        (Granularity::Day, 1, "1 day by day"),
+        (Granularity::Minutes30, 1, "1 day by 30 min"),
+    ];
+    for (granularity, days, label) in cases {
+        if fast && granularity == Granularity::Minutes30 && days == DAYS {
+            continue;
+        }
+        let mut spec = AggregationSpec::new(
+            Tz::Asia__Shanghai,
+            granularity,
+            origin,
+            origin + TimeDelta::days(days),
+        );
+        spec.dimensions = vec![
+            kefu_metrics::Dimension::Tenant,
+            kefu_metrics::Dimension::Queue,
+            kefu_metrics::Dimension::Agent,
+            kefu_metrics::Dimension::Channel,
+        ];
+        // The first report starts the tenant's maintainer (it loads its saved state).
+        let first = compute_report(&store, &rollups, tenant, spec.clone(), now).await?;
+        let mut times = Vec::with_capacity(queries);
+        for _ in 0..queries {
+            let began = Instant::now();
+            let computed = compute_report(&store, &rollups, tenant, spec.clone(), now).await?;
+            times.push(began.elapsed().as_secs_f64() * 1000.0);
+            std::hint::black_box(computed);
+        }
+        times.sort_by(f64::total_cmp);
+        let rank =
+            |p: f64| times[((p * times.len() as f64).ceil() as usize).clamp(1, times.len()) - 1];
+        let offered: u64 = first
+            .report
+            .rows
+            .iter()
+            .filter(|r| r.dimension == kefu_metrics::DimensionKey::Tenant)
+            .map(|r| r.counts.offered)
+            .sum();
+        println!(
+            "report {label}: {} rows, offered {offered}; {queries} queries: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            first.report.rows.len(),
+            rank(0.50),
+            rank(0.99),
+            times.last().copied().unwrap_or_default()
+        );
+        if verify {
+            let began = Instant::now();
+            let folded = compute(&store, tenant, spec, now).await?;
+            let same = folded.report == first.report;
+            println!(
+                "  fold of the whole log: {:.1} s, same report: {same}",
+                began.elapsed().as_secs_f64()
+            );
+            if !same {
+                return Err("the rollup report differs from the fold".into());
+            }
+        }
+    }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM"))
+    {
+        println!(
+            "peak resident memory since generation ended (glibc may keep the generator's freed heap): {}",
+            line.trim_start_matches("VmHWM:").trim()
+        );
+    }
+    Ok(())
+}
+
+/// Writes the generated log into a new tenant; returns it and the number of events.
+async fn generate(
+    store: &Store,
+    url: &str,
+    conversations: u64,
+    dir: &std::path::Path,
+) -> Result<(Uuid, u64), Box<dyn Error>> {
     let tenant = store
         .create_tenant(
             "bench",
             "Bench Inc",
-            &TenantSettings::default(),
+            // The reports below are in Shanghai time, the tenant's zone (the day level's).
+            &TenantSettings {
+                timezone: "Asia/Shanghai".to_owned(),
+                ..TenantSettings::default()
+            },
             &Actor::system(),
         )
         .await?
         .id;
-    let pool = SqlitePool::connect(&url).await?;
+    let pool = SqlitePool::connect(url).await?;
     let start_seq: i64 =
         sqlx::query_scalar("SELECT last_seq FROM event_sequences WHERE tenant_id = $1")
             .bind(tenant)
@@ -363,47 +497,5 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // Forget the generator's peak, so the figure printed at the end is the report's.
     drop((heap, parked, ready, scratch, pool));
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    for granularity in [Granularity::Day, Granularity::Minutes30] {
-        let mut spec = AggregationSpec::new(
-            Tz::Asia__Shanghai,
-            granularity,
-            origin,
-            origin + TimeDelta::days(DAYS),
-        );
-        spec.dimensions = vec![
-            kefu_metrics::Dimension::Tenant,
-            kefu_metrics::Dimension::Queue,
-            kefu_metrics::Dimension::Agent,
-            kefu_metrics::Dimension::Channel,
-        ];
-        let began = Instant::now();
-        let computed =
-            kefu_server::reports::compute(&store, tenant, spec, origin + TimeDelta::days(DAYS + 1))
-                .await?;
-        let took = began.elapsed();
-        let offered: u64 = computed
-            .report
-            .rows
-            .iter()
-            .filter(|r| r.dimension == kefu_metrics::DimensionKey::Tenant)
-            .map(|r| r.counts.offered)
-            .sum();
-        println!(
-            "report {granularity:?}: {} events read and folded, {} rows, offered {offered}, late ratings {}, {:.2} s ({:.0} events/s)",
-            computed.events,
-            computed.report.rows.len(),
-            computed.late_ratings,
-            took.as_secs_f64(),
-            computed.events as f64 / took.as_secs_f64()
-        );
-    }
-    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
-        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM"))
-    {
-        println!(
-            "peak resident memory since generation ended (glibc may keep the generator's freed heap): {}",
-            line.trim_start_matches("VmHWM:").trim()
-        );
-    }
-    Ok(())
+    Ok((tenant, total))
 }

@@ -67,6 +67,7 @@ struct Inner {
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
     mail: crate::mail::Mail,
+    rollups: crate::reports::maintainer::Rollups,
 }
 
 impl AppState {
@@ -97,6 +98,7 @@ impl AppState {
                     closing.subscribe(),
                 ),
                 mail: crate::mail::Mail::new(config.mail.clone()),
+                rollups: crate::reports::maintainer::Rollups::new(store.clone()),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -145,6 +147,11 @@ impl AppState {
     /// The email channel's settings and address directory.
     pub fn mail(&self) -> &crate::mail::Mail {
         &self.inner.mail
+    }
+
+    /// The per-tenant report rollup maintainers.
+    pub fn rollups(&self) -> &crate::reports::maintainer::Rollups {
+        &self.inner.rollups
     }
 
     /// The per-tenant fan-out of live events.

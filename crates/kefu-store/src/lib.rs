@@ -17,6 +17,7 @@ mod inboxes;
 mod mail;
 mod page;
 mod sla;
+mod rollups;
 mod tenants;
 mod tickets;
 mod users;
@@ -48,6 +49,7 @@ pub use mail::{
 };
 pub use page::Page;
 pub use sla::{SlaWakeup, TicketSlaTarget};
+pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
 pub use tenants::{Tenant, TenantSettings};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,

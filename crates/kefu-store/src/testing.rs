@@ -106,6 +106,48 @@ impl Drop for TestDatabase {
     }
 }
 
+/// An event to append verbatim (tests and benchmarks of log readers build logs this way).
+pub struct RawEvent {
+    pub kind: String,
+    pub entity_type: String,
+    pub entity_id: Option<uuid::Uuid>,
+    pub payload: serde_json::Value,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Appends events with the given times to the tenant's log in one transaction, numbered on
+/// from the tenant's sequence, and signals the commit like any write. Returns the last seq.
+pub async fn append_events(
+    store: &Store,
+    tenant_id: uuid::Uuid,
+    events: &[RawEvent],
+) -> Result<i64, StoreError> {
+    let mut tx = store.write_for(tenant_id).await?;
+    let mut last = 0;
+    for event in events {
+        last = sql_scalar!(
+            i64,
+            tx.conn(),
+            "UPDATE event_sequences SET last_seq = last_seq + 1 WHERE tenant_id = $1 RETURNING last_seq",
+            tenant_id
+        )?;
+        sql_execute!(
+            tx.conn(),
+            "INSERT INTO events (tenant_id, seq, kind, entity_type, entity_id, actor_type, actor_id, payload, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'system', NULL, $6, $7)",
+            tenant_id,
+            last,
+            &event.kind,
+            &event.entity_type,
+            event.entity_id,
+            sqlx::types::Json(&event.payload),
+            event.created_at
+        )?;
+    }
+    tx.commit().await?;
+    Ok(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;

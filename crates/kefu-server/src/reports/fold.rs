@@ -11,6 +11,7 @@ use kefu_metrics::{
     Rating,
 };
 use kefu_store::Event;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use uuid::Uuid;
@@ -32,8 +33,9 @@ pub struct Output {
 }
 
 /// The running fold. Push events in sequence order, drain [`Fold::output`] as you go, and call
-/// [`Fold::finish`] at the end of the log.
-#[derive(Debug, Default)]
+/// [`Fold::finish`] at the end of the log. Serializable (without its undrained output) so the
+/// rollup maintainer can save it and resume.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Fold {
     contacts: HashMap<Uuid, Contact>,
     /// Resolved contacts in resolution order: (resolved at, conversation, contact number).
@@ -45,11 +47,12 @@ pub struct Fold {
     clock: Option<DateTime<Utc>>,
     /// Ratings that arrived after their contact had been handed out (beyond the grace).
     pub late_ratings: u64,
+    #[serde(skip)]
     pub output: Output,
 }
 
 /// Where an answered contact's agent time is going right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Segment {
     Idle,
     Talk(DateTime<Utc>),
@@ -58,7 +61,7 @@ enum Segment {
 
 /// One contact of a conversation, kept compact (ids as `Uuid`, queue as its key) because
 /// thousands may be open at once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Contact {
     /// 1 for the conversation's first contact, 2 after its first reopen, …
     number: u32,
@@ -245,6 +248,28 @@ impl Fold {
     /// The end of the log: every contact still held is handed out as it stands (waiting,
     /// being served, or resolved and unrated), and every agent's current state is closed at
     /// `end`, the report's end.
+    /// The record the open contact of a conversation would have if the log ended now.
+    pub fn open_record(&self, conversation: Uuid) -> Option<InteractionRecord> {
+        self.contacts
+            .get(&conversation)
+            .map(|contact| contact.record(conversation))
+    }
+
+    /// Every open contact's record as of now, without handing them out.
+    pub fn open_records(&self) -> Vec<InteractionRecord> {
+        self.contacts
+            .iter()
+            .map(|(id, contact)| contact.record(*id))
+            .collect()
+    }
+
+    /// Each agent's running presence and since when: the spans [`Fold::finish`] would close.
+    pub fn running_presence(&self) -> impl Iterator<Item = (Uuid, AgentState, DateTime<Utc>)> + '_ {
+        self.agents
+            .iter()
+            .map(|(agent, (state, since))| (*agent, *state, *since))
+    }
+
     pub fn finish(&mut self, end: DateTime<Utc>) {
         let mut open: Vec<(Uuid, Contact)> = self.contacts.drain().collect();
         // Deterministic output order, so reports and tests do not depend on hash order.

@@ -327,9 +327,15 @@ pub async fn metrics(
         .map(drop)
         .map_err(|err| report_error(err.into()));
     buckets_ok?;
-    let computed = reports::compute(state.store(), principal.tenant_id, spec, Utc::now())
-        .await
-        .map_err(report_error)?;
+    let computed = reports::compute_report(
+        state.store(),
+        state.rollups(),
+        principal.tenant_id,
+        spec,
+        Utc::now(),
+    )
+    .await
+    .map_err(report_error)?;
     if computed.late_ratings > 0 {
         tracing::info!(
             late_ratings = computed.late_ratings,

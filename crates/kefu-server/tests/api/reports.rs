@@ -415,3 +415,53 @@ async fn another_tenant_sees_only_its_own_numbers() {
     let (_, ours) = s.app.get(&path, &s.admin).await;
     assert_eq!(total(&ours, "tenant", None, "offered"), 3);
 }
+
+/// A window of whole local days is served from the rollups the maintainer keeps: the same
+/// exact counts, and a conversation started after one report is in the next one (the report
+/// waits for the rollups to reach the last commit).
+#[tokio::test]
+async fn whole_day_reports_come_from_rollups_current_to_the_last_commit() {
+    let s = scene().await;
+    let local = |d: TimeDelta| {
+        (Utc::now() + d)
+            .with_timezone(&chrono_tz_shanghai())
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let path = format!(
+        "/api/v1/reports/metrics?from={}&to={}&granularity=30m",
+        local(TimeDelta::days(-1)),
+        local(TimeDelta::days(1))
+    );
+    let (status, report) = s.app.get(&path, &s.supervisor).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let tenant_rows = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["dimension"]["kind"] == "tenant")
+        .count();
+    assert_eq!(tenant_rows, 3 * 48, "three whole days of half hours");
+    assert_eq!(total(&report, "tenant", None, "offered"), 3);
+    assert_eq!(total(&report, "tenant", None, "answered"), 2);
+    assert_eq!(total(&report, "tenant", None, "short_abandoned"), 1);
+    assert_eq!(total(&report, "tenant", None, "transferred"), 1);
+    assert_eq!(total(&report, "tenant", None, "csat_satisfied"), 1);
+    assert_eq!(total(&report, "agent", Some(&s.lina.id), "answered"), 2);
+    assert_eq!(report["records_outside_window"], 0);
+
+    customer_starts(&s.app, &s.inbox_id, json!({})).await;
+    let (status, later) = s.app.get(&path, &s.supervisor).await;
+    assert_eq!(status, StatusCode::OK, "{later}");
+    assert_eq!(total(&later, "tenant", None, "offered"), 4);
+    assert_eq!(
+        total(&later, "tenant", None, "waiting") + total(&later, "tenant", None, "answered"),
+        3,
+        "the new chat waits or was answered by Lina"
+    );
+}
+
+fn chrono_tz_shanghai() -> chrono::FixedOffset {
+    // Shanghai has kept +08:00 without DST since 1991.
+    chrono::FixedOffset::east_opt(8 * 3600).unwrap()
+}

@@ -4,6 +4,7 @@ mod conversations;
 mod customers;
 mod events;
 mod mail;
+mod rollups;
 mod tenancy;
 mod tickets;
 mod users;
