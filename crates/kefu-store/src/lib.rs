@@ -16,8 +16,8 @@ mod groups;
 mod inboxes;
 mod mail;
 mod page;
-mod sla;
 mod rollups;
+mod sla;
 mod tenants;
 mod tickets;
 mod users;
@@ -48,8 +48,8 @@ pub use mail::{
     NewMailRecord, NewMailbox, NewTicketFile, OutboundMail, TicketFile,
 };
 pub use page::Page;
-pub use sla::{SlaWakeup, TicketSlaTarget};
 pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
+pub use sla::{SlaWakeup, TicketSlaTarget};
 pub use tenants::{Tenant, TenantSettings};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,

@@ -355,10 +355,9 @@ impl Store {
         let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
         let before = load_webhook(&mut conn, tenant_id, id).await?.webhook;
-        let description = match patch.description {
-            Some(description) => description,
-            None => before.description.clone(),
-        };
+        let description = patch
+            .description
+            .unwrap_or_else(|| before.description.clone());
         sql_execute!(
             &mut conn,
             "UPDATE webhooks SET url = $3, events = $4, description = $5, active = $6, updated_at = $7
