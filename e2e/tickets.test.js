@@ -183,6 +183,10 @@ describe("tickets", { timeout: 90_000 }, () => {
     await page.screenshot({ path: join(ARTIFACTS, "ticket-list.png") });
     await page.getByRole("tab", { name: "My open tickets" }).click();
     await expectText(page.locator(".list-foot"), "Nothing here yet.");
+    // The solved ticket's clocks stopped: nothing is breaching.
+    await page.getByRole("tab", { name: "Breaching soon" }).click();
+    await expectText(page.getByRole("tab", { selected: true }), "Breaching soon");
+    await expectText(page.locator(".list-foot"), "Nothing here yet.");
     assert.deepEqual(dialogs, [], "no browser dialog opened");
   });
 

@@ -461,6 +461,7 @@ export const TABLE = {
   "tickets.views": ["Views", "视图"],
   "tickets.view.mine": ["My open tickets", "我的待办工单"],
   "tickets.view.unassigned": ["Unassigned", "未分配"],
+  "tickets.view.breaching": ["Breaching soon", "即将超时"],
   "tickets.view.open": ["All open", "全部未解决"],
   "tickets.view.done": ["Solved / closed", "已解决 / 已关闭"],
   "tickets.search": ["Search this view, or #1001", "在此视图中搜索，或输入 #1001"],

@@ -1,4 +1,5 @@
-// The ticket list (工单): views as tabs (mine, unassigned, all open, solved/closed), a search
+// The ticket list (工单): views as tabs (mine, unassigned, breaching soon, all open,
+// solved/closed), a search
 // box that also takes "#1001", newest first with "load more", and the New ticket form.
 import { html, useState } from "../lib.js";
 import { api } from "../api.js";
@@ -11,6 +12,8 @@ import { NewTicketForm } from "./ticket-new.js";
 const VIEWS = [
   { key: "mine", params: { assignee: "me", status: OPEN_STATUSES.join(",") } },
   { key: "unassigned", params: { status: "new" } },
+  // An SLA target due within the hour, or already breached and still running.
+  { key: "breaching", params: { sla: "breaching", status: OPEN_STATUSES.join(",") } },
   { key: "open", params: { status: OPEN_STATUSES.join(",") } },
   { key: "done", params: { status: "solved,closed" } },
 ];

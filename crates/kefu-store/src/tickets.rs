@@ -133,6 +133,8 @@ pub struct TicketFilter {
     pub requester_id: Option<Uuid>,
     /// Words in the subject, the description or any comment (case-insensitive substring).
     pub query: Option<String>,
+    /// Only tickets with an SLA target running and due by then, or breached and still running.
+    pub breaching_by: Option<DateTime<Utc>>,
 }
 
 /// Who wrote a comment.
@@ -517,6 +519,9 @@ impl Store {
                  AND ($8 IS NULL OR lower(subject) LIKE $8 ESCAPE '\\' OR lower(description) LIKE $8 ESCAPE '\\'
                       OR EXISTS (SELECT 1 FROM ticket_comments tc WHERE tc.tenant_id = tickets.tenant_id
                                  AND tc.ticket_id = tickets.id AND lower(tc.body) LIKE $8 ESCAPE '\\'))
+                 AND ($9 IS NULL OR EXISTS (SELECT 1 FROM ticket_slas s WHERE s.tenant_id = tickets.tenant_id
+                                 AND s.ticket_id = tickets.id AND s.completed_at IS NULL
+                                 AND ((s.state = 'active' AND s.due_at <= $9) OR s.state = 'breached')))
                  ORDER BY id DESC LIMIT $7"
             ),
             tenant_id,
@@ -526,7 +531,8 @@ impl Store {
             filter.requester_id,
             before,
             clamp_limit(limit),
-            pattern.as_deref()
+            pattern.as_deref(),
+            filter.breaching_by
         )?;
         let tickets = rows
             .into_iter()

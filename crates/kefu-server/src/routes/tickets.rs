@@ -75,9 +75,15 @@ pub struct ListTickets {
     pub requester_id: Option<Uuid>,
     /// Search subjects, descriptions and comments; `#1001` finds that ticket.
     pub q: Option<String>,
+    /// `breaching`: only tickets whose SLA target is due within the hour or already breached
+    /// (and still running).
+    pub sla: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
+
+/// How far ahead "breaching soon" looks.
+const BREACHING_WITHIN: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListTickets),
     responses((status = 200, description = "newest first", body = ListResponse<Ticket>), (status = 400, body = ErrorBody)))]
@@ -109,7 +115,18 @@ pub async fn list_tickets(
     }
     let statuses = super::parse_statuses(query.status.as_deref(), "ticket", TicketStatus::parse)?;
     let assignee_id = super::parse_assignee(&principal, query.assignee.as_deref())?;
+    let breaching_by = match query.sla.as_deref() {
+        None => None,
+        Some("breaching") => Some(chrono::Utc::now() + BREACHING_WITHIN),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                "sla must be `breaching`",
+            ));
+        }
+    };
     let filter = TicketFilter {
+        breaching_by,
         statuses,
         assignee_id,
         group_id: query.group_id,

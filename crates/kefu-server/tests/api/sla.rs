@@ -129,6 +129,13 @@ async fn a_matching_policy_warns_once_escalates_and_its_clocks_follow_the_ticket
         json!([org.supervisor_id.to_string()])
     );
 
+    // Due within the hour: the "breaching soon" view lists it.
+    let (_, soon) = app.get("/api/v1/tickets?sla=breaching", &org.agent).await;
+    assert_eq!(soon["items"].as_array().unwrap().len(), 1, "{soon}");
+    assert_eq!(soon["items"][0]["id"], id.as_str());
+    let (status, _) = app.get("/api/v1/tickets?sla=soon", &org.agent).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
     // A public reply meets first reply; pending-customer pauses resolution, open resumes it.
     app.post(
         &format!("/api/v1/tickets/{id}/comments"),
@@ -140,6 +147,12 @@ async fn a_matching_policy_warns_once_escalates_and_its_clocks_follow_the_ticket
         state_of(t, "first_reply") == Some("met")
     })
     .await;
+    let (_, soon) = app.get("/api/v1/tickets?sla=breaching", &org.agent).await;
+    assert_eq!(
+        soon["items"],
+        json!([]),
+        "resolution is due in ten hours: nothing breaching"
+    );
     app.patch(
         &format!("/api/v1/tickets/{id}"),
         &org.agent,
