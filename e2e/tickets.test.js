@@ -1,5 +1,6 @@
-// Tickets (工单) in a real browser against the real server: an agent creates a ticket for a demo
-// customer, finds it by #1001, takes it, sets it pending-internal, writes an internal note and a
+// Tickets (工单) in a real browser against the real server: with an SLA policy set, an agent
+// creates a ticket for a demo customer (the first-reply warning pops up for her, and the SLA
+// panel follows the ticket), finds it by #1001, takes it, sets it pending-internal, writes an internal note and a
 // public reply, is not offered closed from an open status, is told plainly when a stale page
 // tries a move the server refuses (409), reopens and solves it and finds it among the solved;
 // then a widget conversation becomes a ticket whose description is the transcript; an admin adds
@@ -94,7 +95,15 @@ describe("tickets", { timeout: 90_000 }, () => {
     const policies = await fetch(`${server.url}/api/v1/sla-policies`, {
       method: "PUT",
       headers: { "content-type": "application/json", cookie: await adminCookie(server.url) },
-      body: JSON.stringify({ policies: [{ name: "标准 Standard", targets: { first_reply_minutes: 240, resolution_minutes: 2880 } }] }),
+      // The warning comes at once (240 minutes before due) and is for Li Na.
+      body: JSON.stringify({
+        policies: [{
+          name: "标准 Standard",
+          targets: { first_reply_minutes: 240, resolution_minutes: 2880 },
+          warn_before: { minutes: 240 },
+          escalations: [{ on: "warning", targets: ["first_reply"], action: { type: "notify", to: [{ user: "lina@demo.kefu.dev" }] } }],
+        }],
+      }),
     });
     assert.equal(policies.status, 200, await policies.text());
 
@@ -112,6 +121,11 @@ describe("tickets", { timeout: 90_000 }, () => {
     await form.getByLabel("Group").selectOption({ label: "售后 After-sales" });
     await form.getByRole("button", { name: "Create" }).click();
     await expectText(page.getByRole("heading", { level: 1 }), `#1001 ${SUBJECT}`);
+    // The first-reply warning pops up for Li Na wherever she is, linking to the ticket.
+    const alert = page.getByRole("list", { name: "SLA alerts" }).getByRole("alert");
+    await expectText(alert, "Ticket #1001: First reply is due soon");
+    await alert.getByRole("button", { name: "Close" }).click();
+    assert.equal(await alert.count(), 0);
 
     // Found by its number from the list, whatever the view.
     await nav.getByRole("link", { name: "Tickets" }).click();

@@ -411,7 +411,22 @@ impl SlaKeeper {
                     .map(|u| u.id.to_string())
                     .collect()
             }
-            Recipient::User(who) => vec![who.clone()],
+            // A user named by email, told by id like the others (left as written if unknown).
+            Recipient::User(who) => {
+                let filter = kefu_store::UserFilter {
+                    query: Some(who.clone()),
+                    ..Default::default()
+                };
+                let found = self
+                    .inner
+                    .store
+                    .list_users(tenant_id, &filter, None, 200)
+                    .await?
+                    .items
+                    .into_iter()
+                    .find(|u| u.email.eq_ignore_ascii_case(who));
+                vec![found.map_or_else(|| who.clone(), |u| u.id.to_string())]
+            }
         })
     }
 }
