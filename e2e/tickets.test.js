@@ -1,6 +1,7 @@
 // Tickets (工单) in a real browser against the real server: with an SLA policy set, an agent
 // creates a ticket for a demo customer (the first-reply warning pops up for her, and the SLA
-// panel follows the ticket), finds it by #1001, takes it, sets it pending-internal, writes an internal note and a
+// panel follows the ticket), @mentions the supervisor in a note (it pops up for her), finds it
+// by #1001, takes it, sets it pending-internal, writes an internal note and a
 // public reply, is not offered closed from an open status, is told plainly when a stale page
 // tries a move the server refuses (409), reopens and solves it and finds it among the solved;
 // then a widget conversation becomes a ticket whose description is the transcript; an admin adds
@@ -122,7 +123,7 @@ describe("tickets", { timeout: 90_000 }, () => {
     await form.getByRole("button", { name: "Create" }).click();
     await expectText(page.getByRole("heading", { level: 1 }), `#1001 ${SUBJECT}`);
     // The first-reply warning pops up for Li Na wherever she is, linking to the ticket.
-    const alert = page.getByRole("list", { name: "SLA alerts" }).getByRole("alert");
+    const alert = page.getByRole("list", { name: "Ticket alerts" }).getByRole("alert");
     await expectText(alert, "Ticket #1001: First reply is due soon");
     await alert.getByRole("button", { name: "Close" }).click();
     assert.equal(await alert.count(), 0);
@@ -149,11 +150,18 @@ describe("tickets", { timeout: 90_000 }, () => {
     await expectText(page.locator(".page-head .ticket-status"), "Pending internal");
     assert.deepEqual(await optionValues(status), ["pending_internal", "open", "pending_customer", "on_hold", "solved"]);
 
-    // An internal note by default, sent with Ctrl+Enter; then a public reply.
+    // An internal note by default, sent with Ctrl+Enter, @mentioning the supervisor (who is
+    // told at once, on whatever page she has open); then a public reply.
+    const supervisor = await newPage("en-US");
+    await signIn(supervisor, "supervisor@demo.kefu.dev");
     const composer = page.getByRole("form", { name: "Add a comment" });
     assert.ok(await composer.getByLabel("Internal note", { exact: true }).isChecked(), "an internal note unless said otherwise");
-    await composer.getByLabel("Internal note (agents only)").fill(NOTE);
+    await composer.getByLabel("Internal note (agents only)").fill(`@周敏 Zhou Min ${NOTE}`);
     await composer.getByLabel("Internal note (agents only)").press("Control+Enter");
+    const mention = supervisor.getByRole("list", { name: "Ticket alerts" }).getByRole("alert");
+    await expectText(mention, "You were mentioned on ticket #1001");
+    await mention.getByRole("link").click();
+    await expectText(supervisor.getByRole("heading", { level: 1 }), "#1001");
     const comments = page.getByRole("region", { name: "Comments" });
     await expectText(comments.locator(".comment-note"), new RegExp(`You\\s+Internal note[\\s\\S]*${NOTE}`));
     await composer.getByLabel("Public reply").check();

@@ -6,7 +6,7 @@ import { t, lang, onLangChange } from "./i18n.js";
 import { rank, ErrorBox, RoleLabel, LangSwitch } from "./ui.js";
 import { PresenceSwitch } from "./presence.js";
 import { OfferPopup } from "./offers.js";
-import { SlaAlerts } from "./sla-alerts.js";
+import { TicketAlerts } from "./ticket-alerts.js";
 import { forgetLookups } from "./lookups.js";
 import { LoginPage } from "./pages/login.js";
 import { UsersPage, UserEditPage } from "./pages/users.js";
@@ -104,7 +104,7 @@ function Shell({ session, setSession, onLogout }) {
       </main>
     </div>
     <${OfferPopup} session=${session} />
-    <${SlaAlerts} session=${session} />
+    <${TicketAlerts} session=${session} />
   </div>`;
 }
 

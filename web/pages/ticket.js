@@ -53,7 +53,7 @@ function Composer({ ticket, onSent }) {
       onInput=${(e) => setBody(e.target.value)}
       onKeyDown=${(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && submit(e)} />
     <div class="actions">
-      <small class="hint grow">${t("tickets.ctrl_enter")}</small>
+      <small class="hint grow">${t("tickets.ctrl_enter")}${isPublic ? "" : ` ${t("tickets.mention_hint")}`}</small>
       <button type="submit" class="primary" disabled=${send.busy || !body.trim()}>
         ${isPublic ? t("tickets.send_reply") : t("tickets.add_note")}
       </button>

@@ -566,7 +566,7 @@ impl Store {
             ),
             MailAction::Comment { ticket_id, comment } => {
                 let (comment, ticket) =
-                    insert_comment(&mut conn, tenant_id, ticket_id, comment, actor).await?;
+                    insert_comment(&mut conn, tenant_id, ticket_id, comment, &[], actor).await?;
                 (Some(ticket), Some(comment))
             }
             MailAction::Record { ticket_id } => {

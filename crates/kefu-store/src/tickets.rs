@@ -551,8 +551,23 @@ impl Store {
         new: NewComment,
         actor: &Actor,
     ) -> Result<(TicketComment, Ticket), StoreError> {
+        self.add_comment_mentioning(tenant_id, ticket_id, new, &[], actor)
+            .await
+    }
+
+    /// [`Store::add_comment`] naming the users it @mentions (resolved by the caller) in its
+    /// event, so they are told in the same transaction that stores the comment.
+    pub async fn add_comment_mentioning(
+        &self,
+        tenant_id: Uuid,
+        ticket_id: Uuid,
+        new: NewComment,
+        mentions: &[Uuid],
+        actor: &Actor,
+    ) -> Result<(TicketComment, Ticket), StoreError> {
         let mut tx = self.write_for(tenant_id).await?;
-        let added = insert_comment(&mut tx.conn(), tenant_id, ticket_id, new, actor).await?;
+        let added =
+            insert_comment(&mut tx.conn(), tenant_id, ticket_id, new, mentions, actor).await?;
         tx.commit().await?;
         Ok(added)
     }
@@ -595,6 +610,7 @@ pub(crate) async fn insert_comment(
     tenant_id: Uuid,
     ticket_id: Uuid,
     new: NewComment,
+    mentions: &[Uuid],
     actor: &Actor,
 ) -> Result<(TicketComment, Ticket), StoreError> {
     check_comment(&new.body)?;
@@ -646,7 +662,11 @@ pub(crate) async fn insert_comment(
             entity_type: "ticket",
             entity_id: Some(ticket_id),
             actor,
-            payload: serde_json::json!({"comment": comment, "number": before.number}),
+            payload: if mentions.is_empty() {
+                serde_json::json!({"comment": comment, "number": before.number})
+            } else {
+                serde_json::json!({"comment": comment, "number": before.number, "mentions": mentions})
+            },
             audit: None,
         },
     )

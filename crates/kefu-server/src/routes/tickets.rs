@@ -241,11 +241,63 @@ pub async fn add_comment(
         public: req.public,
         body: req.body,
     };
+    // Internal notes tell the colleagues and departments they @mention.
+    let mentions = if new.public {
+        Vec::new()
+    } else {
+        mentioned(&state, principal.tenant_id, &new.body, principal.user_id()).await?
+    };
     let (comment, _) = state
         .store()
-        .add_comment(principal.tenant_id, id, new, &principal.actor())
+        .add_comment_mentioning(principal.tenant_id, id, new, &mentions, &principal.actor())
         .await?;
     Ok((StatusCode::CREATED, axum::Json(comment)))
+}
+
+/// The users a note @mentions: `@` followed by a user's display name, or by a service group's
+/// name (all its members). Longer names win, so "@Li Na" is not also "@Li". The writer is left
+/// out: nobody needs telling what they wrote.
+async fn mentioned(
+    state: &AppState,
+    tenant_id: Uuid,
+    body: &str,
+    writer: Option<Uuid>,
+) -> ApiResult<Vec<Uuid>> {
+    if !body.contains(['@', '＠']) {
+        return Ok(Vec::new());
+    }
+    let body = body.replace('＠', "@");
+    let users = state
+        .store()
+        .list_users(tenant_id, &kefu_store::UserFilter::default(), None, 200)
+        .await?
+        .items;
+    let groups = state.store().list_groups(tenant_id, None, 200).await?.items;
+    let mut names: Vec<(String, Vec<Uuid>)> = users
+        .iter()
+        .map(|u| (u.display_name.clone(), vec![u.id]))
+        .chain(
+            groups
+                .iter()
+                .map(|g| (g.name.clone(), g.member_ids.clone())),
+        )
+        .filter(|(name, _)| !name.trim().is_empty())
+        .collect();
+    names.sort_by_key(|(name, _)| std::cmp::Reverse(name.chars().count()));
+    let mut rest = body;
+    let mut found = Vec::new();
+    for (name, ids) in names {
+        let handle = format!("@{name}");
+        if rest.contains(&handle) {
+            // Taken out so a shorter name inside it is not matched again.
+            rest = rest.replace(&handle, " ");
+            found.extend(ids);
+        }
+    }
+    found.retain(|id| Some(*id) != writer);
+    found.sort();
+    found.dedup();
+    Ok(found)
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", tag = "tickets", params(super::PageQuery),

@@ -203,3 +203,58 @@ async fn tokens_need_ticket_scopes() {
     let (status, _) = app.get("/api/v1/tickets", &reader).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_internal_note_names_the_colleagues_and_departments_it_mentions() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (_, owner) = app.get("/api/v1/auth/me", &org.owner).await;
+    let owner_id = owner["user"]["id"].as_str().unwrap().to_owned();
+    let (_, group) = app
+        .post(
+            "/api/v1/groups",
+            &org.admin,
+            json!({"name": "财务 Finance", "member_ids": [owner_id, org.agent_id]}),
+        )
+        .await;
+    assert!(group["id"].is_string(), "{group}");
+    let (_, customer) = app
+        .post("/api/v1/customers", &org.agent, json!({"name": "王芳"}))
+        .await;
+    let (_, ticket) = app
+        .post(
+            "/api/v1/tickets",
+            &org.agent,
+            json!({"subject": "退款", "requester_id": customer["id"]}),
+        )
+        .await;
+    let id = ticket["id"].as_str().unwrap();
+    let comments = format!("/api/v1/tickets/{id}/comments");
+    // The writer (the agent, in Finance) is not told about their own note.
+    app.post(
+        &comments,
+        &org.agent,
+        json!({"body": "＠supervisor 请看一下，@财务 Finance 请核对退款", "public": false}),
+    )
+    .await;
+    app.post(
+        &comments,
+        &org.agent,
+        json!({"body": "@supervisor 在公开回复里不算", "public": true}),
+    )
+    .await;
+    let (_, events) = app.get("/api/v1/events?limit=1000", &org.admin).await;
+    let added: Vec<_> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "ticket.comment_added")
+        .collect();
+    let mut expected = vec![org.supervisor_id.to_string(), owner_id];
+    expected.sort();
+    assert_eq!(added[0]["payload"]["mentions"], json!(expected));
+    assert!(
+        added[1]["payload"].get("mentions").is_none(),
+        "public replies mention nobody"
+    );
+}

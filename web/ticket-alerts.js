@@ -1,0 +1,46 @@
+// Ticket alerts for the signed-in user, wherever they are in the app: SLA warnings and breaches
+// (logged once, naming who is to be told) and internal notes that @mention them pop up as a
+// notice linking to the ticket, with a chime and a desktop notification.
+import { html, useState } from "./lib.js";
+import { t } from "./i18n.js";
+import { useStream } from "./stream.js";
+import { chime, notify } from "./alerts.js";
+
+const KINDS = { "ticket.sla_warning": "warning", "ticket.sla_breached": "breach" };
+
+/** What to say about the event, or null when it is not for `me`. */
+function alertOf(frame, me) {
+  const p = frame.payload || {};
+  const kind = KINDS[frame.kind];
+  if (kind && (p.notify || []).includes(me)) {
+    return { kind, ticket: p.ticket_id, tag: `sla-${p.ticket_id}-${p.target}-${kind}`,
+      text: t(`sla.alert.${kind}`, { number: p.number, target: t(`sla.target.${p.target}`) }) };
+  }
+  if (frame.kind === "ticket.comment_added" && (p.mentions || []).includes(me)) {
+    return { kind: "mention", ticket: frame.entity_id, tag: `mention-${p.comment?.id}`,
+      text: t("tickets.alert.mention", { number: p.number }) };
+  }
+  return null;
+}
+
+export function TicketAlerts({ session }) {
+  const [alerts, setAlerts] = useState([]);
+  const me = session.user.id;
+  useStream((frame) => {
+    const alert = alertOf(frame, me);
+    if (!alert) return;
+    setAlerts((old) => [...old.filter((a) => a.seq !== frame.seq), { seq: frame.seq, ...alert }]);
+    chime();
+    notify(alert.text, "", alert.tag);
+  });
+  if (alerts.length === 0) return null;
+  const dismiss = (seq) => setAlerts((old) => old.filter((a) => a.seq !== seq));
+  return html`<ul class="sla-alerts" aria-label=${t("tickets.alerts")}>
+    ${alerts.map(
+      (a) => html`<li key=${a.seq} role="alert" class=${`sla-alert sla-alert-${a.kind}`}>
+        <a href=${`#/tickets/${a.ticket}`} onClick=${() => dismiss(a.seq)}>${a.text}</a>
+        <button type="button" class="link" aria-label=${t("common.close")} onClick=${() => dismiss(a.seq)}>×</button>
+      </li>`,
+    )}
+  </ul>`;
+}
