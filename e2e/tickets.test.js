@@ -6,7 +6,7 @@
 // tries a move the server refuses (409), reopens and solves it and finds it among the solved;
 // then a widget conversation becomes a ticket whose description is the transcript; an admin adds
 // a webhook on the settings page, a receiver on this machine gets the next ticket signed, and the
-// delivery log says delivered.
+// delivery log says delivered; two ticked tickets are changed together from the list.
 // Screenshots go to e2e/artifacts/.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -299,5 +299,35 @@ describe("tickets", { timeout: 90_000 }, () => {
     } finally {
       receiver.close();
     }
+  });
+
+  it("changes ticked tickets together and names the one it cannot change", async () => {
+    const cookie = await adminCookie(server.url);
+    const customers = await (await fetch(`${server.url}/api/v1/customers?q=${encodeURIComponent("张伟")}`, { headers: { cookie } })).json();
+    const numbers = [];
+    for (const subject of ["批量一 Bulk one", "批量二 Bulk two"]) {
+      const res = await fetch(`${server.url}/api/v1/tickets`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+        body: JSON.stringify({ subject, requester_id: customers.items[0].id }),
+      });
+      numbers.push((await res.json()).number);
+    }
+    const page = await newPage("en-US");
+    await signIn(page, "lina@demo.kefu.dev");
+    await page.getByRole("navigation").getByRole("link", { name: "Tickets" }).click();
+    await page.getByRole("tab", { name: "All open" }).click();
+    for (const n of numbers) await page.getByRole("checkbox", { name: `Tick #${n}` }).check();
+    const bar = page.getByRole("group", { name: "Change the ticked tickets" });
+    await expectText(bar, "2 ticked");
+    await bar.getByLabel("Priority").selectOption("urgent");
+    await bar.getByLabel("Assign to me").check();
+    await bar.getByRole("button", { name: "Apply to all" }).click();
+    await expectText(page.getByRole("status").filter({ hasText: "changed" }), "2 changed.");
+    for (const n of numbers) {
+      await expectText(page.getByRole("row").filter({ hasText: `#${n}` }), /Urgent\s+李娜 Li Na/);
+    }
+    assert.equal(await bar.count(), 0, "the bar goes once nothing is ticked");
+    assert.deepEqual(dialogs, [], "no browser dialog opened");
   });
 });

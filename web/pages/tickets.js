@@ -1,12 +1,15 @@
 // The ticket list (工单): views as tabs (mine, unassigned, breaching soon, all open,
 // solved/closed), a search
-// box that also takes "#1001", newest first with "load more", and the New ticket form.
+// box that also takes "#1001", newest first with "load more", ticking rows to change them
+// together (status, priority, assign to me), and the New ticket form.
 import { html, useState } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { usePaged, LoadMore, useDebounced, fmtTime, PageHead } from "../ui.js";
+import { usePaged, LoadMore, useDebounced, fmtTime, PageHead, useAction, ErrorBox, Notice } from "../ui.js";
 import { useGroups, useUsers, namer } from "../lookups.js";
-import { OPEN_STATUSES, StatusBadge, PriorityLabel, CustomerName, ticketNumber } from "../ticket-rules.js";
+import {
+  OPEN_STATUSES, STATUSES, PRIORITIES, StatusBadge, PriorityLabel, CustomerName, ticketNumber,
+} from "../ticket-rules.js";
 import { NewTicketForm } from "./ticket-new.js";
 
 const VIEWS = [
@@ -30,9 +33,54 @@ function ViewTabs({ view, onPick }) {
   </div>`;
 }
 
-function TicketRow({ ticket: tk, userName, groupName }) {
+/** The change for the ticked tickets; each is changed on its own and refusals are named. */
+function BulkBar({ ids, tickets, me, onDone }) {
+  const [status, setStatus] = useState("");
+  const [priority, setPriority] = useState("");
+  const [assign, setAssign] = useState(false);
+  const apply = useAction();
+  const submit = async (e) => {
+    e.preventDefault();
+    const patch = {};
+    if (status) patch.status = status;
+    if (priority) patch.priority = priority;
+    if (assign) patch.assignee_id = me;
+    const result = await apply.run(() => api.post("/tickets/bulk-update", { ids, patch }));
+    if (!result) return;
+    const number = (id) => ticketNumber(tickets.find((tk) => tk.id === id) || { number: "?" });
+    const refused = result.failed.map((f) => `${number(f.id)} (${f.message})`).join(", ");
+    onDone(
+      t("tickets.bulk_done", { n: result.updated.length }) +
+        (refused ? ` ${t("tickets.bulk_refused", { list: refused })}` : ""),
+    );
+  };
+  const nothing = !status && !priority && !assign;
+  return html`<form class="bulk-bar card" role="group" aria-label=${t("tickets.bulk")} onSubmit=${submit}>
+    <strong>${t("tickets.bulk_selected", { n: ids.length })}</strong>
+    <label class="inline">${t("tickets.status")}
+      <select value=${status} onChange=${(e) => setStatus(e.target.value)}>
+        <option value="">—</option>
+        ${STATUSES.filter((s) => s !== "new").map((s) => html`<option key=${s} value=${s}>${t(`ticket.status.${s}`)}</option>`)}
+      </select>
+    </label>
+    <label class="inline">${t("tickets.priority")}
+      <select value=${priority} onChange=${(e) => setPriority(e.target.value)}>
+        <option value="">—</option>
+        ${PRIORITIES.map((p) => html`<option key=${p} value=${p}>${t(`ticket.priority.${p}`)}</option>`)}
+      </select>
+    </label>
+    <label class="inline"><input type="checkbox" checked=${assign} onChange=${(e) => setAssign(e.target.checked)} />
+      ${t("tickets.assign_to_me")}</label>
+    <button type="submit" class="primary" disabled=${apply.busy || nothing}>${t("tickets.bulk_apply")}</button>
+    <${ErrorBox} error=${apply.error} />
+  </form>`;
+}
+
+function TicketRow({ ticket: tk, userName, groupName, ticked, onTick }) {
   const href = `#/tickets/${tk.id}`;
   return html`<tr class=${`priority-row-${tk.priority}`}>
+    <td><input type="checkbox" checked=${ticked} aria-label=${t("tickets.tick", { number: ticketNumber(tk) })}
+      onChange=${(e) => onTick(e.target.checked)} /></td>
     <td><a href=${href}>${ticketNumber(tk)}</a></td>
     <td><a href=${href}>${tk.subject}</a></td>
     <td><${CustomerName} id=${tk.requester_id} /></td>
@@ -44,8 +92,10 @@ function TicketRow({ ticket: tk, userName, groupName }) {
   </tr>`;
 }
 
-export function TicketsPage() {
+export function TicketsPage({ session }) {
   const [view, setView] = useState(lastView);
+  const [ticked, setTicked] = useState(() => new Set());
+  const [notice, setNotice] = useState(null);
   const [q, setQ] = useState("");
   const [creating, setCreating] = useState(false);
   const query = useDebounced(q.trim());
@@ -59,7 +109,15 @@ export function TicketsPage() {
   const pick = (key) => {
     lastView = key;
     setView(key);
+    setTicked(new Set());
   };
+  const tick = (id, on) =>
+    setTicked((old) => {
+      const next = new Set(old);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
   return html`<section>
     <${PageHead} title=${t("nav.tickets")}>
       ${!creating && html`<button type="button" class="primary" onClick=${() => setCreating(true)}>
@@ -71,15 +129,24 @@ export function TicketsPage() {
       <input type="search" aria-label=${t("common.search")} placeholder=${t("tickets.search")}
         value=${q} onInput=${(e) => setQ(e.target.value)} />
     </div>
+    ${ticked.size > 0 &&
+    html`<${BulkBar} ids=${[...ticked]} tickets=${paged.items} me=${session?.user?.id}
+      onDone=${(text) => {
+        setNotice(text);
+        setTicked(new Set());
+        paged.reload();
+      }} />`}
+    <${Notice} text=${notice} />
     <table class="list tickets">
       <thead><tr>
-        <th>${t("tickets.number")}</th><th>${t("tickets.subject")}</th><th>${t("tickets.requester")}</th>
+        <th></th><th>${t("tickets.number")}</th><th>${t("tickets.subject")}</th><th>${t("tickets.requester")}</th>
         <th>${t("tickets.status")}</th><th>${t("tickets.priority")}</th><th>${t("tickets.assignee")}</th>
         <th>${t("tickets.group")}</th><th>${t("tickets.updated")}</th>
       </tr></thead>
       <tbody>
         ${paged.items.map(
-          (tk) => html`<${TicketRow} key=${tk.id} ticket=${tk} userName=${userName} groupName=${groupName} />`,
+          (tk) => html`<${TicketRow} key=${tk.id} ticket=${tk} userName=${userName} groupName=${groupName}
+            ticked=${ticked.has(tk.id)} onTick=${(on) => tick(tk.id, on)} />`,
         )}
       </tbody>
     </table>

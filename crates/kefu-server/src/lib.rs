@@ -169,6 +169,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(canned::render_canned))
         .routes(routes!(tickets::list_tickets, tickets::create_ticket))
         .routes(routes!(tickets::get_ticket, tickets::update_ticket))
+        .routes(routes!(tickets::bulk_update))
         .routes(routes!(tickets::list_comments, tickets::add_comment))
         .routes(routes!(tickets::ticket_from_conversation))
         .routes(routes!(mails::ticket_mails))

@@ -9,7 +9,10 @@ use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use kefu_core::{MessageKind, Role, Scope, SenderKind, TicketPriority, TicketStatus, TicketType};
+use kefu_core::{
+    MessageKind, Role, Scope, SenderKind, TicketPriority, TicketStatus, TicketType,
+    ValidationErrors,
+};
 use kefu_store::{
     Actor, CommentAuthor, NewComment, NewTicket, Ticket, TicketComment, TicketFilter, TicketPatch,
 };
@@ -209,6 +212,87 @@ pub async fn update_ticket(
             .update_ticket(principal.tenant_id, id, patch, &principal.actor())
             .await?,
     ))
+}
+
+/// Most tickets one bulk update takes.
+const MAX_BULK: usize = 100;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkUpdate {
+    /// 1 to 100 tickets.
+    pub ids: Vec<Uuid>,
+    /// The same change for each; a subject cannot be changed in bulk.
+    pub patch: UpdateTicket,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct BulkFailure {
+    pub id: Uuid,
+    /// The code a single update would have answered, e.g. `invalid_transition`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct BulkResult {
+    pub updated: Vec<Ticket>,
+    pub failed: Vec<BulkFailure>,
+}
+
+/// Applies one change to many tickets, each on its own: a ticket that cannot take it (a move
+/// its status forbids, another tenant's id) is listed with its code and the rest still change.
+#[utoipa::path(post, path = "/api/v1/tickets/bulk-update", tag = "tickets", request_body = BulkUpdate,
+    responses((status = 200, body = BulkResult), (status = 422, description = "no ids, too many, or a subject", body = ErrorBody)))]
+pub async fn bulk_update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(req): Json<BulkUpdate>,
+) -> ApiResult<axum::Json<BulkResult>> {
+    principal.require(Role::Agent, Scope::TicketsWrite)?;
+    let mut errors = ValidationErrors::new();
+    if req.ids.is_empty() || req.ids.len() > MAX_BULK {
+        errors.push("ids", "invalid_length", "between 1 and 100 tickets");
+    }
+    if req.patch.subject.is_some() {
+        errors.push(
+            "patch.subject",
+            "not_allowed",
+            "subjects are changed one ticket at a time",
+        );
+    }
+    errors.into_result()?;
+    let patch = TicketPatch {
+        subject: None,
+        status: req.patch.status,
+        priority: req.patch.priority,
+        ticket_type: req.patch.ticket_type,
+        tags: req.patch.tags,
+        assignee_id: req.patch.assignee_id,
+        group_id: req.patch.group_id,
+    };
+    let mut ids = req.ids;
+    ids.dedup();
+    let mut result = BulkResult {
+        updated: Vec::new(),
+        failed: Vec::new(),
+    };
+    for id in ids {
+        match state
+            .store()
+            .update_ticket(principal.tenant_id, id, patch.clone(), &principal.actor())
+            .await
+            .map_err(ApiError::from_store("ticket"))
+        {
+            Ok(ticket) => result.updated.push(ticket),
+            Err(err) => result.failed.push(BulkFailure {
+                id,
+                code: err.code,
+                message: err.message,
+            }),
+        }
+    }
+    Ok(axum::Json(result))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

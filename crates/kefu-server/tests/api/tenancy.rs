@@ -372,6 +372,14 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PUT", "/api/v1/sla-policies") => {
                         app.call(method.clone(), path, Some(&b.owner), Some(json!({"policies": [{"name": "b", "targets": {"resolution_minutes": 60}}]}))).await
                     }
+                    // A's ticket among B's ids: not found, and nothing of A in the answer.
+                    ("POST", "/api/v1/tickets/bulk-update") => {
+                        let answer = app.post(path, &b.owner, json!({"ids": [a.ticket_id], "patch": {"priority": "urgent"}})).await;
+                        assert_eq!(answer.1["failed"][0]["code"], "ticket_not_found", "{}", answer.1);
+                        assert_eq!(answer.1["updated"], json!([]));
+                        // The id B sent is echoed back; the rest must hold nothing of A.
+                        (answer.0, json!({"updated": answer.1["updated"], "message": answer.1["failed"][0]["message"]}))
+                    }
                     ("POST", "/api/v1/webhooks") => {
                         app.post(path, &b.owner, json!({"url": "https://globex.example.com/hook", "events": ["ticket.*"]})).await
                     }
@@ -404,6 +412,7 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         StatusCode::UNPROCESSABLE_ENTITY
                     }
                     ("POST", p) if p.starts_with("/api/v1/wfm/") => StatusCode::OK,
+                    ("POST", "/api/v1/tickets/bulk-update") => StatusCode::OK,
                     ("POST", _) => StatusCode::CREATED,
                     ("GET", "/api/v1/customers/lookup") => StatusCode::NOT_FOUND,
                     _ => StatusCode::OK,

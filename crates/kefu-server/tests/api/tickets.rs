@@ -258,3 +258,71 @@ async fn an_internal_note_names_the_colleagues_and_departments_it_mentions() {
         "public replies mention nobody"
     );
 }
+
+#[tokio::test]
+async fn a_bulk_update_changes_each_ticket_it_can_and_names_the_ones_it_cannot() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (_, customer) = app
+        .post("/api/v1/customers", &org.agent, json!({"name": "王芳"}))
+        .await;
+    let mut ids = Vec::new();
+    for subject in ["一", "二", "三"] {
+        let (_, ticket) = app
+            .post(
+                "/api/v1/tickets",
+                &org.agent,
+                json!({"subject": subject, "requester_id": customer["id"]}),
+            )
+            .await;
+        ids.push(ticket["id"].as_str().unwrap().to_owned());
+    }
+    // The third is solved: solved tickets may not go on hold.
+    app.patch(
+        &format!("/api/v1/tickets/{}", ids[2]),
+        &org.agent,
+        json!({"status": "solved"}),
+    )
+    .await;
+    let (status, result) = app
+        .post(
+            "/api/v1/tickets/bulk-update",
+            &org.agent,
+            json!({"ids": ids, "patch": {"status": "on_hold", "priority": "high"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let updated: Vec<&str> = result["updated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(updated, [ids[0].as_str(), ids[1].as_str()]);
+    assert!(
+        result["updated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "on_hold" && t["priority"] == "high")
+    );
+    assert_eq!(result["failed"][0]["id"], ids[2].as_str());
+    assert_eq!(result["failed"][0]["code"], "invalid_transition");
+    let (_, third) = app
+        .get(&format!("/api/v1/tickets/{}", ids[2]), &org.agent)
+        .await;
+    assert_eq!(
+        third["priority"], "normal",
+        "a refused ticket is left as it was"
+    );
+
+    for body in [
+        json!({"ids": [], "patch": {"priority": "low"}}),
+        json!({"ids": [ids[0]], "patch": {"subject": "x"}}),
+    ] {
+        let (status, err) = app
+            .post("/api/v1/tickets/bulk-update", &org.agent, body)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    }
+}
