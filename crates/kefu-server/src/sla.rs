@@ -15,6 +15,10 @@ use tokio::sync::Notify;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use uuid::Uuid;
 
+/// A tenant whose events are not about tickets still has its cursor stored this often, so a
+/// restart does not reread a long chat-only log from the beginning.
+const CURSOR_SAVE_EVERY: i64 = 10_000;
+
 /// Events of one ticket replayed at most (a ticket with more is recomputed from its last ones).
 const TICKET_EVENTS: u32 = 1000;
 
@@ -28,9 +32,10 @@ struct Inner {
     /// (when, tenant, ticket): tickets to look at again; stale entries only cost a recompute.
     timers: Mutex<BTreeSet<(DateTime<Utc>, Uuid, Uuid)>>,
     timer_changed: Notify,
-    /// How far each tenant's log was read. Stored only when tickets were recomputed: after a
-    /// restart the follower rereads from the stored one, which costs a read, never a double act.
-    cursors: Mutex<HashMap<Uuid, i64>>,
+    /// How far each tenant's log was read, and how far the stored cursor says. Stored when
+    /// tickets were recomputed or every CURSOR_SAVE_EVERY events: after a restart the follower
+    /// rereads from the stored one, which costs a read, never a double act.
+    cursors: Mutex<HashMap<Uuid, (i64, i64)>>,
     closing: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -127,10 +132,10 @@ impl SlaKeeper {
         let store = &self.inner.store;
         loop {
             let known = self.cursor(tenant_id);
-            let cursor = match known {
-                Some(cursor) => cursor,
+            let (cursor, saved) = match known {
+                Some(known) => known,
                 None => match store.sla_cursor(tenant_id).await {
-                    Ok(cursor) => cursor.unwrap_or(0),
+                    Ok(cursor) => (cursor.unwrap_or(0), cursor.unwrap_or(0)),
                     Err(err) => return tracing::warn!(%err, "sla: reading the cursor"),
                 },
             };
@@ -159,25 +164,30 @@ impl SlaKeeper {
                 self.recompute(tenant_id, ticket, Utc::now()).await;
             }
             // After the work: a crash in between recomputes again, which marks make harmless.
-            if worked && let Err(err) = store.set_sla_cursor(tenant_id, last).await {
-                return tracing::warn!(%err, "sla: moving the cursor");
+            let mut saved = saved;
+            if worked || last - saved >= CURSOR_SAVE_EVERY {
+                if let Err(err) = store.set_sla_cursor(tenant_id, last).await {
+                    return tracing::warn!(%err, "sla: moving the cursor");
+                }
+                saved = last;
             }
-            self.set_cursor(tenant_id, last);
+            self.set_cursor(tenant_id, (last, saved));
             if events.len() < crate::hub::LOG_BATCH as usize {
                 return;
             }
         }
     }
 
-    fn cursor(&self, tenant_id: Uuid) -> Option<i64> {
+    /// (read up to, stored) for the tenant, once known.
+    fn cursor(&self, tenant_id: Uuid) -> Option<(i64, i64)> {
         self.lock_cursors().get(&tenant_id).copied()
     }
 
-    fn set_cursor(&self, tenant_id: Uuid, seq: i64) {
-        self.lock_cursors().insert(tenant_id, seq);
+    fn set_cursor(&self, tenant_id: Uuid, cursor: (i64, i64)) {
+        self.lock_cursors().insert(tenant_id, cursor);
     }
 
-    fn lock_cursors(&self) -> MutexGuard<'_, HashMap<Uuid, i64>> {
+    fn lock_cursors(&self) -> MutexGuard<'_, HashMap<Uuid, (i64, i64)>> {
         self.inner
             .cursors
             .lock()
