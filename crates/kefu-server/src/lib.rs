@@ -3,6 +3,7 @@
 //! and the embedded web UI. Business rules stay in the domain crates.
 
 pub mod auth;
+mod autoclose;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -35,6 +36,7 @@ use routes::{
 };
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -263,6 +265,16 @@ pub async fn serve_with_smtp(
     state.routing().start().await;
     state.webhooks().start().await;
     state.sla().start().await;
+    if let Some(after) = state.config().ticket_auto_close {
+        // Often enough that a ticket closes within a few percent of its time, at most hourly.
+        let check_every = (after / 20).clamp(Duration::from_millis(50), Duration::from_secs(3600));
+        tokio::spawn(autoclose::run(
+            state.store().clone(),
+            after,
+            check_every,
+            state.closing(),
+        ));
+    }
     if let Err(err) = state.mail().reload(state.store()).await {
         // The directory fills at the next mailbox change; until then mail is refused (550).
         tracing::error!(%err, "loading the mailbox directory");

@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub max_sockets_per_client: usize,
     /// Retries, timeout and allowed receivers of outgoing webhooks.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// Solved tickets are closed this long after they were solved; `None` never.
+    pub ticket_auto_close: Option<Duration>,
     /// The email channel: SMTP listener, relay, reply tokens, retries.
     pub mail: crate::mail::MailSettings,
 }
@@ -42,6 +44,7 @@ impl Default for ServerConfig {
             max_sockets: 50_000,
             max_sockets_per_client: 20,
             webhooks: crate::webhooks::WebhookSettings::default(),
+            ticket_auto_close: Some(Duration::from_secs(4 * 24 * 3600)),
             mail: crate::mail::MailSettings::default(),
         }
     }

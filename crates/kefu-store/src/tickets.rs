@@ -541,6 +541,24 @@ impl Store {
         Ok(Page::from_rows(tickets, limit, |t| t.id))
     }
 
+    /// Tickets of every tenant solved before `cutoff` and not closed since, oldest first: the
+    /// ones a time rule closes.
+    pub async fn tickets_solved_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        let mut read = self.read().await?;
+        Ok(sql_all!(
+            (Uuid, Uuid),
+            read.conn(),
+            "SELECT tenant_id, id FROM tickets WHERE status = 'solved' AND solved_at <= $1
+             ORDER BY solved_at LIMIT $2",
+            cutoff,
+            i64::from(limit)
+        )?)
+    }
+
     /// Adds a comment. A public reply by an agent to a new ticket opens it; a customer writing
     /// on a pending or solved ticket brings it back to open (a closed one stays closed: the
     /// caller opens a follow-up).

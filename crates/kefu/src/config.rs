@@ -60,6 +60,8 @@ pub struct Config {
     pub max_sockets_per_client: u32,
     /// Let webhooks call receivers on loopback and private networks (an intranet CRM).
     pub webhook_allow_private_targets: bool,
+    /// Days after which a solved ticket is closed; 0 never closes them.
+    pub ticket_auto_close_days: u32,
     /// Address of the built-in SMTP listener for inbound mail, e.g. `0.0.0.0:25`; off when unset.
     pub smtp_listen: Option<SocketAddr>,
     /// Largest inbound message in bytes; bigger ones are refused with 552.
@@ -102,6 +104,7 @@ impl Default for Config {
             max_sockets: 50_000,
             max_sockets_per_client: 20,
             webhook_allow_private_targets: false,
+            ticket_auto_close_days: 4,
             smtp_listen: None,
             smtp_max_bytes: 25 * 1024 * 1024,
             mail_token_secret: None,
@@ -132,6 +135,7 @@ pub const ENV_KEYS: &[&str] = &[
     "max_sockets",
     "max_sockets_per_client",
     "webhook_allow_private_targets",
+    "ticket_auto_close_days",
     "smtp_listen",
     "smtp_max_bytes",
     "mail_token_secret",

@@ -235,6 +235,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         disconnect_grace: Duration::from_secs(u64::from(config.disconnect_grace_secs)),
         max_sockets: config.max_sockets as usize,
         max_sockets_per_client: config.max_sockets_per_client as usize,
+        ticket_auto_close: (config.ticket_auto_close_days > 0)
+            .then(|| Duration::from_secs(u64::from(config.ticket_auto_close_days) * 24 * 3600)),
         webhooks: kefu_server::webhooks::WebhookSettings {
             allow_private_targets: config.webhook_allow_private_targets,
             ..Default::default()

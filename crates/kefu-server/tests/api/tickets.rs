@@ -326,3 +326,57 @@ async fn a_bulk_update_changes_each_ticket_it_can_and_names_the_ones_it_cannot()
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_solved_ticket_is_closed_when_its_time_is_up_and_a_reopened_one_is_not() {
+    let app = super::spawn_app_with(kefu_server::ServerConfig {
+        ticket_auto_close: Some(std::time::Duration::from_millis(600)),
+        ..kefu_server::ServerConfig::default()
+    })
+    .await;
+    let org = app.org("acme").await;
+    let (_, customer) = app
+        .post("/api/v1/customers", &org.agent, json!({"name": "王芳"}))
+        .await;
+    let mut ids = Vec::new();
+    for subject in ["solved", "reopened"] {
+        let (_, ticket) = app
+            .post(
+                "/api/v1/tickets",
+                &org.agent,
+                json!({"subject": subject, "requester_id": customer["id"]}),
+            )
+            .await;
+        let id = ticket["id"].as_str().unwrap().to_owned();
+        app.patch(
+            &format!("/api/v1/tickets/{id}"),
+            &org.agent,
+            json!({"status": "solved"}),
+        )
+        .await;
+        ids.push(id);
+    }
+    app.patch(
+        &format!("/api/v1/tickets/{}", ids[1]),
+        &org.agent,
+        json!({"status": "open"}),
+    )
+    .await;
+    let mut closed = serde_json::Value::Null;
+    for _ in 0..150 {
+        closed = app
+            .get(&format!("/api/v1/tickets/{}", ids[0]), &org.agent)
+            .await
+            .1;
+        if closed["status"] == "closed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(closed["status"], "closed", "{closed}");
+    assert!(closed["closed_at"].is_string());
+    let (_, reopened) = app
+        .get(&format!("/api/v1/tickets/{}", ids[1]), &org.agent)
+        .await;
+    assert_eq!(reopened["status"], "open");
+}
