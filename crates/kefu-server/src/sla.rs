@@ -95,7 +95,7 @@ impl SlaKeeper {
                     }
                     Err(RecvError::Closed) => return,
                 },
-                () = until_closing(&mut closing) => return,
+                () = crate::state::until_closing(&mut closing) => return,
             }
             // A busy chat commits many times a second: one read per tenant for all of them.
             loop {
@@ -205,7 +205,7 @@ impl SlaKeeper {
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
                 () = self.inner.timer_changed.notified() => continue,
-                () = until_closing(&mut closing) => return,
+                () = crate::state::until_closing(&mut closing) => return,
             }
             let now = Utc::now();
             let due: Vec<_> = {
@@ -590,9 +590,4 @@ fn replay(history: &[Event]) -> Vec<(DateTime<Utc>, TicketFact)> {
         }
     }
     facts
-}
-
-async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
-    // The guard wait_for returns must not live across the caller's awaits.
-    let _ = closing.wait_for(|closing| *closing).await.map(|_| ());
 }

@@ -186,3 +186,10 @@ impl AppState {
         self.inner.closing.send_replace(true);
     }
 }
+
+/// Resolves once the server starts shutting down (at once if it already has); every
+/// long-lived task and socket selects on it.
+pub async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard wait_for returns must not live across the caller's awaits.
+    let _ = closing.wait_for(|closing| *closing).await.map(|_| ());
+}

@@ -312,7 +312,7 @@ async fn follow(
                 }
                 continue;
             }
-            () = until_closing(&mut closing) => break StreamEnd::Closing,
+            () = crate::state::until_closing(&mut closing) => break StreamEnd::Closing,
         };
         match next {
             Some(live) => {
@@ -347,10 +347,4 @@ async fn finish(mut socket: WebSocket, end: StreamEnd) {
         reason: Utf8Bytes::from_static(reason),
     };
     let _ = socket.send(Frame::Close(Some(frame))).await;
-}
-
-/// Resolves once the server starts shutting down (at once if it already has).
-async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
-    // The guard wait_for returns must not live across the caller's awaits.
-    let _ = closing.wait_for(|closing| *closing).await.map(|_| ());
 }

@@ -142,7 +142,7 @@ impl Webhooks {
                     Err(RecvError::Closed) => return,
                 },
                 () = self.inner.changed.notified() => self.fan_out_all().await,
-                () = until_closing(&mut closing) => return,
+                () = crate::state::until_closing(&mut closing) => return,
             }
         }
     }
@@ -204,7 +204,7 @@ impl Webhooks {
                 tokio::select! {
                     () = self.inner.queued.notified() => {}
                     () = tokio::time::sleep(POLL) => {}
-                    () = until_closing(&mut closing) => return,
+                    () = crate::state::until_closing(&mut closing) => return,
                 }
                 continue;
             }
@@ -316,12 +316,6 @@ impl Webhooks {
             format!("HTTP {}: {excerpt}", status.as_u16()),
         ))
     }
-}
-
-/// Resolves once the server starts shutting down.
-async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
-    // The guard wait_for returns must not live across the caller's awaits.
-    let _ = closing.wait_for(|closing| *closing).await.map(|_| ());
 }
 
 /// Why an attempt failed, and whether trying again could help.
