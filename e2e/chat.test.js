@@ -209,3 +209,55 @@ describe("a chat from the widget to an agent and back", { timeout: 60_000 }, () 
     assert.deepEqual(dialogs, [], "no browser dialog opened");
   });
 });
+
+describe("a message left while nobody can answer", { timeout: 60_000 }, () => {
+  let left;
+  before(async () => {
+    left = await start({ env: { KEFU_LEFT_MESSAGE_TICKET_SECS: "2" } });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await left?.stop();
+  });
+
+  it("becomes a ticket, the visitor reads its number, and an agent finds it in Tickets", async () => {
+    const inboxId = await demoInbox(left.url);
+    const context = await left.browser.newContext({ locale: "zh-CN", baseURL: left.url });
+    const visitor = await context.newPage();
+    visitor.setDefaultTimeout(WAIT_MS);
+    await visitor.goto(`/demo.html?inbox=${inboxId}`);
+    await visitor.getByRole("button", { name: "在线客服", exact: true }).click();
+    const chat = visitor.getByRole("dialog");
+    const log = chat.getByRole("log");
+    await expectText(chat.getByRole("status"), "请留言");
+    await chat.getByLabel("您的称呼").fill("赵敏");
+    await chat.getByLabel("邮箱").fill("zhaomin@example.com");
+    await chat.getByRole("button", { name: "售后服务 After-sales" }).click();
+    const subject = "发票抬头开错了，需要重开";
+    await chat.getByLabel("输入消息").fill(subject);
+    await chat.getByRole("button", { name: "发送" }).click();
+    await expectText(log, subject);
+
+    // Nobody signs in: two quiet seconds later the message is a ticket, and the chat says so.
+    await expectText(log.locator(".msg.system"), /工单 #(\d+)/, 15_000);
+    const number = (await log.locator(".msg.system").last().innerText()).match(/#(\d+)/)[1];
+    await expectText(chat.getByRole("status"), "您的留言已转为工单");
+    assert.equal(await chat.getByRole("group", { name: "请对本次服务进行评价：" }).count(), 0, "nothing to rate");
+    assert.ok(await chat.getByLabel("输入消息").isVisible(), "the visitor may still add to it");
+    await visitor.screenshot({ path: join(ARTIFACTS, "left-message-visitor.png") });
+
+    const agentContext = await left.browser.newContext({ locale: "en-US", baseURL: left.url });
+    const agent = await agentContext.newPage();
+    agent.setDefaultTimeout(WAIT_MS);
+    await agent.goto("/");
+    await agent.getByLabel("Email", { exact: true }).fill("lina@demo.kefu.dev");
+    await agent.getByLabel("Password", { exact: true }).fill("kefu-demo-2026");
+    await agent.getByRole("button", { name: "Sign in" }).click();
+    await agent.getByRole("navigation").getByRole("link", { name: "Tickets" }).click();
+    await agent.getByRole("tab", { name: "Unassigned" }).click();
+    await expectText(agent.locator("main table"), new RegExp(`#${number}\\s+${escape(subject)}\\s+赵敏\\s+New`));
+    await agent.screenshot({ path: join(ARTIFACTS, "left-message-agent.png") });
+    await context.close();
+    await agentContext.close();
+  });
+});

@@ -35,6 +35,7 @@
     joined: ["An agent has joined the conversation.", "客服已接入，正在为您服务。"],
     agent_typing: ["The agent is typing…", "客服正在输入…"],
     resolved: ["This conversation has ended.", "本次会话已结束。"],
+    carried: ["Your message is now a ticket: we will reply as soon as we can. You can still add to it here.", "您的留言已转为工单，我们会尽快回复；如需补充，可继续在此留言。"],
     rate: ["How satisfied are you with our service?", "请对本次服务进行评价："],
     stars: ["{n} of 5", "{n} 星"],
     comment: ["Comment (optional)", "评价内容（选填）"],
@@ -538,6 +539,12 @@
     );
   }
 
+  /** A message left while nobody could answer, carried on as a ticket: nothing to rate, and
+   * the customer may still add to it (which reopens the conversation). */
+  function carried(c) {
+    return c.disposition === "transferred_to_ticket" && !c.assignee_id;
+  }
+
   /** Out of hours or nobody available: what the customer is told before writing. */
   function serviceText() {
     const service = state.service;
@@ -617,7 +624,7 @@
     else if (c && ["assigned", "wrap_up"].includes(c.status)) {
       status = (state.agentTypingUntil || 0) > Date.now() ? say("agent_typing") : say("joined");
     }
-    else if (c && c.status === "resolved") status = say("resolved");
+    else if (c && c.status === "resolved") status = carried(c) ? say("carried") : say("resolved");
     if (saved.token && !state.live && socket === null && state.inbox) status = `${status} ${say("offline")}`.trim();
     ui.status.textContent = status;
 
@@ -629,6 +636,7 @@
     if (key !== extraFor) {
       extraFor = key;
       if (needTopic) ui.extra.replaceChildren(topicPicker());
+      else if (ended && carried(c)) ui.extra.replaceChildren();
       else if (ended && c.rating == null) ui.extra.replaceChildren(ratingForm(c), newChatButton());
       else if (ended) {
         ui.extra.replaceChildren(
@@ -636,7 +644,7 @@
         );
       } else ui.extra.replaceChildren();
     }
-    ui.compose.hidden = Boolean(needTopic || ended);
+    ui.compose.hidden = Boolean(needTopic || (ended && !carried(c)));
   }
 
   function newChatButton() {

@@ -14,22 +14,12 @@ pub async fn run(
     store: Store,
     after: Duration,
     check_every: Duration,
-    mut closing: tokio::sync::watch::Receiver<bool>,
+    closing: tokio::sync::watch::Receiver<bool>,
 ) {
     let Ok(after) = chrono::Duration::from_std(after) else {
         return;
     };
-    loop {
-        close_due(&store, after).await;
-        tokio::select! {
-            () = tokio::time::sleep(check_every) => {}
-            _ = closing.changed() => {
-                if *closing.borrow() {
-                    return;
-                }
-            }
-        }
-    }
+    crate::state::every(check_every, closing, || close_due(&store, after)).await;
 }
 
 async fn close_due(store: &Store, after: chrono::Duration) {

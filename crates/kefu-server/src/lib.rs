@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod hours;
 mod hub;
+mod left_message;
 pub mod mail;
 mod ops;
 pub mod ratelimit;
@@ -274,6 +275,11 @@ pub async fn serve_with_smtp(
             check_every,
             state.closing(),
         ));
+    }
+    if let Some(quiet_for) = state.config().left_message_ticket_after {
+        let check_every =
+            (quiet_for / 10).clamp(Duration::from_millis(50), Duration::from_secs(30));
+        tokio::spawn(left_message::run(state.clone(), quiet_for, check_every));
     }
     if let Err(err) = state.mail().reload(state.store()).await {
         // The directory fills at the next mailbox change; until then mail is refused (550).

@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub webhooks: crate::webhooks::WebhookSettings,
     /// Solved tickets are closed this long after they were solved; `None` never.
     pub ticket_auto_close: Option<Duration>,
+    /// A conversation left waiting while nobody could answer becomes a ticket once the customer
+    /// has been quiet this long; `None` leaves it in the queue.
+    pub left_message_ticket_after: Option<Duration>,
     /// The email channel: SMTP listener, relay, reply tokens, retries.
     pub mail: crate::mail::MailSettings,
 }
@@ -45,6 +48,7 @@ impl Default for ServerConfig {
             max_sockets_per_client: 20,
             webhooks: crate::webhooks::WebhookSettings::default(),
             ticket_auto_close: Some(Duration::from_secs(4 * 24 * 3600)),
+            left_message_ticket_after: Some(Duration::from_secs(5 * 60)),
             mail: crate::mail::MailSettings::default(),
         }
     }
@@ -192,4 +196,23 @@ impl AppState {
 pub async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
     // The guard wait_for returns must not live across the caller's awaits.
     let _ = closing.wait_for(|closing| *closing).await.map(|_| ());
+}
+
+/// Runs `round` now and then every `period` until the server starts shutting down: the time
+/// rules (auto-close, left messages) are rounds like this.
+pub async fn every<Round, Done>(
+    period: Duration,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+    mut round: Round,
+) where
+    Round: FnMut() -> Done,
+    Done: std::future::Future<Output = ()>,
+{
+    loop {
+        round().await;
+        tokio::select! {
+            () = tokio::time::sleep(period) => {}
+            () = until_closing(&mut closing) => return,
+        }
+    }
 }

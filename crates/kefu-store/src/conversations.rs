@@ -254,7 +254,7 @@ pub(crate) async fn load_conversation(
 }
 
 /// Applies a checked move inside the caller's transaction and records its event.
-async fn apply_move(
+pub(crate) async fn apply_move(
     conn: &mut Conn<'_>,
     tenant_id: Uuid,
     current: &Conversation,
@@ -364,6 +364,65 @@ async fn apply_move(
     )
     .await?;
     Ok(after)
+}
+
+/// Stores one message (built by the caller, `created_at` included) with its event inside the
+/// caller's transaction, and moves the conversation's `last_message_at` (and its first
+/// response time, on an agent's first reply).
+pub(crate) async fn insert_message(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    conversation: &Conversation,
+    message: Message,
+    actor: &Actor,
+) -> Result<Message, StoreError> {
+    let now = message.created_at;
+    sql_execute!(
+        &mut *conn,
+        "INSERT INTO messages (id, tenant_id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, created_at, attachments)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        message.id,
+        tenant_id,
+        conversation.id,
+        message.sender_kind.as_str(),
+        message.sender_id,
+        message.kind.as_str(),
+        &message.body,
+        message.client_msg_id.as_deref(),
+        now,
+        (!message.attachments.is_empty()).then_some(Json(&message.attachments))
+    )?;
+    attach(&mut *conn, tenant_id, message.id, &message.attachments).await?;
+    let first_agent_reply =
+        message.sender_kind == SenderKind::Agent && message.kind == MessageKind::Text;
+    sql_execute!(
+        &mut *conn,
+        "UPDATE conversations SET last_message_at = $3, updated_at = $3,
+             first_response_at = CASE WHEN $4 AND first_response_at IS NULL THEN $3 ELSE first_response_at END
+         WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        conversation.id,
+        now,
+        first_agent_reply
+    )?;
+    record(
+        &mut *conn,
+        Change {
+            tenant_id,
+            kind: "message.created",
+            entity_type: "conversation",
+            entity_id: Some(conversation.id),
+            actor,
+            payload: serde_json::json!({
+                "message": message,
+                "visible_to_customer": message.kind.visible_to_customer(),
+                "customer_id": conversation.customer_id,
+            }),
+            audit: None,
+        },
+    )
+    .await?;
+    Ok(message)
 }
 
 impl Store {
@@ -563,51 +622,7 @@ impl Store {
             // Microseconds: what PostgreSQL keeps, so this copy equals the stored row.
             created_at: now,
         };
-        sql_execute!(
-            &mut conn,
-            "INSERT INTO messages (id, tenant_id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, created_at, attachments)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            message.id,
-            tenant_id,
-            conversation_id,
-            message.sender_kind.as_str(),
-            message.sender_id,
-            message.kind.as_str(),
-            &message.body,
-            message.client_msg_id.as_deref(),
-            now,
-            (!message.attachments.is_empty()).then_some(Json(&message.attachments))
-        )?;
-        attach(&mut conn, tenant_id, message.id, &message.attachments).await?;
-        let first_agent_reply =
-            message.sender_kind == SenderKind::Agent && message.kind == MessageKind::Text;
-        sql_execute!(
-            &mut conn,
-            "UPDATE conversations SET last_message_at = $3, updated_at = $3,
-                 first_response_at = CASE WHEN $4 AND first_response_at IS NULL THEN $3 ELSE first_response_at END
-             WHERE tenant_id = $1 AND id = $2",
-            tenant_id,
-            conversation_id,
-            now,
-            first_agent_reply
-        )?;
-        record(
-            &mut conn,
-            Change {
-                tenant_id,
-                kind: "message.created",
-                entity_type: "conversation",
-                entity_id: Some(conversation_id),
-                actor,
-                payload: serde_json::json!({
-                    "message": message,
-                    "visible_to_customer": message.kind.visible_to_customer(),
-                    "customer_id": conversation.customer_id,
-                }),
-                audit: None,
-            },
-        )
-        .await?;
+        let message = insert_message(&mut conn, tenant_id, &conversation, message, actor).await?;
         let conversation = load_conversation(&mut conn, tenant_id, conversation_id).await?;
         tx.commit().await?;
         Ok(Posted {

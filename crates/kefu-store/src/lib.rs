@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod groups;
 mod inboxes;
+mod left_messages;
 mod mail;
 mod page;
 mod rollups;
@@ -43,6 +44,7 @@ pub use groups::{GroupPatch, NewGroup, ServiceGroup};
 pub use inboxes::{
     Inbox, InboxChannel, InboxSettings, InboxTopic, NewInbox, Visitor, VisitorCustomer,
 };
+pub use left_messages::{CARRIED_DISPOSITION, Carried, LeftMessage};
 pub use mail::{
     IngestMail, Ingested, MailAction, MailDirection, MailRecord, MailRoute, Mailbox, MailboxPatch,
     NewMailRecord, NewMailbox, NewTicketFile, OutboundMail, TicketFile,

@@ -62,6 +62,9 @@ pub struct Config {
     pub webhook_allow_private_targets: bool,
     /// Days after which a solved ticket is closed; 0 never closes them.
     pub ticket_auto_close_days: u32,
+    /// Seconds a customer who wrote while nobody could answer stays quiet before the message
+    /// becomes a ticket; 0 leaves it waiting in the queue.
+    pub left_message_ticket_secs: u32,
     /// Address of the built-in SMTP listener for inbound mail, e.g. `0.0.0.0:25`; off when unset.
     pub smtp_listen: Option<SocketAddr>,
     /// Largest inbound message in bytes; bigger ones are refused with 552.
@@ -105,6 +108,7 @@ impl Default for Config {
             max_sockets_per_client: 20,
             webhook_allow_private_targets: false,
             ticket_auto_close_days: 4,
+            left_message_ticket_secs: 300,
             smtp_listen: None,
             smtp_max_bytes: 25 * 1024 * 1024,
             mail_token_secret: None,
@@ -136,6 +140,7 @@ pub const ENV_KEYS: &[&str] = &[
     "max_sockets_per_client",
     "webhook_allow_private_targets",
     "ticket_auto_close_days",
+    "left_message_ticket_secs",
     "smtp_listen",
     "smtp_max_bytes",
     "mail_token_secret",

@@ -237,6 +237,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         max_sockets_per_client: config.max_sockets_per_client as usize,
         ticket_auto_close: (config.ticket_auto_close_days > 0)
             .then(|| Duration::from_secs(u64::from(config.ticket_auto_close_days) * 24 * 3600)),
+        left_message_ticket_after: (config.left_message_ticket_secs > 0)
+            .then(|| Duration::from_secs(u64::from(config.left_message_ticket_secs))),
         webhooks: kefu_server::webhooks::WebhookSettings {
             allow_private_targets: config.webhook_allow_private_targets,
             ..Default::default()

@@ -184,12 +184,13 @@ impl Outbox {
                 let Some((ticket_id, comment_id)) = ids.filter(|_| agent_reply) else {
                     continue;
                 };
-                match self.store.ticket(tenant, ticket_id).await {
-                    Ok(ticket) if ticket.channel == "email" => {
-                        replies.push((ticket_id, comment_id))
-                    }
-                    Ok(_) | Err(StoreError::NotFound) => {}
+                let ticket = match self.store.ticket(tenant, ticket_id).await {
+                    Ok(ticket) => ticket,
+                    Err(StoreError::NotFound) => continue,
                     Err(err) => return Err(err),
+                };
+                if self.mailed_to_requester(tenant, &ticket).await? {
+                    replies.push((ticket_id, comment_id));
                 }
             }
             if !replies.is_empty() || last - saved >= CURSOR_SAVE_EVERY {
@@ -197,6 +198,22 @@ impl Outbox {
                 saved = last;
             }
             cursor = last;
+        }
+    }
+
+    /// Email tickets are answered by mail; so are the others (chats carried on, messages left
+    /// out of hours) whose requester gave an email address, as they have no live channel.
+    async fn mailed_to_requester(&self, tenant: Uuid, ticket: &Ticket) -> Result<bool, StoreError> {
+        if ticket.channel == "email" {
+            return Ok(true);
+        }
+        match self.store.customer(tenant, ticket.requester_id).await {
+            Ok(customer) => Ok(customer
+                .identities
+                .iter()
+                .any(|i| i.kind == IdentityKind::Email)),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(err) => Err(err),
         }
     }
 

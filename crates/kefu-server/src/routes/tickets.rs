@@ -421,7 +421,7 @@ pub struct TicketFromConversation {
 }
 
 /// Messages read for a transcript; a longer conversation keeps its first part.
-const TRANSCRIPT_MESSAGES: u32 = 200;
+pub(crate) const TRANSCRIPT_MESSAGES: u32 = 200;
 
 /// Carries a conversation on as a ticket: the transcript (without internal notes) becomes
 /// the description, and the ticket links back to the conversation.
@@ -444,15 +444,9 @@ pub async fn ticket_from_conversation(
         .await?
         .items;
     let transcript = transcript(&messages);
-    let first_customer_line = messages
-        .iter()
-        .find(|m| m.sender_kind == SenderKind::Customer)
-        .map(|m| m.body.lines().next().unwrap_or_default().trim().to_owned())
-        .filter(|line| !line.is_empty());
     let subject = req
         .subject
-        .or(first_customer_line.map(|line| shorten(&line, 80)))
-        .unwrap_or_else(|| format!("Conversation {}", conversation.id));
+        .unwrap_or_else(|| transcript_subject(&conversation, &messages));
     let new = NewTicket {
         subject,
         description: transcript,
@@ -472,8 +466,22 @@ pub async fn ticket_from_conversation(
     Ok((StatusCode::CREATED, axum::Json(ticket)))
 }
 
+/// The customer's first line (shortened), else the conversation's id.
+pub(crate) fn transcript_subject(
+    conversation: &kefu_store::Conversation,
+    messages: &[kefu_store::Message],
+) -> String {
+    messages
+        .iter()
+        .find(|m| m.sender_kind == SenderKind::Customer)
+        .map(|m| m.body.lines().next().unwrap_or_default().trim().to_owned())
+        .filter(|line| !line.is_empty())
+        .map(|line| shorten(&line, 80))
+        .unwrap_or_else(|| format!("Conversation {}", conversation.id))
+}
+
 /// `[time] who: text` per message, oldest first, within the description's limit.
-fn transcript(messages: &[kefu_store::Message]) -> String {
+pub(crate) fn transcript(messages: &[kefu_store::Message]) -> String {
     let mut text = String::new();
     for message in messages.iter().filter(|m| m.kind == MessageKind::Text) {
         let who = match message.sender_kind {

@@ -65,7 +65,7 @@ pub struct ServiceNow {
     pub agents_available: u32,
 }
 
-async fn service_now(state: &AppState, tenant_id: Uuid) -> ApiResult<ServiceNow> {
+pub(crate) async fn service_now(state: &AppState, tenant_id: Uuid) -> ApiResult<ServiceNow> {
     let tenant = state.store().tenant(tenant_id).await?;
     let hours = crate::hours::open_state(&tenant.settings.0, chrono::Utc::now());
     let live = state.routing().live(tenant_id).await?;
