@@ -91,10 +91,7 @@ impl Hubs {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, TenantHub>> {
-        // The map stays consistent even if a holder panicked: every change is one insert/remove.
-        self.tenants
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::state::lock(&self.tenants)
     }
 
     /// Live events from now on; starts the tenant's hub on first use.

@@ -49,10 +49,7 @@ pub struct Signals {
 
 impl Signals {
     fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, TenantSignals>> {
-        // Every change is one insert or remove: the map is consistent even after a panic.
-        self.tenants
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::state::lock(&self.tenants)
     }
 
     /// Signals for the tenant's staff: every conversation's.

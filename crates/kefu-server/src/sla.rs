@@ -57,11 +57,7 @@ impl SlaKeeper {
     }
 
     fn timers(&self) -> MutexGuard<'_, BTreeSet<(DateTime<Utc>, Uuid, Uuid)>> {
-        // Inserts and removes only: consistent even after a panic.
-        self.inner
-            .timers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::state::lock(&self.inner.timers)
     }
 
     /// Starts the follower and the timers (once, when the server starts).
@@ -188,10 +184,7 @@ impl SlaKeeper {
     }
 
     fn lock_cursors(&self) -> MutexGuard<'_, HashMap<Uuid, (i64, i64)>> {
-        self.inner
-            .cursors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::state::lock(&self.inner.cursors)
     }
 
     async fn run_timers(self) {

@@ -26,10 +26,7 @@ pub struct SocketPermit {
 }
 
 fn lock(clients: &Mutex<HashMap<Uuid, usize>>) -> MutexGuard<'_, HashMap<Uuid, usize>> {
-    // Each change is one counter update: the map is consistent even after a panic.
-    clients
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::state::lock(clients)
 }
 
 impl SocketLimits {

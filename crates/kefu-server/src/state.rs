@@ -198,6 +198,14 @@ pub async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = closing.wait_for(|closing| *closing).await.map(|_| ());
 }
 
+/// Locks a mutex whose holders change it by single inserts, removes or replacements, so the
+/// data is consistent even if one of them panicked: a poisoned lock is taken as it is.
+pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Runs `round` now and then every `period` until the server starts shutting down: the time
 /// rules (auto-close, left messages) are rounds like this.
 pub async fn every<Round, Done>(

@@ -97,11 +97,7 @@ impl Webhooks {
     }
 
     fn tenants(&self) -> MutexGuard<'_, HashSet<Uuid>> {
-        // One insert or remove at a time: consistent even after a panic.
-        self.inner
-            .tenants
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::state::lock(&self.inner.tenants)
     }
 
     /// Starts the fan-out and the sender (once, when the server starts).

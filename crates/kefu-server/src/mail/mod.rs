@@ -85,6 +85,9 @@ pub struct Mail {
 struct MailInner {
     settings: MailSettings,
     directory: Directory,
+    /// Bumped by every reload (a mailbox change): the outbox re-reads its tenants then,
+    /// instead of on every commit.
+    mailbox_changes: std::sync::atomic::AtomicU64,
 }
 
 impl Mail {
@@ -93,6 +96,7 @@ impl Mail {
             inner: Arc::new(MailInner {
                 settings,
                 directory: Directory::default(),
+                mailbox_changes: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -103,7 +107,16 @@ impl Mail {
 
     /// Re-reads the enabled mailboxes; called at start and after every mailbox change.
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
+        self.inner
+            .mailbox_changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.inner.directory.reload(store).await
+    }
+
+    fn mailbox_changes(&self) -> u64 {
+        self.inner
+            .mailbox_changes
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The tenant's signing key: HMAC of the tenant id under the deployment secret, so a

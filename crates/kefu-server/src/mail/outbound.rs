@@ -29,6 +29,8 @@ pub(crate) struct Outbox {
     relay: Relay,
     /// How far each tenant's log has been read in this process.
     read_up_to: HashMap<Uuid, i64>,
+    /// The tenants with mail, as of a count of mailbox changes.
+    tenants: Option<(u64, Vec<Uuid>)>,
 }
 
 /// What a round looks at.
@@ -86,6 +88,7 @@ impl Outbox {
             mail,
             relay,
             read_up_to: HashMap::new(),
+            tenants: None,
         }
     }
 
@@ -126,8 +129,22 @@ impl Outbox {
         }
     }
 
+    /// The tenants that have mail, read again only after a mailbox change: a busy chat tenant
+    /// without mail costs the outbox no query per commit.
+    async fn tenants(&mut self) -> Result<Vec<Uuid>, StoreError> {
+        let changes = self.mail.mailbox_changes();
+        match &self.tenants {
+            Some((seen, tenants)) if *seen == changes => Ok(tenants.clone()),
+            _ => {
+                let tenants = self.store.mail_tenants().await?;
+                self.tenants = Some((changes, tenants.clone()));
+                Ok(tenants)
+            }
+        }
+    }
+
     async fn round(&mut self, wake: &Wake) {
-        let tenants = match self.store.mail_tenants().await {
+        let tenants = match self.tenants().await {
             Ok(tenants) => tenants,
             Err(err) => {
                 tracing::warn!(%err, "listing mail tenants");
