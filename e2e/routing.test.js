@@ -264,6 +264,12 @@ describe("queue, live view, reload and transfer", { timeout: 120_000 }, () => {
     await expectText(p.chat.getByRole("status"), "客服已接入");
     assert.ok(!(await p.chat.getByRole("status").innerText()).includes("下一位"), "no queue position once served");
     await expectText(q.chat.getByRole("status"), "An agent has joined");
+    // Today's service level (from the report rollups) is shown against the tenant's goal.
+    await expectText(supervisor.locator("main"), "Goal: 80% answered within 20 s");
+    const sl = row.locator("span.sl");
+    await sl.waitFor({ timeout: 15_000 });
+    assert.match(await sl.innerText(), /^\d+(\.\d)?%$/);
+    assert.match(await sl.getAttribute("class"), /\bsl-(green|amber|red)\b/);
     await supervisor.screenshot({ path: join(ARTIFACTS, "routing-live.png") });
 
     // Transfer to Emma with a note: she is offered it and finds the note in the thread.

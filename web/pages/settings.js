@@ -32,7 +32,11 @@ function draftOf(tenant) {
   const s = tenant.settings;
   const hours = {};
   for (const day of WEEKDAYS) hours[day] = hoursText(s.business_hours[day]);
-  return { name: tenant.name, timezone: s.timezone, locale: s.locale, tiers: s.tiers, hours };
+  const goal = s.service_level_goal || { target_percent: 80, threshold_secs: 20 };
+  return {
+    name: tenant.name, timezone: s.timezone, locale: s.locale, tiers: s.tiers, hours,
+    targetPercent: String(goal.target_percent), thresholdSecs: String(goal.threshold_secs),
+  };
 }
 
 export function SettingsPage({ session, setSession }) {
@@ -56,7 +60,12 @@ export function SettingsPage({ session, setSession }) {
     }
     setBadDays(bad);
     if (bad.length) return;
-    const settings = { timezone: draft.timezone, locale: draft.locale, tiers: draft.tiers, business_hours };
+    const service_level_goal = { target_percent: Number(draft.targetPercent), threshold_secs: Number(draft.thresholdSecs) };
+    // Settings this form does not show are sent back as they were.
+    const settings = {
+      ...tenant.data.settings,
+      timezone: draft.timezone, locale: draft.locale, tiers: draft.tiers, business_hours, service_level_goal,
+    };
     const updated = await save.run(() => api.patch("/tenant", { name: draft.name, settings }), t("common.saved"));
     if (updated) {
       tenant.set(updated);
@@ -94,6 +103,18 @@ export function SettingsPage({ session, setSession }) {
                 onInput=${(e) => set("hours")({ ...draft.hours, [day]: e.target.value })} />
             <//>`,
           )}
+        </div>
+      <//>
+      <${FieldSet} legend=${t("settings.sl_goal")} hint=${t("settings.sl_goal_hint")}>
+        <div class="row">
+          <${Field} label=${t("settings.sl_target_percent")} error=${fieldError(save.error, "settings.service_level_goal.target_percent")}>
+            <input name="sl-target" type="number" min="1" max="100" required value=${draft.targetPercent}
+              onInput=${(e) => set("targetPercent")(e.target.value)} />
+          <//>
+          <${Field} label=${t("settings.sl_threshold_secs")} error=${fieldError(save.error, "settings.service_level_goal.threshold_secs")}>
+            <input name="sl-threshold" type="number" min="1" max="3600" required value=${draft.thresholdSecs}
+              onInput=${(e) => set("thresholdSecs")(e.target.value)} />
+          <//>
         </div>
       <//>
       <${FormFoot} action=${save} label=${t("common.save")} />

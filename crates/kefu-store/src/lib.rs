@@ -52,7 +52,7 @@ pub use mail::{
 pub use page::Page;
 pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
 pub use sla::{SlaWakeup, TicketSlaTarget};
-pub use tenants::{Tenant, TenantSettings};
+pub use tenants::{ServiceLevelGoal, Tenant, TenantSettings};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,
     TicketPatch,

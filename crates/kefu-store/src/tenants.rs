@@ -23,6 +23,26 @@ pub struct TenantSettings {
     pub locale: String,
     /// Opening hours per weekday (`mon`…`sun`): list of `["09:00","18:00"]` ranges.
     pub business_hours: std::collections::BTreeMap<String, Vec<[String; 2]>>,
+    /// The service level the wallboard holds each queue to.
+    pub service_level_goal: ServiceLevelGoal,
+}
+
+/// `target_percent` of contacts answered within `threshold_secs` (80/20 unless set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceLevelGoal {
+    pub target_percent: u8,
+    pub threshold_secs: u32,
+}
+
+impl Default for ServiceLevelGoal {
+    fn default() -> Self {
+        ServiceLevelGoal {
+            target_percent: 80,
+            threshold_secs: 20,
+        }
+    }
 }
 
 impl Default for TenantSettings {
@@ -32,6 +52,7 @@ impl Default for TenantSettings {
             timezone: "UTC".into(),
             locale: "en".into(),
             business_hours: Default::default(),
+            service_level_goal: ServiceLevelGoal::default(),
         }
     }
 }

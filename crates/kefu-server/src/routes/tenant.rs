@@ -54,6 +54,21 @@ fn check_settings(settings: &TenantSettings) -> Result<(), ValidationErrors> {
     if let Err(tier_errors) = kefu_core::TierSet::new(settings.tiers.as_slice().to_vec()) {
         errors.errors.extend(tier_errors.errors);
     }
+    let goal = settings.service_level_goal;
+    if !(1..=100).contains(&goal.target_percent) {
+        errors.push(
+            "settings.service_level_goal.target_percent",
+            "out_of_range",
+            "a percentage from 1 to 100",
+        );
+    }
+    if !(1..=3600).contains(&goal.threshold_secs) {
+        errors.push(
+            "settings.service_level_goal.threshold_secs",
+            "out_of_range",
+            "from 1 to 3600 seconds",
+        );
+    }
     errors.into_result()
 }
 

@@ -330,6 +330,40 @@ async fn tenant_settings_are_validated() {
         tenant["settings"]["tiers"],
         json!(["normal", "gold", "vip"])
     );
+    assert_eq!(
+        tenant["settings"]["service_level_goal"],
+        json!({"target_percent": 80, "threshold_secs": 20}),
+        "the 80/20 goal unless set"
+    );
+    let goal = json!({"settings": {"tiers": ["normal"], "timezone": "UTC", "locale": "en",
+        "service_level_goal": {"target_percent": 90, "threshold_secs": 30}}});
+    let (status, tenant) = app.patch("/api/v1/tenant", &org.admin, goal).await;
+    assert_eq!(status, StatusCode::OK, "{tenant}");
+    assert_eq!(
+        tenant["settings"]["service_level_goal"]["target_percent"],
+        90
+    );
+    let (status, err) = app
+        .patch(
+            "/api/v1/tenant",
+            &org.admin,
+            json!({"settings": {"service_level_goal": {"target_percent": 0, "threshold_secs": 0}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let fields: Vec<&str> = err["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "settings.service_level_goal.target_percent",
+            "settings.service_level_goal.threshold_secs"
+        ]
+    );
     let bad = json!({"settings": {"tiers": ["normal"], "timezone": "UTC", "locale": "en", "business_hours": {"funday": [["18:00", "09:00"]]}}});
     let (status, err) = app.patch("/api/v1/tenant", &org.admin, bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
