@@ -226,7 +226,7 @@ describe("queue, live view, reload and transfer", { timeout: 120_000 }, () => {
     const row = queues.getByRole("row").filter({ hasText: PRESALES });
     await expectText(row, /Pre-sales\s+2\s+\d+:\d\d/);
     const agents = supervisor.getByRole("table", { name: "Agents" });
-    await expectText(agents.getByRole("row").filter({ hasText: "Li Na" }), /Offline\s+0 \/ 5\s+No/);
+    await expectText(agents.getByRole("row").filter({ hasText: "Li Na" }), /Offline\s+\d+:\d\d(:\d\d)?\s+0 \/ 5\s+No/);
 
     // Lina comes: both are offered to her (capacity 5); the live view follows.
     const lina = await staff("lina@demo.kefu.dev");

@@ -615,6 +615,7 @@ export const TABLE = {
   "live.agent": ["Agent", "坐席"],
   "live.presence": ["Status", "状态"],
   "live.chats": ["Chats / capacity", "会话数 / 上限"],
+  "live.in_state": ["In state for", "状态持续"],
   "live.takes_offers": ["Takes offers", "可接新会话"],
   "live.yes": ["Yes", "是"],
   "live.no": ["No", "否"],

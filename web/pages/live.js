@@ -20,12 +20,13 @@ const AMBER_POINTS = 10;
 const AMBER_SECS = 20;
 const RED_SECS = 60;
 
-/** 75 → "1:15"; null → "–". */
+/** 75 → "1:15", 3675 → "1:01:15"; null → "–". */
 function duration(secs) {
   if (secs == null) return "–";
-  const m = Math.floor(secs / 60);
   const s = String(secs % 60).padStart(2, "0");
-  return `${m}:${s}`;
+  if (secs < 3600) return `${Math.floor(secs / 60)}:${s}`;
+  const m = String(Math.floor(secs / 60) % 60).padStart(2, "0");
+  return `${Math.floor(secs / 3600)}:${m}:${s}`;
 }
 
 function waitClass(secs) {
@@ -190,7 +191,7 @@ function AgentsTable({ agents, userName }) {
   return html`<table class="list live-agents" aria-label=${t("live.agents")}>
     <caption>${t("live.agents")}</caption>
     <thead><tr>
-      <th>${t("live.agent")}</th><th>${t("live.presence")}</th>
+      <th>${t("live.agent")}</th><th>${t("live.presence")}</th><th>${t("live.in_state")}</th>
       <th>${t("live.chats")}</th><th>${t("live.takes_offers")}</th>
     </tr></thead>
     <tbody>
@@ -198,11 +199,12 @@ function AgentsTable({ agents, userName }) {
         (a) => html`<tr key=${a.agent_id}>
           <td>${userName(a.agent_id)}</td>
           <td><span class=${`presence presence-${a.presence}`}>${presenceText(a.presence, a.reason)}</span></td>
+          <td>${a.presence_since ? duration(Math.max(0, Math.round((Date.now() - Date.parse(a.presence_since)) / 1000))) : "–"}</td>
           <td>${a.chats} / ${a.chat_capacity}</td>
           <td>${a.takes_offers ? t("live.yes") : t("live.no")}</td>
         </tr>`,
       )}
-      ${agents.length === 0 && html`<tr><td colspan="4" class="muted">${t("common.empty")}</td></tr>`}
+      ${agents.length === 0 && html`<tr><td colspan="5" class="muted">${t("common.empty")}</td></tr>`}
     </tbody>
   </table>`;
 }

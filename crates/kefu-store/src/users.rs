@@ -516,6 +516,22 @@ impl Store {
     }
 
     /// Every active user with this email, in any tenant (login picks among them).
+    /// When each active user's presence last changed: the wallboard's "time in state".
+    pub async fn presence_changes(
+        &self,
+        tenant_id: Uuid,
+    ) -> Result<std::collections::HashMap<Uuid, DateTime<Utc>>, StoreError> {
+        let mut read = self.read().await?;
+        Ok(sql_all!(
+            (Uuid, DateTime<Utc>),
+            read.conn(),
+            "SELECT id, presence_changed_at FROM users WHERE tenant_id = $1 AND active",
+            tenant_id
+        )?
+        .into_iter()
+        .collect())
+    }
+
     pub async fn login_candidates(&self, email: &str) -> Result<Vec<LoginCandidate>, StoreError> {
         let mut read = self.read().await?;
         let rows: Vec<(Uuid, String, Uuid, Option<String>)> = sql_all!(

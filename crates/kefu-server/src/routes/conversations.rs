@@ -448,8 +448,8 @@ pub async fn transfer(
     ))
 }
 
-/// Live queues (waiting, longest wait, estimated wait) and agents (presence, chats, capacity)
-/// as the router sees them now.
+/// Live queues (waiting, longest wait, estimated wait) and agents (presence and since when,
+/// chats, capacity) as the router sees them now.
 #[utoipa::path(get, path = "/api/v1/routing/live", tag = "conversations",
     responses((status = 200, body = crate::routing::LiveView), (status = 403, body = ErrorBody)))]
 pub async fn routing_live(
@@ -457,7 +457,12 @@ pub async fn routing_live(
     principal: Principal,
 ) -> ApiResult<axum::Json<crate::routing::LiveView>> {
     principal.require(Role::Supervisor, Scope::CustomersRead)?;
-    Ok(axum::Json(state.routing().live(principal.tenant_id).await?))
+    let mut view = state.routing().live(principal.tenant_id).await?;
+    let since = state.store().presence_changes(principal.tenant_id).await?;
+    for agent in &mut view.agents {
+        agent.presence_since = since.get(&agent.agent_id).copied();
+    }
+    Ok(axum::Json(view))
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]

@@ -431,6 +431,8 @@ impl Dispatcher {
                     chats: view.load[chat],
                     chat_capacity: view.capacity[chat],
                     takes_offers: view.offerable.contains(&Channel::Chat),
+                    // The store knows when; the route adds it.
+                    presence_since: None,
                 });
             }
             number += 1;

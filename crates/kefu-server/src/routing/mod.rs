@@ -87,6 +87,8 @@ pub struct LiveAgent {
     pub chat_capacity: u16,
     /// Would take a chat offer right now (available, below capacity, not in wrap-up).
     pub takes_offers: bool,
+    /// When the agent's presence last changed (time in state = now − this).
+    pub presence_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Clone)]

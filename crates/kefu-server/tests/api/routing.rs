@@ -496,6 +496,21 @@ async fn visitors_see_their_place_in_the_queue_and_supervisors_the_live_view() {
         status == StatusCode::OK || status == StatusCode::CONFLICT,
         "{gone}"
     );
+    // The live view says since when she is available: her presence change, not her creation.
+    let (_, user) = app
+        .get(&format!("/api/v1/users/{}", lina.id), &org.supervisor)
+        .await;
+    let (_, live) = app.get("/api/v1/routing/live", &org.supervisor).await;
+    let me = live["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent_id"] == lina.id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(me["presence"], "available");
+    assert_eq!(me["presence_since"], user["presence_changed_at"], "{me}");
+    assert_ne!(me["presence_since"], user["created_at"], "{me}");
 }
 
 #[tokio::test]
