@@ -1,5 +1,6 @@
-// Workforce planning for supervisors: agents needed by Erlang C or A, blocking by Erlang B, and
-// an exact shift schedule solved from a JSON question. Nothing is stored; every answer is computed.
+// Workforce planning for supervisors: agents needed by Erlang C or A, blocking by Erlang B, an
+// exact shift schedule solved from a JSON question, and a volume forecast from the tenant's own
+// history with its hold-out error. Nothing is stored; every answer is computed.
 import { html, useState } from "../lib.js";
 import { api } from "../api.js";
 import { t, lang } from "../i18n.js";
@@ -261,6 +262,87 @@ function ScheduleForm() {
   </form>`;
 }
 
+const FORECAST_DEFAULTS = { history_weeks: "8", interval_min: "30", horizon_weeks: "1", holdout_weeks: "1" };
+const WEEKDAY_KEYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/** Daily totals of a per-interval forecast: [date, calls, busiest interval start]. */
+function dailyTotals(forecast) {
+  const perDay = Math.round(86400 / forecast.interval_secs);
+  const start = new Date(`${forecast.start}Z`);
+  const days = [];
+  for (let d = 0; d * perDay < forecast.calls.length; d++) {
+    const slice = forecast.calls.slice(d * perDay, (d + 1) * perDay);
+    const peak = slice.indexOf(Math.max(...slice));
+    const day = new Date(start.getTime() + d * 86400_000);
+    const peakAt = new Date(day.getTime() + peak * forecast.interval_secs * 1000);
+    days.push([day.toISOString().slice(0, 10), slice.reduce((a, b) => a + b, 0), peakAt.toISOString().slice(11, 16)]);
+  }
+  return days;
+}
+
+function ForecastResult({ out }) {
+  const model = out.forecast.model;
+  const bt = out.backtest;
+  const items = [
+    [t("wfm.history"), t("wfm.history_of", { days: out.history_days, calls: fmtNum(out.history_calls) })],
+    [t("wfm.level"), fmtNum(model.level)],
+    [t("wfm.trend"), fmtNum(model.trend)],
+  ];
+  if (bt) {
+    items.push([t("wfm.model_wmape"), pct(bt.model.wmape)], [t("wfm.naive_wmape"), pct(bt.naive.wmape)]);
+    items.push([t("wfm.model_mape"), pct(bt.model.mape)], [t("wfm.naive_mape"), pct(bt.naive.mape)]);
+  }
+  return html`<${Figures} label=${t("wfm.result")} items=${items} />
+    <table class="list" aria-label=${t("wfm.day_factors")}>
+      <caption>${t("wfm.day_factors")}</caption>
+      <thead><tr>${WEEKDAY_KEYS.map((d) => html`<th key=${d}>${t(`weekday.${d}`)}</th>`)}</tr></thead>
+      <tbody><tr>${model.day_of_week_factors.map((f, i) => html`<td key=${i}>${f.toFixed(2)}</td>`)}</tr></tbody>
+    </table>
+    <table class="list" aria-label=${t("wfm.forecast_days")}>
+      <caption>${t("wfm.forecast_days")}</caption>
+      <thead><tr><th>${t("wfm.date")}</th><th>${t("wfm.calls_forecast")}</th><th>${t("wfm.peak")}</th></tr></thead>
+      <tbody>
+        ${dailyTotals(out.forecast).map(
+          ([date, calls, peak]) => html`<tr key=${date}><td>${date}</td><td>${fmtNum(Math.round(calls))}</td><td>${peak}</td></tr>`,
+        )}
+      </tbody>
+    </table>`;
+}
+
+/** Forecast from the tenant's own offered contacts (the reports' numbers), local time. */
+function ForecastForm() {
+  const [draft, setDraft] = useState(FORECAST_DEFAULTS);
+  const [result, setResult] = useState(null);
+  const calc = useAction();
+  const bind = binder(draft, setDraft, calc.error);
+  const submit = async (e) => {
+    e.preventDefault();
+    const question = {
+      history_weeks: Number(draft.history_weeks),
+      interval_secs: Number(draft.interval_min) * 60,
+      horizon_weeks: Number(draft.horizon_weeks),
+    };
+    if (draft.holdout_weeks.trim() !== "" && Number(draft.holdout_weeks) > 0) question.holdout_weeks = Number(draft.holdout_weeks);
+    setResult(await calc.run(() => api.post("/wfm/forecast", question)));
+  };
+  return html`<form class="card form" onSubmit=${submit} aria-label=${t("wfm.forecast")}>
+    <h2>${t("wfm.forecast")}</h2>
+    <p class="muted">${t("wfm.forecast_hint")}</p>
+    <div class="fields">
+      <${NumberField} label=${t("wfm.history_weeks")} min="2" step="1" ...${bind("history_weeks")} />
+      <${Field} label=${t("wfm.interval_min")} error=${fieldError(calc.error, "interval_secs")}>
+        <select name="interval_min" value=${draft.interval_min} onChange=${(e) => setDraft({ ...draft, interval_min: e.target.value })}>
+          <option value="15">15</option><option value="30">30</option><option value="60">60</option>
+        </select>
+      <//>
+      <${NumberField} label=${t("wfm.horizon_weeks")} min="1" step="1" ...${bind("horizon_weeks")} />
+      <${NumberField} label=${t("wfm.holdout_weeks")} optional min="0" step="1" ...${bind("holdout_weeks")} />
+    </div>
+    <${FormFoot} action=${calc} label=${t("wfm.run_forecast")} />
+    ${result && html`<${ForecastResult} out=${result} />`}
+  </form>`;
+}
+
 export function WfmPage() {
   return html`<section>
     <${PageHead} title=${t("nav.wfm")} />
@@ -269,5 +351,6 @@ export function WfmPage() {
       <${ErlangBForm} />
     </div>
     <${ScheduleForm} />
+    <${ForecastForm} />
   </section>`;
 }

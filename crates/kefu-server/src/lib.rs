@@ -214,6 +214,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(wfm::erlang_a))
         .routes(routes!(wfm::erlang_b))
         .routes(routes!(wfm::schedule))
+        .routes(routes!(wfm::forecast))
         .routes(routes!(report_routes::metrics))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

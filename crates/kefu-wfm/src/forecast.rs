@@ -38,6 +38,7 @@ const CLOSED: f64 = 1e-6;
 
 /// A contiguous history of whole days, starting at midnight (contact-center local time).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct History {
     /// Start of the first interval; must be a midnight.
@@ -54,6 +55,7 @@ pub struct History {
 /// Contacts seen at a moment: one row of a CSV import, or one contact from the event log
 /// (`calls: 1` and its handle time).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Observation {
     /// When the contacts arrived; they count in the interval containing this moment.
@@ -130,6 +132,7 @@ impl History {
 
 /// Forecast question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ForecastInput {
     pub history: History,
@@ -145,6 +148,7 @@ pub struct ForecastInput {
 
 /// The fitted model, so a planner can see why the forecast says what it says.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelSummary {
     /// Day-of-week factors, Monday first, mean 1.
     pub day_of_week_factors: [f64; 7],
@@ -161,6 +165,7 @@ pub struct ModelSummary {
 
 /// Per-interval forecast starting where the history ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Forecast {
     pub start: NaiveDateTime,
     pub interval_secs: u32,
@@ -192,6 +197,7 @@ impl Forecast {
 
 /// Forecast error on one series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accuracy {
     /// Mean of |forecast − actual| / actual over intervals with actual > 0.
     pub mape: f64,
@@ -201,6 +207,7 @@ pub struct Accuracy {
 
 /// Hold-out comparison of the model with the seasonal-naive baseline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Backtest {
     pub holdout_weeks: u32,
     /// Calls accuracy of the model.

@@ -27,8 +27,96 @@ pub fn question(path: &str) -> Value {
             },
             "objective": "min-cost"
         }),
+        "/api/v1/wfm/forecast" => json!({"history": weekly_history(3), "horizon_weeks": 1}),
         _ => staffing,
     }
+}
+
+/// `weeks` of hourly contacts from a Monday: busier 09:00–18:00 and on weekdays, the same
+/// every week, so a forecast should give the pattern back.
+fn weekly_history(weeks: usize) -> Value {
+    let calls: Vec<f64> = (0..weeks * 7 * 24)
+        .map(|i| expected_calls(i / 24 % 7, i % 24))
+        .collect();
+    json!({"start": "2026-10-05T00:00:00", "interval_secs": 3600, "calls": calls})
+}
+
+fn expected_calls(weekday: usize, hour: usize) -> f64 {
+    let busy = if (9..18).contains(&hour) { 20.0 } else { 2.0 };
+    if weekday < 5 { busy * 1.5 } else { busy }
+}
+
+#[tokio::test]
+async fn a_forecast_gives_a_weekly_pattern_back_and_scores_itself_against_the_naive_one() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let (status, out) = app
+        .post(
+            "/api/v1/wfm/forecast",
+            &org.supervisor,
+            json!({"history": weekly_history(4), "horizon_weeks": 1, "holdout_weeks": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["history_source"], "given");
+    assert_eq!(out["history_days"], 28);
+    let calls = out["forecast"]["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 7 * 24);
+    assert_eq!(out["forecast"]["start"], "2026-11-02T00:00:00");
+    for (i, value) in calls.iter().enumerate() {
+        let expected = expected_calls(i / 24 % 7, i % 24);
+        let got = value.as_f64().unwrap();
+        assert!(
+            (got - expected).abs() <= expected * 0.05,
+            "interval {i}: {got} against {expected}"
+        );
+    }
+    let backtest = &out["backtest"];
+    assert_eq!(backtest["holdout_weeks"], 1);
+    assert!(
+        backtest["model"]["wmape"].as_f64().unwrap() < 0.05,
+        "{backtest}"
+    );
+    assert!(backtest["naive"]["wmape"].as_f64().is_some(), "{backtest}");
+
+    // Too little history to hold a week back: a coded error naming the field.
+    let (status, err) = app
+        .post(
+            "/api/v1/wfm/forecast",
+            &org.supervisor,
+            json!({"history": weekly_history(2), "holdout_weeks": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["code"], "insufficient_history", "{err}");
+
+    // From the tenant's own log: its last whole weeks (an empty log forecasts nothing).
+    let (status, out) = app
+        .post(
+            "/api/v1/wfm/forecast",
+            &org.supervisor,
+            json!({"history_weeks": 2, "interval_secs": 1800}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["history_source"], "log");
+    assert_eq!(out["history_days"], 14);
+    assert_eq!(out["history_calls"], 0.0);
+    let (status, err) = app
+        .post(
+            "/api/v1/wfm/forecast",
+            &org.supervisor,
+            json!({"history_weeks": 1, "interval_secs": 600}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let fields: Vec<&str> = err["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["history_weeks"], "{err}");
 }
 
 #[tokio::test]
