@@ -98,7 +98,7 @@ impl Progress {
             if done == self.total {
                 let _ = writeln!(err);
             }
-        } else if percent % 10 == 0 {
+        } else if percent.is_multiple_of(10) {
             let _ = writeln!(err, "{bar}");
         }
     }
