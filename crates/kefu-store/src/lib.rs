@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod groups;
 mod inboxes;
+mod knowledge;
 mod left_messages;
 mod mail;
 mod page;
@@ -43,6 +44,11 @@ pub use events::{Actor, ActorKind, Event};
 pub use groups::{GroupPatch, NewGroup, ServiceGroup};
 pub use inboxes::{
     Inbox, InboxChannel, InboxSettings, InboxTopic, NewInbox, Visitor, VisitorCustomer,
+};
+pub use knowledge::{
+    Faq, FaqFilter, FaqPatch, FaqRevision, FaqStatus, ImportFaq, ImportOutcome, KbCategory,
+    KbCategoryPatch, KnowledgeSnapshot, KnowledgeVersion, NewFaq, NewKbCategory, NewVocabularyTerm,
+    VocabularyTerm,
 };
 pub use left_messages::{CARRIED_DISPOSITION, Carried, LeftMessage};
 pub use mail::{

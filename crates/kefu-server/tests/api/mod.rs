@@ -5,6 +5,7 @@ mod contract;
 mod conversations;
 mod customers;
 mod email;
+mod knowledge;
 mod left_message;
 mod reports;
 mod routing;
