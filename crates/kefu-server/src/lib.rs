@@ -20,6 +20,7 @@ pub mod sla;
 pub mod sockets;
 pub mod state;
 mod stream;
+pub mod triggers;
 pub mod visitor;
 mod web;
 pub mod webhooks;
@@ -31,8 +32,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, canned, conversations, customers, events, groups,
-    mailboxes, mails, reports as report_routes, sla as sla_routes, tenant, tickets, tokens, users,
-    webhooks as webhook_routes, wfm, widget,
+    mailboxes, mails, reports as report_routes, sla as sla_routes, tenant, ticket_fields, tickets,
+    tokens, triggers as trigger_routes, users, webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -174,6 +175,23 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::bulk_update))
         .routes(routes!(tickets::list_comments, tickets::add_comment))
         .routes(routes!(tickets::ticket_from_conversation))
+        .routes(routes!(
+            ticket_fields::list_fields,
+            ticket_fields::create_field
+        ))
+        .routes(routes!(
+            ticket_fields::get_field,
+            ticket_fields::update_field
+        ))
+        .routes(routes!(
+            trigger_routes::list_triggers,
+            trigger_routes::create_trigger
+        ))
+        .routes(routes!(
+            trigger_routes::get_trigger,
+            trigger_routes::update_trigger,
+            trigger_routes::delete_trigger
+        ))
         .routes(routes!(mails::ticket_mails))
         .routes(routes!(mails::ticket_file))
         .routes(routes!(mails::unthreaded_mails))
@@ -265,6 +283,7 @@ pub async fn serve_with_smtp(
     state.routing().start().await;
     state.webhooks().start().await;
     state.sla().start().await;
+    state.triggers().start().await;
     if let Some(after) = state.config().ticket_auto_close {
         // Often enough that a ticket closes within a few percent of its time, at most hourly.
         let check_every = (after / 20).clamp(Duration::from_millis(50), Duration::from_secs(3600));

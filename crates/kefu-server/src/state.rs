@@ -66,6 +66,7 @@ struct Inner {
     signals: crate::signals::Signals,
     sockets: crate::sockets::SocketLimits,
     webhooks: crate::webhooks::Webhooks,
+    triggers: crate::triggers::Triggers,
     sla: crate::sla::SlaKeeper,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
@@ -76,16 +77,22 @@ struct Inner {
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         let closing = tokio::sync::watch::channel(false).0;
+        let webhooks = crate::webhooks::Webhooks::new(
+            store.clone(),
+            config.webhooks.clone(),
+            closing.subscribe(),
+        );
         AppState {
             inner: Arc::new(Inner {
                 hubs: crate::hub::Hubs::new(store.clone()),
                 signals: crate::signals::Signals::default(),
                 sla: crate::sla::SlaKeeper::new(store.clone(), closing.subscribe()),
-                webhooks: crate::webhooks::Webhooks::new(
+                triggers: crate::triggers::Triggers::new(
                     store.clone(),
-                    config.webhooks.clone(),
+                    webhooks.clone(),
                     closing.subscribe(),
                 ),
+                webhooks,
                 sockets: crate::sockets::SocketLimits::new(
                     config.max_sockets,
                     config.max_sockets_per_client,
@@ -175,6 +182,11 @@ impl AppState {
     /// Outgoing webhooks: the fan-out and the sender.
     pub fn webhooks(&self) -> &crate::webhooks::Webhooks {
         &self.inner.webhooks
+    }
+
+    /// Ticket triggers: the follower that runs them over the event log.
+    pub fn triggers(&self) -> &crate::triggers::Triggers {
+        &self.inner.triggers
     }
 
     /// The limits on live sockets.

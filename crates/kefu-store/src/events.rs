@@ -16,6 +16,8 @@ pub enum ActorKind {
     User,
     ApiToken,
     System,
+    /// A ticket trigger (its id is the actor id); its changes are not run through triggers again.
+    Trigger,
 }
 
 impl ActorKind {
@@ -24,6 +26,7 @@ impl ActorKind {
             ActorKind::User => "user",
             ActorKind::ApiToken => "api_token",
             ActorKind::System => "system",
+            ActorKind::Trigger => "trigger",
         }
     }
 }
@@ -51,6 +54,14 @@ impl Actor {
             kind: ActorKind::User,
             id: Some(id),
             ip,
+        }
+    }
+
+    pub fn trigger(id: Uuid) -> Self {
+        Actor {
+            kind: ActorKind::Trigger,
+            id: Some(id),
+            ip: None,
         }
     }
 

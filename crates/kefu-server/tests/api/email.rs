@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 const MAX_BYTES: usize = 64 * 1024;
 
-fn config(relay_port: Option<u16>) -> ServerConfig {
+pub(super) fn config(relay_port: Option<u16>) -> ServerConfig {
     ServerConfig {
         max_body_bytes: 64 * 1024,
         mail: MailSettings {
@@ -43,7 +43,7 @@ fn config(relay_port: Option<u16>) -> ServerConfig {
 }
 
 /// A real SMTP server (aiosmtpd) storing what it receives in a Maildir.
-struct Sink {
+pub(super) struct Sink {
     child: Child,
     dir: PathBuf,
 }
@@ -74,7 +74,7 @@ fn python_with_aiosmtpd() -> &'static str {
     );
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -83,7 +83,7 @@ fn free_port() -> u16 {
 }
 
 impl Sink {
-    async fn start(port: u16) -> Sink {
+    pub(super) async fn start(port: u16) -> Sink {
         let python = python_with_aiosmtpd();
         let dir = std::env::temp_dir().join(format!("kefu-sink-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -129,7 +129,7 @@ impl Sink {
             .collect()
     }
 
-    async fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
+    pub(super) async fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
         for _ in 0..200 {
             let messages = self.messages();
             if messages.len() >= count {
