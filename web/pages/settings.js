@@ -1,5 +1,6 @@
 // Tenant settings for admins: name, time zone, default locale, the customer tiers (lowest
-// first), business hours per weekday, the support mailboxes mail arrives at, and webhooks.
+// first), business hours per weekday, the support mailboxes mail arrives at, webhooks, ticket
+// custom fields and triggers.
 import { html, useState, useEffect } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -9,6 +10,8 @@ import {
 } from "../ui.js";
 import { useGroups, namer } from "../lookups.js";
 import { Webhooks } from "../webhooks.js";
+import { TicketFieldSettings } from "../custom-fields.js";
+import { Triggers } from "../triggers.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const TIMEZONES = [
@@ -100,6 +103,8 @@ export function SettingsPage({ session, setSession }) {
     </form>
     <${Mailboxes} />
     <${Webhooks} />
+    <${TicketFieldSettings} />
+    <${Triggers} />
   </section>`;
 }
 
