@@ -274,6 +274,11 @@ export const TABLE = {
   "settings.hours_hint": ["For example 09:00-12:00, 13:00-18:00. Empty means closed.", "例如 09:00-12:00, 13:00-18:00；留空表示休息。"],
   "settings.hours_format": ["Write ranges as 09:00-18:00, separated by commas.", "请按 09:00-18:00 的格式填写，多个时段用逗号分隔。"],
   "settings.closed": ["Closed", "休息"],
+  "settings.pending_solve_hours": ["Solve unanswered tickets after (business hours)", "客户未回复自动解决（工作小时）"],
+  "settings.pending_solve_hours_hint": [
+    "A ticket waiting on the customer this long is solved with a notice to them. 0 turns it off.",
+    "工单等待客户回复超过此时长后自动标记为已解决，并通知客户。0 表示关闭。",
+  ],
   "tickets.mails": ["Mails", "邮件"],
   "tickets.mail_in": ["In", "收"],
   "tickets.mail_out": ["Out", "发"],

@@ -1,5 +1,5 @@
 // Tenant settings for admins: name, time zone, default locale, the customer tiers (lowest
-// first), business hours per weekday, the support mailboxes mail arrives at, webhooks, ticket
+// first), business hours per weekday, when unanswered tickets are solved, the support mailboxes mail arrives at, webhooks, ticket
 // custom fields and triggers.
 import { html, useState, useEffect } from "../lib.js";
 import { api } from "../api.js";
@@ -35,7 +35,10 @@ function draftOf(tenant) {
   const s = tenant.settings;
   const hours = {};
   for (const day of WEEKDAYS) hours[day] = hoursText(s.business_hours[day]);
-  return { name: tenant.name, timezone: s.timezone, locale: s.locale, tiers: s.tiers, hours };
+  return {
+    name: tenant.name, timezone: s.timezone, locale: s.locale, tiers: s.tiers, hours,
+    pending_solve_hours: String(s.pending_solve_hours ?? 72),
+  };
 }
 
 export function SettingsPage({ session, setSession }) {
@@ -59,7 +62,10 @@ export function SettingsPage({ session, setSession }) {
     }
     setBadDays(bad);
     if (bad.length) return;
-    const settings = { timezone: draft.timezone, locale: draft.locale, tiers: draft.tiers, business_hours };
+    const settings = {
+      timezone: draft.timezone, locale: draft.locale, tiers: draft.tiers, business_hours,
+      pending_solve_hours: Number(draft.pending_solve_hours || 0),
+    };
     const updated = await save.run(() => api.patch("/tenant", { name: draft.name, settings }), t("common.saved"));
     if (updated) {
       tenant.set(updated);
@@ -98,6 +104,11 @@ export function SettingsPage({ session, setSession }) {
             <//>`,
           )}
         </div>
+      <//>
+      <${Field} label=${t("settings.pending_solve_hours")} hint=${t("settings.pending_solve_hours_hint")}
+        error=${fieldError(save.error, "settings.pending_solve_hours")}>
+        <input name="pending-solve-hours" type="number" min="0" step="any" value=${draft.pending_solve_hours}
+          onInput=${(e) => set("pending_solve_hours")(e.target.value)} />
       <//>
       <${FormFoot} action=${save} label=${t("common.save")} />
     </form>

@@ -244,8 +244,7 @@ fn check_condition(
             "changed and changed_to are for triggers on ticket_updated",
         );
     }
-    if matches!(subject, Field::Comment | Field::CommentPublic) && on != TriggerOn::CommentAdded
-    {
+    if matches!(subject, Field::Comment | Field::CommentPublic) && on != TriggerOn::CommentAdded {
         return errors.push(
             format!("{at}.field"),
             "invalid_field",

@@ -11,6 +11,7 @@ pub mod hours;
 mod hub;
 pub mod mail;
 mod ops;
+mod pending;
 pub mod ratelimit;
 pub mod reports;
 pub mod routes;
@@ -290,6 +291,13 @@ pub async fn serve_with_smtp(
         tokio::spawn(autoclose::run(
             state.store().clone(),
             after,
+            check_every,
+            state.closing(),
+        ));
+    }
+    if let Some(check_every) = state.config().pending_solve_check {
+        tokio::spawn(pending::run(
+            state.store().clone(),
             check_every,
             state.closing(),
         ));

@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub webhooks: crate::webhooks::WebhookSettings,
     /// Solved tickets are closed this long after they were solved; `None` never.
     pub ticket_auto_close: Option<Duration>,
+    /// How often the rule that solves tickets unanswered by the customer (each tenant's
+    /// `pending_solve_hours`) looks; `None` turns it off for the whole server.
+    pub pending_solve_check: Option<Duration>,
     /// The email channel: SMTP listener, relay, reply tokens, retries.
     pub mail: crate::mail::MailSettings,
 }
@@ -45,6 +48,7 @@ impl Default for ServerConfig {
             max_sockets_per_client: 20,
             webhooks: crate::webhooks::WebhookSettings::default(),
             ticket_auto_close: Some(Duration::from_secs(4 * 24 * 3600)),
+            pending_solve_check: Some(Duration::from_secs(60)),
             mail: crate::mail::MailSettings::default(),
         }
     }

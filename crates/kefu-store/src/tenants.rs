@@ -23,6 +23,9 @@ pub struct TenantSettings {
     pub locale: String,
     /// Opening hours per weekday (`mon`…`sun`): list of `["09:00","18:00"]` ranges.
     pub business_hours: std::collections::BTreeMap<String, Vec<[String; 2]>>,
+    /// A ticket waiting this many business hours on the customer is solved with a notice to
+    /// them; 0 never. Fractions allowed.
+    pub pending_solve_hours: f64,
 }
 
 impl Default for TenantSettings {
@@ -32,6 +35,7 @@ impl Default for TenantSettings {
             timezone: "UTC".into(),
             locale: "en".into(),
             business_hours: Default::default(),
+            pending_solve_hours: 72.0,
         }
     }
 }

@@ -591,6 +591,65 @@ impl Store {
         )?)
     }
 
+    /// The tenant's tickets waiting on the customer since `cutoff` or longer, longest first, with
+    /// since when: the ones the pending-customer time rule looks at.
+    pub async fn tickets_pending_before(
+        &self,
+        tenant_id: Uuid,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
+        let mut read = self.read().await?;
+        Ok(sql_all!(
+            (Uuid, DateTime<Utc>),
+            read.conn(),
+            "SELECT id, pending_since FROM tickets WHERE tenant_id = $1 AND status = 'pending_customer'
+               AND pending_since <= $2 ORDER BY pending_since LIMIT $3",
+            tenant_id,
+            cutoff,
+            i64::from(limit)
+        )?)
+    }
+
+    /// Solves a ticket still waiting on the customer since `since`, telling them with a public
+    /// `notice`, in one transaction. `false` (and nothing done) when the ticket moved meanwhile.
+    pub async fn solve_unanswered(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        since: DateTime<Utc>,
+        notice: &str,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        let still = sql_scalar_optional!(
+            Uuid,
+            &mut conn,
+            "SELECT id FROM tickets WHERE tenant_id = $1 AND id = $2 AND status = 'pending_customer' AND pending_since = $3",
+            tenant_id,
+            id,
+            since
+        )?;
+        if still.is_none() {
+            return Ok(false);
+        }
+        let comment = NewComment {
+            author_kind: CommentAuthor::System,
+            author_id: None,
+            public: true,
+            body: notice.to_owned(),
+        };
+        insert_comment(&mut conn, tenant_id, id, comment, &[], actor).await?;
+        let patch = TicketPatch {
+            status: Some(TicketStatus::Solved),
+            ..TicketPatch::default()
+        };
+        update_ticket_in(&mut conn, tenant_id, id, patch, actor).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Adds a comment. A public reply by an agent to a new ticket opens it; a customer writing
     /// on a pending or solved ticket brings it back to open (a closed one stays closed: the
     /// caller opens a follow-up).
@@ -721,7 +780,8 @@ pub(crate) async fn update_ticket_in(
     sql_execute!(
         &mut *conn,
         "UPDATE tickets SET subject = $3, status = $4, priority = $5, ticket_type = $6, tags = $7, assignee_id = $8, group_id = $9,
-             solved_at = $10, closed_at = $11, updated_at = $12, custom_fields = $13
+             solved_at = $10, closed_at = $11, updated_at = $12, custom_fields = $13,
+             pending_since = CASE WHEN $4 = 'pending_customer' THEN COALESCE(pending_since, $12) ELSE NULL END
          WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         id,
@@ -835,7 +895,7 @@ pub(crate) async fn insert_comment(
     if let Some(status) = reopen {
         sql_execute!(
             &mut *conn,
-            "UPDATE tickets SET status = $3, solved_at = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+            "UPDATE tickets SET status = $3, solved_at = NULL, pending_since = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
             tenant_id,
             ticket_id,
             status.as_str(),

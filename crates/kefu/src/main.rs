@@ -237,6 +237,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         max_sockets_per_client: config.max_sockets_per_client as usize,
         ticket_auto_close: (config.ticket_auto_close_days > 0)
             .then(|| Duration::from_secs(u64::from(config.ticket_auto_close_days) * 24 * 3600)),
+        // Each tenant sets its own wait (`pending_solve_hours`, 0 never); once a minute is
+        // close enough for a rule counted in hours.
+        pending_solve_check: Some(Duration::from_secs(60)),
         webhooks: kefu_server::webhooks::WebhookSettings {
             allow_private_targets: config.webhook_allow_private_targets,
             ..Default::default()

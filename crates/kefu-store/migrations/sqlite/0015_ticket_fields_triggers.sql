@@ -1,4 +1,4 @@
--- Ticket custom fields and triggers (sqlite). Kept in step with migrations/postgres/0015_ticket_fields_triggers.sql.
+-- Ticket custom fields, triggers and the pending-customer time rule (sqlite). Kept in step with migrations/postgres/0015_ticket_fields_triggers.sql.
 -- Field definitions are per tenant; a ticket keeps its values as one JSON object and, for the
 -- list filter (`?field.KEY=value`), one row per value in ticket_field_values. Triggers are
 -- ordered rules the server's follower runs over the event log from its stored cursor.
@@ -22,6 +22,10 @@ CREATE TABLE ticket_fields (
 );
 
 ALTER TABLE tickets ADD COLUMN custom_fields TEXT NOT NULL DEFAULT '{}';
+-- When the ticket last went to pending-customer (NULL in any other status): the time rule that
+-- solves tickets the customer never answered counts the tenant's business hours from here.
+ALTER TABLE tickets ADD COLUMN pending_since TEXT;
+CREATE INDEX tickets_pending ON tickets (tenant_id, status, pending_since);
 
 CREATE TABLE ticket_field_values (
     tenant_id BLOB NOT NULL,
