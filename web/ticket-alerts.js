@@ -1,6 +1,6 @@
 // Ticket alerts for the signed-in user, wherever they are in the app: SLA warnings and breaches
-// (logged once, naming who is to be told) and internal notes that @mention them pop up as a
-// notice linking to the ticket, with a chime and a desktop notification.
+// (logged once, naming who is to be told), internal notes that @mention them and triggers that
+// notify them pop up as a notice linking to the ticket, with a chime and a desktop notification.
 import { html, useState } from "./lib.js";
 import { t } from "./i18n.js";
 import { useStream } from "./stream.js";
@@ -15,6 +15,10 @@ function alertOf(frame, me) {
   if (kind && (p.notify || []).includes(me)) {
     return { kind, ticket: p.ticket_id, tag: `sla-${p.ticket_id}-${p.target}-${kind}`,
       text: t(`sla.alert.${kind}`, { number: p.number, target: t(`sla.target.${p.target}`) }) };
+  }
+  if (frame.kind === "trigger.fired" && (p.notify || []).includes(me)) {
+    return { kind: "trigger", ticket: p.ticket_id, tag: `trigger-${frame.seq}`,
+      text: t("tickets.alert.trigger", { name: p.trigger?.name, number: p.number }) };
   }
   if (frame.kind === "ticket.comment_added" && (p.mentions || []).includes(me)) {
     return { kind: "mention", ticket: frame.entity_id, tag: `mention-${p.comment?.id}`,

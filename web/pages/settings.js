@@ -1,5 +1,6 @@
 // Tenant settings for admins: name, time zone, default locale, the customer tiers (lowest
-// first), business hours per weekday, the support mailboxes mail arrives at, and webhooks.
+// first), business hours per weekday, when unanswered tickets are solved, the support mailboxes mail arrives at, webhooks, ticket
+// custom fields and triggers.
 import { html, useState, useEffect } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -9,6 +10,8 @@ import {
 } from "../ui.js";
 import { useGroups, namer } from "../lookups.js";
 import { Webhooks } from "../webhooks.js";
+import { TicketFieldSettings } from "../custom-fields.js";
+import { Triggers } from "../triggers.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const TIMEZONES = [
@@ -36,6 +39,7 @@ function draftOf(tenant) {
   return {
     name: tenant.name, timezone: s.timezone, locale: s.locale, tiers: s.tiers, hours,
     targetPercent: String(goal.target_percent), thresholdSecs: String(goal.threshold_secs),
+    pending_solve_hours: String(s.pending_solve_hours ?? 72),
   };
 }
 
@@ -65,6 +69,7 @@ export function SettingsPage({ session, setSession }) {
     const settings = {
       ...tenant.data.settings,
       timezone: draft.timezone, locale: draft.locale, tiers: draft.tiers, business_hours, service_level_goal,
+      pending_solve_hours: Number(draft.pending_solve_hours || 0),
     };
     const updated = await save.run(() => api.patch("/tenant", { name: draft.name, settings }), t("common.saved"));
     if (updated) {
@@ -117,10 +122,17 @@ export function SettingsPage({ session, setSession }) {
           <//>
         </div>
       <//>
+      <${Field} label=${t("settings.pending_solve_hours")} hint=${t("settings.pending_solve_hours_hint")}
+        error=${fieldError(save.error, "settings.pending_solve_hours")}>
+        <input name="pending-solve-hours" type="number" min="0" step="any" value=${draft.pending_solve_hours}
+          onInput=${(e) => set("pending_solve_hours")(e.target.value)} />
+      <//>
       <${FormFoot} action=${save} label=${t("common.save")} />
     </form>
     <${Mailboxes} />
     <${Webhooks} />
+    <${TicketFieldSettings} />
+    <${Triggers} />
   </section>`;
 }
 

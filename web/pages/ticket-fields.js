@@ -1,10 +1,12 @@
 // A ticket's side panel: status (only the moves the lifecycle allows), priority, type,
-// assignee ("assign to me"), group and tags, each saved by PATCH as it changes; and its links.
+// assignee ("assign to me"), group, tags and the tenant's custom fields, each saved by PATCH as
+// it changes; and its links.
 import { html } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { Field, FieldSet, ChipInput, ErrorBox, Notice, useAction } from "../ui.js";
 import { statusChoices, PRIORITIES, TYPES } from "../ticket-rules.js";
+import { CustomFieldInputs, useFieldDefs } from "../custom-fields.js";
 
 /** A refused status move in words, naming both ends; other errors as usual. */
 function SaveError({ error }) {
@@ -17,6 +19,7 @@ function SaveError({ error }) {
 
 export function TicketFields({ ticket: tk, users, groups, me, requesterName, onSaved, onStale }) {
   const save = useAction();
+  const defs = useFieldDefs();
   const patch = async (body) => {
     const updated = await save.run(() => api.patch(`/tickets/${tk.id}`, body), t("common.saved"));
     if (updated) onSaved(updated);
@@ -62,6 +65,9 @@ export function TicketFields({ ticket: tk, users, groups, me, requesterName, onS
     <${FieldSet} legend=${t("tickets.tags")}>
       <${ChipInput} label=${t("tickets.tags")} value=${tk.tags} onChange=${(tags) => patch({ tags })} />
     <//>
+    <${CustomFieldInputs} defs=${defs.data?.items} values=${tk.custom_fields || {}} type=${tk.type}
+      disabled=${save.busy || closed} error=${save.error}
+      onChange=${(key, value) => patch({ custom_fields: { [key]: value } })} />
     <${SaveError} error=${save.error} />
     <${Notice} text=${save.notice} />
     <dl class="ticket-links">

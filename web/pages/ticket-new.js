@@ -1,11 +1,12 @@
 // The New ticket form: subject, description, the requester found by searching customers,
-// priority, type and group; the created ticket opens.
+// priority, type, group and the tenant's custom fields; the created ticket opens.
 import { html, useState } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { navigate, Field, FieldSet, useAction, useLoad, useDebounced, fieldError, FormFoot, ErrorBox } from "../ui.js";
 import { identityText } from "./customers.js";
 import { PRIORITIES, TYPES } from "../ticket-rules.js";
+import { CustomFieldInputs, useFieldDefs } from "../custom-fields.js";
 
 /** Search customers and pick one; `value` is the picked customer or null. */
 function RequesterPicker({ value, onChange, error }) {
@@ -45,7 +46,9 @@ function RequesterPicker({ value, onChange, error }) {
 export function NewTicketForm({ groups, onCancel }) {
   const [draft, setDraft] = useState({
     subject: "", description: "", requester: null, priority: "normal", type: "question", group_id: "",
+    custom_fields: {},
   });
+  const defs = useFieldDefs();
   const [noRequester, setNoRequester] = useState(false);
   const save = useAction();
   const set = (key) => (e) => setDraft({ ...draft, [key]: e.target.value });
@@ -62,6 +65,7 @@ export function NewTicketForm({ groups, onCancel }) {
       type: draft.type,
       // The UI is one channel among several; `web` tells these apart from API-made tickets.
       channel: "web",
+      custom_fields: draft.custom_fields,
     };
     if (draft.group_id) body.group_id = draft.group_id;
     const created = await save.run(() => api.post("/tickets", body));
@@ -97,6 +101,12 @@ export function NewTicketForm({ groups, onCancel }) {
         </select>
       <//>
     </div>
+    <${CustomFieldInputs} defs=${defs.data?.items} values=${draft.custom_fields} type=${draft.type} error=${save.error}
+      onChange=${(key, value) => {
+        const custom_fields = { ...draft.custom_fields, [key]: value };
+        if (value === null) delete custom_fields[key];
+        setDraft({ ...draft, custom_fields });
+      }} />
     <${FormFoot} action=${save} label=${t("common.create")}>
       <button type="button" onClick=${onCancel}>${t("common.cancel")}</button>
     <//>

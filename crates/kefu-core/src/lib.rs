@@ -11,6 +11,8 @@ pub mod customer;
 pub mod error;
 pub mod role;
 pub mod ticket;
+pub mod ticket_field;
+pub mod trigger;
 
 pub use agent::{AgentProfile, Channel, Presence, PresenceState, SkillLevel};
 pub use conversation::{

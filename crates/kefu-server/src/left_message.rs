@@ -102,6 +102,7 @@ async fn carry(
             assignee_id: None,
             group_id: None,
             conversation_id: Some(conversation_id),
+            custom_fields: Default::default(),
         },
         follow_up: transcript(since_last_notice(&messages)),
         quiet_since,

@@ -13,6 +13,7 @@ pub mod knowledge;
 mod left_message;
 pub mod mail;
 mod ops;
+mod pending;
 pub mod ratelimit;
 pub mod reports;
 pub mod routes;
@@ -22,6 +23,7 @@ pub mod sla;
 pub mod sockets;
 pub mod state;
 mod stream;
+pub mod triggers;
 pub mod visitor;
 mod web;
 pub mod webhooks;
@@ -34,7 +36,8 @@ use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, canned, conversations, customers, events, groups,
     knowledge as kb, mailboxes, mails, reports as report_routes, sla as sla_routes, tenant,
-    tickets, tokens, users, webhooks as webhook_routes, wfm, widget,
+    ticket_fields, tickets, tokens, triggers as trigger_routes, users, webhooks as webhook_routes,
+    wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -177,6 +180,23 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::bulk_update))
         .routes(routes!(tickets::list_comments, tickets::add_comment))
         .routes(routes!(tickets::ticket_from_conversation))
+        .routes(routes!(
+            ticket_fields::list_fields,
+            ticket_fields::create_field
+        ))
+        .routes(routes!(
+            ticket_fields::get_field,
+            ticket_fields::update_field
+        ))
+        .routes(routes!(
+            trigger_routes::list_triggers,
+            trigger_routes::create_trigger
+        ))
+        .routes(routes!(
+            trigger_routes::get_trigger,
+            trigger_routes::update_trigger,
+            trigger_routes::delete_trigger
+        ))
         .routes(routes!(mails::ticket_mails))
         .routes(routes!(mails::ticket_file))
         .routes(routes!(mails::unthreaded_mails))
@@ -280,6 +300,7 @@ pub async fn serve_with_smtp(
     state.routing().start().await;
     state.webhooks().start().await;
     state.sla().start().await;
+    state.triggers().start().await;
     if let Some(after) = state.config().ticket_auto_close {
         // Often enough that a ticket closes within a few percent of its time, at most hourly.
         let check_every = (after / 20).clamp(Duration::from_millis(50), Duration::from_secs(3600));
@@ -294,6 +315,13 @@ pub async fn serve_with_smtp(
         let check_every =
             (quiet_for / 10).clamp(Duration::from_millis(50), Duration::from_secs(30));
         tokio::spawn(left_message::run(state.clone(), quiet_for, check_every));
+    }
+    if let Some(check_every) = state.config().pending_solve_check {
+        tokio::spawn(pending::run(
+            state.store().clone(),
+            check_every,
+            state.closing(),
+        ));
     }
     if let Err(err) = state.mail().reload(state.store()).await {
         // The directory fills at the next mailbox change; until then mail is refused (550).

@@ -31,6 +31,9 @@ pub struct ServerConfig {
     /// A conversation left waiting while nobody could answer becomes a ticket once the customer
     /// has been quiet this long; `None` leaves it in the queue.
     pub left_message_ticket_after: Option<Duration>,
+    /// How often the rule that solves tickets unanswered by the customer (each tenant's
+    /// `pending_solve_hours`) looks; `None` turns it off for the whole server.
+    pub pending_solve_check: Option<Duration>,
     /// The email channel: SMTP listener, relay, reply tokens, retries.
     pub mail: crate::mail::MailSettings,
 }
@@ -49,6 +52,7 @@ impl Default for ServerConfig {
             webhooks: crate::webhooks::WebhookSettings::default(),
             ticket_auto_close: Some(Duration::from_secs(4 * 24 * 3600)),
             left_message_ticket_after: Some(Duration::from_secs(5 * 60)),
+            pending_solve_check: Some(Duration::from_secs(60)),
             mail: crate::mail::MailSettings::default(),
         }
     }
@@ -70,6 +74,7 @@ struct Inner {
     signals: crate::signals::Signals,
     sockets: crate::sockets::SocketLimits,
     webhooks: crate::webhooks::Webhooks,
+    triggers: crate::triggers::Triggers,
     sla: crate::sla::SlaKeeper,
     routing: crate::routing::Routing,
     workspaces: crate::workspaces::Workspaces,
@@ -81,16 +86,22 @@ struct Inner {
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
         let closing = tokio::sync::watch::channel(false).0;
+        let webhooks = crate::webhooks::Webhooks::new(
+            store.clone(),
+            config.webhooks.clone(),
+            closing.subscribe(),
+        );
         AppState {
             inner: Arc::new(Inner {
                 hubs: crate::hub::Hubs::new(store.clone()),
                 signals: crate::signals::Signals::default(),
                 sla: crate::sla::SlaKeeper::new(store.clone(), closing.subscribe()),
-                webhooks: crate::webhooks::Webhooks::new(
+                triggers: crate::triggers::Triggers::new(
                     store.clone(),
-                    config.webhooks.clone(),
+                    webhooks.clone(),
                     closing.subscribe(),
                 ),
+                webhooks,
                 sockets: crate::sockets::SocketLimits::new(
                     config.max_sockets,
                     config.max_sockets_per_client,
@@ -186,6 +197,11 @@ impl AppState {
     /// Outgoing webhooks: the fan-out and the sender.
     pub fn webhooks(&self) -> &crate::webhooks::Webhooks {
         &self.inner.webhooks
+    }
+
+    /// Ticket triggers: the follower that runs them over the event log.
+    pub fn triggers(&self) -> &crate::triggers::Triggers {
+        &self.inner.triggers
     }
 
     /// The limits on live sockets.

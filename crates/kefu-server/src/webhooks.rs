@@ -122,6 +122,11 @@ impl Webhooks {
         self.inner.queued.notify_one();
     }
 
+    /// Deliveries were queued outside the fan-out (a trigger calling a webhook): send them now.
+    pub fn wake_sender(&self) {
+        self.inner.queued.notify_one();
+    }
+
     async fn fan_out(self) {
         let mut commits = self.inner.store.subscribe_commits();
         let mut closing = self.inner.closing.clone();

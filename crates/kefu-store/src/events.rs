@@ -16,14 +16,17 @@ pub enum ActorKind {
     User,
     ApiToken,
     System,
+    /// A ticket trigger (its id is the actor id); its changes are not run through triggers again.
+    Trigger,
 }
 
 impl ActorKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ActorKind::User => "user",
             ActorKind::ApiToken => "api_token",
             ActorKind::System => "system",
+            ActorKind::Trigger => "trigger",
         }
     }
 }
@@ -51,6 +54,14 @@ impl Actor {
             kind: ActorKind::User,
             id: Some(id),
             ip,
+        }
+    }
+
+    pub fn trigger(id: Uuid) -> Self {
+        Actor {
+            kind: ActorKind::Trigger,
+            id: Some(id),
+            ip: None,
         }
     }
 

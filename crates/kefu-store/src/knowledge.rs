@@ -559,11 +559,7 @@ async fn add_revision(
 }
 
 fn actor_kind(actor: &Actor) -> &'static str {
-    match actor.kind {
-        crate::ActorKind::User => "user",
-        crate::ActorKind::ApiToken => "api_token",
-        crate::ActorKind::System => "system",
-    }
+    actor.kind.as_str()
 }
 
 async fn all_categories(

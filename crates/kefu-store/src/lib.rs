@@ -21,7 +21,9 @@ mod page;
 mod rollups;
 mod sla;
 mod tenants;
+mod ticket_fields;
 mod tickets;
+mod triggers;
 mod users;
 mod webhooks;
 
@@ -59,10 +61,12 @@ pub use page::Page;
 pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
 pub use sla::{SlaWakeup, TicketSlaTarget};
 pub use tenants::{ServiceLevelGoal, Tenant, TenantSettings};
+pub use ticket_fields::{NewTicketField, TicketField, TicketFieldPatch};
 pub use tickets::{
-    CommentAuthor, FIRST_TICKET_NUMBER, NewComment, NewTicket, Ticket, TicketComment, TicketFilter,
-    TicketPatch,
+    CommentAuthor, FIRST_TICKET_NUMBER, MAX_FIELD_FILTERS, NewComment, NewTicket, Ticket,
+    TicketComment, TicketFilter, TicketPatch,
 };
+pub use triggers::{NewTrigger, TicketTrigger, TriggerPatch};
 pub use users::{LoginCandidate, NewUser, User, UserFilter, UserPatch};
 pub use webhooks::{
     AttemptOutcome, Delivery, DeliveryState, DueDelivery, NewWebhook, Webhook, WebhookPatch,

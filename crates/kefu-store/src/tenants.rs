@@ -25,6 +25,9 @@ pub struct TenantSettings {
     pub business_hours: std::collections::BTreeMap<String, Vec<[String; 2]>>,
     /// The service level the wallboard holds each queue to.
     pub service_level_goal: ServiceLevelGoal,
+    /// A ticket waiting this many business hours on the customer is solved with a notice to
+    /// them; 0 never. Fractions allowed.
+    pub pending_solve_hours: f64,
 }
 
 /// `target_percent` of contacts answered within `threshold_secs` (80/20 unless set).
@@ -53,6 +56,7 @@ impl Default for TenantSettings {
             locale: "en".into(),
             business_hours: Default::default(),
             service_level_goal: ServiceLevelGoal::default(),
+            pending_solve_hours: 72.0,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! transaction; every change is checked against kefu-core's lifecycle and recorded as an event
 //! whose payload names the fields that changed, so automation and SLA clocks can follow it.
 
-use crate::events::{Actor, Change, record};
+use crate::events::{Actor, ActorKind, Change, record};
 use crate::page::{Page, clamp_limit};
 use crate::sql::Conn;
 use crate::{Store, StoreError};
@@ -10,6 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use kefu_core::ticket::{check_comment, check_ticket_text};
 use kefu_core::{TicketPriority, TicketStatus, TicketType, ValidationErrors, normalize_tags};
 use serde::Serialize;
+use serde_json::{Map, Value};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -38,6 +39,9 @@ pub struct Ticket {
     pub group_id: Option<Uuid>,
     /// The conversation it was made from, if any.
     pub conversation_id: Option<Uuid>,
+    /// The tenant's custom fields that have a value: `{key: value}`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub custom_fields: Map<String, Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub solved_at: Option<DateTime<Utc>>,
@@ -59,6 +63,7 @@ struct TicketRow {
     assignee_id: Option<Uuid>,
     group_id: Option<Uuid>,
     conversation_id: Option<Uuid>,
+    custom_fields: Json<Map<String, Value>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     solved_at: Option<DateTime<Utc>>,
@@ -85,6 +90,7 @@ impl TryFrom<TicketRow> for Ticket {
             assignee_id: row.assignee_id,
             group_id: row.group_id,
             conversation_id: row.conversation_id,
+            custom_fields: row.custom_fields.0,
             created_at: row.created_at,
             updated_at: row.updated_at,
             solved_at: row.solved_at,
@@ -95,7 +101,7 @@ impl TryFrom<TicketRow> for Ticket {
 
 macro_rules! ticket_columns {
     () => {
-        "id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at, solved_at, closed_at"
+        "id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, custom_fields, created_at, updated_at, solved_at, closed_at"
     };
 }
 
@@ -111,6 +117,8 @@ pub struct NewTicket {
     pub assignee_id: Option<Uuid>,
     pub group_id: Option<Uuid>,
     pub conversation_id: Option<Uuid>,
+    /// Values of the tenant's custom fields, checked against their definitions.
+    pub custom_fields: Map<String, Value>,
 }
 
 /// Fields to change; `None` leaves a field, `Some(None)` clears an optional one.
@@ -123,6 +131,8 @@ pub struct TicketPatch {
     pub tags: Option<Vec<String>>,
     pub assignee_id: Option<Option<Uuid>>,
     pub group_id: Option<Option<Uuid>>,
+    /// Custom field values to set (`null` clears one); the others stay.
+    pub custom_fields: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -135,6 +145,69 @@ pub struct TicketFilter {
     pub query: Option<String>,
     /// Only tickets with an SLA target running and due by then, or breached and still running.
     pub breaching_by: Option<DateTime<Utc>>,
+    /// Custom field values the tickets have (`field.KEY=value`), at most [`MAX_FIELD_FILTERS`].
+    pub custom_fields: Vec<(String, String)>,
+}
+
+/// Custom field filters one list takes.
+pub const MAX_FIELD_FILTERS: usize = 3;
+
+/// People must fill in the fields a ticket type requires; the system (mail taken in, time rules,
+/// SLA escalations, triggers) writes what it knows and is only held to the values' rules.
+fn enforces_required(actor: &Actor) -> bool {
+    matches!(actor.kind, ActorKind::User | ActorKind::ApiToken)
+}
+
+/// Checks the custom fields a write leaves on a ticket against the tenant's definitions.
+async fn checked_custom_fields(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    ticket_type: TicketType,
+    current: &Map<String, Value>,
+    changes: Option<&Map<String, Value>>,
+    actor: &Actor,
+) -> Result<Map<String, Value>, StoreError> {
+    let defs: Vec<_> = crate::ticket_fields::load_fields(&mut *conn, tenant_id)
+        .await?
+        .iter()
+        .map(crate::ticket_fields::TicketField::def)
+        .collect();
+    Ok(kefu_core::ticket_field::apply_custom_fields(
+        &defs,
+        ticket_type,
+        current,
+        changes,
+        enforces_required(actor),
+    )?)
+}
+
+/// Rewrites the ticket's rows in the field filter index.
+async fn index_custom_fields(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    ticket_id: Uuid,
+    fields: &Map<String, Value>,
+) -> Result<(), StoreError> {
+    sql_execute!(
+        &mut *conn,
+        "DELETE FROM ticket_field_values WHERE tenant_id = $1 AND ticket_id = $2",
+        tenant_id,
+        ticket_id
+    )?;
+    for (key, value) in fields {
+        for text in kefu_core::ticket_field::index_values(value) {
+            sql_execute!(
+                &mut *conn,
+                "INSERT INTO ticket_field_values (tenant_id, ticket_id, field_key, value) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                tenant_id,
+                ticket_id,
+                key,
+                text
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Who wrote a comment.
@@ -299,6 +372,15 @@ pub(crate) async fn insert_ticket(
         }
     };
     errors.into_result()?;
+    let custom_fields = checked_custom_fields(
+        &mut *conn,
+        tenant_id,
+        new.ticket_type,
+        &Map::new(),
+        Some(&new.custom_fields),
+        actor,
+    )
+    .await?;
     check_references(
         &mut *conn,
         tenant_id,
@@ -326,8 +408,8 @@ pub(crate) async fn insert_ticket(
     };
     sql_execute!(
             &mut *conn,
-            "INSERT INTO tickets (id, tenant_id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            "INSERT INTO tickets (id, tenant_id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at, custom_fields)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
             id,
             tenant_id,
             number,
@@ -342,8 +424,10 @@ pub(crate) async fn insert_ticket(
             new.assignee_id,
             new.group_id,
             new.conversation_id,
-            now
+            now,
+            Json(&custom_fields)
         )?;
+    index_custom_fields(&mut *conn, tenant_id, id, &custom_fields).await?;
     let ticket = load_ticket(&mut *conn, tenant_id, id).await?;
     record(
         &mut *conn,
@@ -409,86 +493,8 @@ impl Store {
         patch: TicketPatch,
         actor: &Actor,
     ) -> Result<Ticket, StoreError> {
-        let mut errors = ValidationErrors::new();
-        check_ticket_text(&mut errors, patch.subject.as_deref(), None);
-        let tags = match patch.tags.map(normalize_tags).transpose() {
-            Ok(tags) => tags,
-            Err(invalid) => {
-                errors.errors.extend(invalid.errors);
-                None
-            }
-        };
-        errors.into_result()?;
         let mut tx = self.write_for(tenant_id).await?;
-        let mut conn = tx.conn();
-        let before = load_ticket(&mut conn, tenant_id, id).await?;
-        check_references(
-            &mut conn,
-            tenant_id,
-            None,
-            patch.assignee_id.flatten(),
-            patch.group_id.flatten(),
-            None,
-        )
-        .await?;
-        let assignee_id = patch.assignee_id.unwrap_or(before.assignee_id);
-        let mut status = patch.status.unwrap_or(before.status);
-        if patch.status.is_none() && before.status == TicketStatus::New && assignee_id.is_some() {
-            status = TicketStatus::Open;
-        }
-        if status != before.status && !before.status.can_move_to(status) {
-            return Err(StoreError::conflict(
-                "invalid_transition",
-                format!(
-                    "a {} ticket cannot become {}",
-                    before.status.as_str(),
-                    status.as_str()
-                ),
-                serde_json::json!({"from": before.status, "to": status}),
-            ));
-        }
-        let now = Utc::now().trunc_subsecs(6);
-        let solved_at = match status {
-            TicketStatus::Solved if before.status != TicketStatus::Solved => Some(now),
-            TicketStatus::Solved | TicketStatus::Closed => before.solved_at,
-            _ => None,
-        };
-        let closed_at = (status == TicketStatus::Closed).then(|| before.closed_at.unwrap_or(now));
-        sql_execute!(
-            &mut conn,
-            "UPDATE tickets SET subject = $3, status = $4, priority = $5, ticket_type = $6, tags = $7, assignee_id = $8, group_id = $9,
-                 solved_at = $10, closed_at = $11, updated_at = $12
-             WHERE tenant_id = $1 AND id = $2",
-            tenant_id,
-            id,
-            patch.subject.as_deref().map_or(before.subject.as_str(), str::trim),
-            status.as_str(),
-            patch.priority.unwrap_or(before.priority).as_str(),
-            patch.ticket_type.unwrap_or(before.ticket_type).as_str(),
-            Json(tags.as_ref().unwrap_or(&before.tags)),
-            assignee_id,
-            patch.group_id.unwrap_or(before.group_id),
-            solved_at,
-            closed_at,
-            now
-        )?;
-        let after = load_ticket(&mut conn, tenant_id, id).await?;
-        let changes = changed_fields(&before, &after);
-        if !changes.is_empty() {
-            record(
-                &mut conn,
-                Change {
-                    tenant_id,
-                    kind: "ticket.updated",
-                    entity_type: "ticket",
-                    entity_id: Some(id),
-                    actor,
-                    payload: serde_json::json!({"changes": changes, "ticket": after}),
-                    audit: None,
-                },
-            )
-            .await?;
-        }
+        let after = update_ticket_in(&mut tx.conn(), tenant_id, id, patch, actor).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -504,6 +510,20 @@ impl Store {
         let mut read = self.read().await?;
         let statuses = crate::sql::status_set(filter.statuses.iter().map(|s| s.as_str()));
         let pattern = crate::sql::contains_pattern(filter.query.as_deref());
+        if filter.custom_fields.len() > MAX_FIELD_FILTERS {
+            return Err(ValidationErrors::single(
+                "custom_fields",
+                "too_many",
+                "at most 3 custom field filters",
+            )
+            .into());
+        }
+        let field = |i: usize| {
+            filter
+                .custom_fields
+                .get(i)
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+        };
         let rows = sql_all!(
             TicketRow,
             read.conn(),
@@ -522,6 +542,12 @@ impl Store {
                  AND ($9 IS NULL OR EXISTS (SELECT 1 FROM ticket_slas s WHERE s.tenant_id = tickets.tenant_id
                                  AND s.ticket_id = tickets.id AND s.completed_at IS NULL
                                  AND ((s.state = 'active' AND s.due_at <= $9) OR s.state = 'breached')))
+                 AND ($10 IS NULL OR EXISTS (SELECT 1 FROM ticket_field_values v WHERE v.tenant_id = tickets.tenant_id
+                                 AND v.ticket_id = tickets.id AND v.field_key = $10 AND v.value = $11))
+                 AND ($12 IS NULL OR EXISTS (SELECT 1 FROM ticket_field_values v WHERE v.tenant_id = tickets.tenant_id
+                                 AND v.ticket_id = tickets.id AND v.field_key = $12 AND v.value = $13))
+                 AND ($14 IS NULL OR EXISTS (SELECT 1 FROM ticket_field_values v WHERE v.tenant_id = tickets.tenant_id
+                                 AND v.ticket_id = tickets.id AND v.field_key = $14 AND v.value = $15))
                  ORDER BY id DESC LIMIT $7"
             ),
             tenant_id,
@@ -532,7 +558,13 @@ impl Store {
             before,
             clamp_limit(limit),
             pattern.as_deref(),
-            filter.breaching_by
+            filter.breaching_by,
+            field(0).map(|f| f.0),
+            field(0).map(|f| f.1),
+            field(1).map(|f| f.0),
+            field(1).map(|f| f.1),
+            field(2).map(|f| f.0),
+            field(2).map(|f| f.1)
         )?;
         let tickets = rows
             .into_iter()
@@ -557,6 +589,65 @@ impl Store {
             cutoff,
             i64::from(limit)
         )?)
+    }
+
+    /// The tenant's tickets waiting on the customer since `cutoff` or longer, longest first, with
+    /// since when: the ones the pending-customer time rule looks at.
+    pub async fn tickets_pending_before(
+        &self,
+        tenant_id: Uuid,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
+        let mut read = self.read().await?;
+        Ok(sql_all!(
+            (Uuid, DateTime<Utc>),
+            read.conn(),
+            "SELECT id, pending_since FROM tickets WHERE tenant_id = $1 AND status = 'pending_customer'
+               AND pending_since <= $2 ORDER BY pending_since LIMIT $3",
+            tenant_id,
+            cutoff,
+            i64::from(limit)
+        )?)
+    }
+
+    /// Solves a ticket still waiting on the customer since `since`, telling them with a public
+    /// `notice`, in one transaction. `false` (and nothing done) when the ticket moved meanwhile.
+    pub async fn solve_unanswered(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        since: DateTime<Utc>,
+        notice: &str,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        let still = sql_scalar_optional!(
+            Uuid,
+            &mut conn,
+            "SELECT id FROM tickets WHERE tenant_id = $1 AND id = $2 AND status = 'pending_customer' AND pending_since = $3",
+            tenant_id,
+            id,
+            since
+        )?;
+        if still.is_none() {
+            return Ok(false);
+        }
+        let comment = NewComment {
+            author_kind: CommentAuthor::System,
+            author_id: None,
+            public: true,
+            body: notice.to_owned(),
+        };
+        insert_comment(&mut conn, tenant_id, id, comment, &[], actor).await?;
+        let patch = TicketPatch {
+            status: Some(TicketStatus::Solved),
+            ..TicketPatch::default()
+        };
+        update_ticket_in(&mut conn, tenant_id, id, patch, actor).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Adds a comment. A public reply by an agent to a new ticket opens it; a customer writing
@@ -620,6 +711,110 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(comments, limit, |c| c.id))
     }
+}
+
+/// [`Store::update_ticket`] inside the caller's transaction (triggers apply several changes in one).
+pub(crate) async fn update_ticket_in(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+    patch: TicketPatch,
+    actor: &Actor,
+) -> Result<Ticket, StoreError> {
+    let mut errors = ValidationErrors::new();
+    check_ticket_text(&mut errors, patch.subject.as_deref(), None);
+    let tags = match patch.tags.map(normalize_tags).transpose() {
+        Ok(tags) => tags,
+        Err(invalid) => {
+            errors.errors.extend(invalid.errors);
+            None
+        }
+    };
+    errors.into_result()?;
+    let before = load_ticket(&mut *conn, tenant_id, id).await?;
+    check_references(
+        &mut *conn,
+        tenant_id,
+        None,
+        patch.assignee_id.flatten(),
+        patch.group_id.flatten(),
+        None,
+    )
+    .await?;
+    let assignee_id = patch.assignee_id.unwrap_or(before.assignee_id);
+    let mut status = patch.status.unwrap_or(before.status);
+    if patch.status.is_none() && before.status == TicketStatus::New && assignee_id.is_some() {
+        status = TicketStatus::Open;
+    }
+    if status != before.status && !before.status.can_move_to(status) {
+        return Err(StoreError::conflict(
+            "invalid_transition",
+            format!(
+                "a {} ticket cannot become {}",
+                before.status.as_str(),
+                status.as_str()
+            ),
+            serde_json::json!({"from": before.status, "to": status}),
+        ));
+    }
+    let ticket_type = patch.ticket_type.unwrap_or(before.ticket_type);
+    let custom_fields = checked_custom_fields(
+        &mut *conn,
+        tenant_id,
+        ticket_type,
+        &before.custom_fields,
+        patch.custom_fields.as_ref(),
+        actor,
+    )
+    .await?;
+    if custom_fields != before.custom_fields {
+        index_custom_fields(&mut *conn, tenant_id, id, &custom_fields).await?;
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    let solved_at = match status {
+        TicketStatus::Solved if before.status != TicketStatus::Solved => Some(now),
+        TicketStatus::Solved | TicketStatus::Closed => before.solved_at,
+        _ => None,
+    };
+    let closed_at = (status == TicketStatus::Closed).then(|| before.closed_at.unwrap_or(now));
+    sql_execute!(
+        &mut *conn,
+        "UPDATE tickets SET subject = $3, status = $4, priority = $5, ticket_type = $6, tags = $7, assignee_id = $8, group_id = $9,
+             solved_at = $10, closed_at = $11, updated_at = $12, custom_fields = $13,
+             pending_since = CASE WHEN $4 = 'pending_customer' THEN COALESCE(pending_since, $12) ELSE NULL END
+         WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        id,
+        patch.subject.as_deref().map_or(before.subject.as_str(), str::trim),
+        status.as_str(),
+        patch.priority.unwrap_or(before.priority).as_str(),
+        ticket_type.as_str(),
+        Json(tags.as_ref().unwrap_or(&before.tags)),
+        assignee_id,
+        patch.group_id.unwrap_or(before.group_id),
+        solved_at,
+        closed_at,
+        now,
+        Json(&custom_fields)
+    )?;
+    let after = load_ticket(&mut *conn, tenant_id, id).await?;
+    let changes = changed_fields(&before, &after);
+    if !changes.is_empty() {
+        record(
+            &mut *conn,
+            Change {
+                tenant_id,
+                kind: "ticket.updated",
+                entity_type: "ticket",
+                entity_id: Some(id),
+                actor,
+                payload: serde_json::json!({"changes": changes, "ticket": after}),
+                audit: None,
+            },
+        )
+        .await?;
+    }
+    Ok(after)
 }
 
 /// Adds a comment inside the caller's transaction; see [`Store::add_comment`] for the rules.
@@ -700,7 +895,7 @@ pub(crate) async fn insert_comment(
     if let Some(status) = reopen {
         sql_execute!(
             &mut *conn,
-            "UPDATE tickets SET status = $3, solved_at = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+            "UPDATE tickets SET status = $3, solved_at = NULL, pending_since = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
             tenant_id,
             ticket_id,
             status.as_str(),

@@ -254,6 +254,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .then(|| Duration::from_secs(u64::from(config.ticket_auto_close_days) * 24 * 3600)),
         left_message_ticket_after: (config.left_message_ticket_secs > 0)
             .then(|| Duration::from_secs(u64::from(config.left_message_ticket_secs))),
+        // Each tenant sets its own wait (`pending_solve_hours`, 0 never); once a minute is
+        // close enough for a rule counted in hours.
+        pending_solve_check: Some(Duration::from_secs(60)),
         webhooks: kefu_server::webhooks::WebhookSettings {
             allow_private_targets: config.webhook_allow_private_targets,
             ..Default::default()

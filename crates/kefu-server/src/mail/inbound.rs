@@ -194,6 +194,7 @@ impl Inbound {
                 assignee_id: None,
                 group_id: self.mailbox_group(tenant, route.mailbox_id).await?,
                 conversation_id: None,
+                custom_fields: Default::default(),
             }),
         };
         self.ingest(tenant, record, action, files).await

@@ -1,5 +1,5 @@
 //! Outbound replies: one task follows each mail tenant's event log from its stored cursor,
-//! queues agents' public replies on email tickets in the outbox (same transaction as the
+//! queues public replies (agents', automation's) on email tickets in the outbox (same transaction as the
 //! cursor move), and delivers due rows through the relay with exponential backoff.
 
 use super::Mail;
@@ -191,8 +191,10 @@ impl Outbox {
                     continue;
                 }
                 let comment = &event.payload.0["comment"];
+                // Agents' replies, and the system's (a trigger's template reply, an API
+                // token's): every public reply that is not the customer's own.
                 let agent_reply = comment["public"].as_bool() == Some(true)
-                    && comment["author_kind"].as_str() == Some("agent");
+                    && matches!(comment["author_kind"].as_str(), Some("agent" | "system"));
                 let ids = event.entity_id.zip(
                     comment["id"]
                         .as_str()
@@ -302,7 +304,8 @@ impl Outbox {
             attachments: vec![],
             in_reply_to,
             references,
-            automatic: false,
+            // Sent by automation: marked Auto-Submitted, so the customer's autoresponder keeps quiet.
+            automatic: comment.author_kind == kefu_store::CommentAuthor::System,
         })?;
         self.relay.send(&built.message).await?;
         let subject = kefu_mail::tagged_subject(&ticket.subject, number);

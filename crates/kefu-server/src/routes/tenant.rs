@@ -48,6 +48,13 @@ fn check_settings(settings: &TenantSettings) -> Result<(), ValidationErrors> {
             "an IANA time zone such as Asia/Shanghai",
         );
     }
+    if !(0.0..=10_000.0).contains(&settings.pending_solve_hours) {
+        errors.push(
+            "settings.pending_solve_hours",
+            "out_of_range",
+            "0 (never) to 10000 business hours",
+        );
+    }
     if !["en", "zh-CN"].contains(&settings.locale.as_str()) {
         errors.push("settings.locale", "invalid_locale", "en or zh-CN");
     }

@@ -38,6 +38,10 @@ pub struct CreateTicket {
     pub tags: Vec<String>,
     pub assignee_id: Option<Uuid>,
     pub group_id: Option<Uuid>,
+    /// Values of the tenant's custom fields (`GET /api/v1/ticket-fields`), `{key: value}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = CreateTicket,
@@ -59,6 +63,7 @@ pub async fn create_ticket(
         assignee_id: req.assignee_id,
         group_id: req.group_id,
         conversation_id: None,
+        custom_fields: req.custom_fields,
     };
     let ticket = state
         .store()
@@ -67,8 +72,9 @@ pub async fn create_ticket(
     Ok((StatusCode::CREATED, axum::Json(ticket)))
 }
 
+/// Unknown parameters are refused (400) by [`list_tickets`] itself, which also reads
+/// `field.KEY=value` pairs: tickets whose custom field KEY has that value (up to 3).
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 pub struct ListTickets {
     /// Comma-separated statuses, e.g. `new,open`.
     pub status: Option<String>,
@@ -85,6 +91,18 @@ pub struct ListTickets {
     pub cursor: Option<String>,
 }
 
+/// The parameters of [`ListTickets`], besides `field.KEY`.
+const LIST_PARAMETERS: [&str; 8] = [
+    "status",
+    "assignee",
+    "group_id",
+    "requester_id",
+    "q",
+    "sla",
+    "limit",
+    "cursor",
+];
+
 /// How far ahead "breaching soon" looks.
 const BREACHING_WITHIN: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
@@ -94,8 +112,28 @@ pub async fn list_tickets(
     State(state): State<AppState>,
     principal: Principal,
     Query(query): Query<ListTickets>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<axum::Json<ListResponse<Ticket>>> {
     principal.require(Role::Agent, Scope::TicketsRead)?;
+    let mut custom_fields = Vec::new();
+    for (name, value) in pairs {
+        match name.strip_prefix("field.") {
+            Some(key) => custom_fields.push((key.to_owned(), value)),
+            None if LIST_PARAMETERS.contains(&name.as_str()) => {}
+            None => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("unknown query parameter {name:?}"),
+                ));
+            }
+        }
+    }
+    if custom_fields.len() > kefu_store::MAX_FIELD_FILTERS {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "at most 3 field.KEY filters",
+        ));
+    }
     if let Some(number) = query
         .q
         .as_deref()
@@ -135,6 +173,7 @@ pub async fn list_tickets(
         group_id: query.group_id,
         requester_id: query.requester_id,
         query: query.q.filter(|q| q.chars().count() <= 100),
+        custom_fields,
     };
     let page = state
         .store()
@@ -184,6 +223,9 @@ pub struct UpdateTicket {
     #[serde(default, deserialize_with = "crate::extract::present_or_null")]
     #[schema(value_type = Option<Uuid>)]
     pub group_id: Option<Option<Uuid>>,
+    /// Custom field values to set; `null` clears one, keys left out stay.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", request_body = UpdateTicket,
@@ -205,6 +247,7 @@ pub async fn update_ticket(
         tags: req.tags,
         assignee_id: req.assignee_id,
         group_id: req.group_id,
+        custom_fields: req.custom_fields,
     };
     Ok(axum::Json(
         state
@@ -262,6 +305,24 @@ pub async fn bulk_update(
         );
     }
     errors.into_result()?;
+    // Bad values are refused for the whole request; a type that needs a field missing on some
+    // of the tickets shows up per ticket, in `failed`.
+    if let Some(changes) = &req.patch.custom_fields {
+        let defs: Vec<_> = state
+            .store()
+            .ticket_fields(principal.tenant_id)
+            .await?
+            .iter()
+            .map(kefu_store::TicketField::def)
+            .collect();
+        kefu_core::ticket_field::apply_custom_fields(
+            &defs,
+            TicketType::Question,
+            &serde_json::Map::new(),
+            Some(changes),
+            false,
+        )?;
+    }
     let patch = TicketPatch {
         subject: None,
         status: req.patch.status,
@@ -270,6 +331,7 @@ pub async fn bulk_update(
         tags: req.patch.tags,
         assignee_id: req.patch.assignee_id,
         group_id: req.patch.group_id,
+        custom_fields: req.patch.custom_fields,
     };
     let mut ids = req.ids;
     ids.dedup();
@@ -458,6 +520,7 @@ pub async fn ticket_from_conversation(
         assignee_id: req.assignee_id,
         group_id: req.group_id,
         conversation_id: Some(conversation.id),
+        custom_fields: serde_json::Map::new(),
     };
     let actor: Actor = principal.actor();
     let ticket = store

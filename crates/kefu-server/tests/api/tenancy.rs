@@ -24,6 +24,8 @@ struct TenantA {
     faq_id: String,
     kb_category_id: String,
     term_id: String,
+    field_id: String,
+    trigger_id: String,
     secrets: Vec<String>,
 }
 
@@ -177,10 +179,31 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{term}");
+    let (status, field) = app
+        .post(
+            "/api/v1/ticket-fields",
+            &org.admin,
+            json!({"key": "acme_secret_field", "label": "Acme Secret field", "type": "select", "options": ["Acme Secret option"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{field}");
+    let (status, trigger) = app
+        .post(
+            "/api/v1/triggers",
+            &org.admin,
+            json!({"name": "Acme Secret trigger", "rules": {"on": "ticket_created",
+                   "all": [{"field": "group_id", "operator": "is", "value": group["id"]}],
+                   "actions": [{"type": "notify_groups", "group_ids": [group["id"]]},
+                               {"type": "call_webhook", "webhook_id": webhook["id"]}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{trigger}");
     let a = TenantA {
         faq_id: faq["id"].as_str().unwrap().into(),
         kb_category_id: kb_category["id"].as_str().unwrap().into(),
         term_id: term["id"].as_str().unwrap().into(),
+        field_id: field["id"].as_str().unwrap().into(),
+        trigger_id: trigger["id"].as_str().unwrap().into(),
         mail_id: mail_ids[1].clone(),
         file_id: files[0].id.to_string(),
         mailbox_id: mailbox["id"].as_str().unwrap().into(),
@@ -227,6 +250,8 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.kb_category_id.clone(),
         a.term_id.clone(),
         "acmesecretsynonym".into(),
+        a.field_id.clone(),
+        a.trigger_id.clone(),
     ];
     TenantA { secrets, ..a }
 }
@@ -300,7 +325,12 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace(
                     "/kb/vocabulary/{id}",
                     &format!("/kb/vocabulary/{}", a.term_id),
-                );
+                )
+                .replace(
+                    "/ticket-fields/{id}",
+                    &format!("/ticket-fields/{}", a.field_id),
+                )
+                .replace("/triggers/{id}", &format!("/triggers/{}", a.trigger_id));
             // Customer-side endpoints take B's visitor; the rest B's owner.
             let caller = if path.starts_with("/api/v1/widget/conversations")
                 || path.starts_with("/api/v1/widget/attachments")
@@ -367,6 +397,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PATCH", "/api/v1/canned-responses/{id}") => Some(json!({"title": "pwned"})),
                     ("PATCH", "/api/v1/tickets/{id}") => Some(json!({"subject": "pwned"})),
                     ("PATCH", "/api/v1/webhooks/{id}") => Some(json!({"active": false})),
+                    ("PATCH", "/api/v1/ticket-fields/{id}") => Some(json!({"label": "pwned"})),
+                    ("PATCH", "/api/v1/triggers/{id}") => Some(json!({"active": false})),
                     ("PATCH", "/api/v1/mailboxes/{id}") => {
                         Some(json!({"display_name": "pwned", "enabled": false}))
                     }
@@ -426,6 +458,19 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         assert_eq!(answer.1["updated"], json!([]));
                         // The id B sent is echoed back; the rest must hold nothing of A.
                         (answer.0, json!({"updated": answer.1["updated"], "message": answer.1["failed"][0]["message"]}))
+                    }
+                    // The same key as A's: keys are unique per tenant only.
+                    ("POST", "/api/v1/ticket-fields") => {
+                        app.post(path, &b.owner, json!({"key": "acme_secret_field", "label": "b", "type": "text"})).await
+                    }
+                    // A's group and webhook are unknown in B: named as unknown, nothing of A told.
+                    ("POST", "/api/v1/triggers") => {
+                        let refused = app.post(path, &b.owner, json!({"name": "b", "rules": {"on": "ticket_created",
+                            "actions": [{"type": "notify_groups", "group_ids": [a.group_id]}, {"type": "call_webhook", "webhook_id": a.webhook_id}]}})).await;
+                        assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.1);
+                        let fields: Vec<&str> = refused.1["details"]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+                        assert_eq!(fields, ["rules.actions[0].group_ids[0]", "rules.actions[1].webhook_id"]);
+                        app.post(path, &b.owner, json!({"name": "b", "rules": {"on": "ticket_created", "actions": [{"type": "add_tags", "tags": ["b"]}]}})).await
                     }
                     ("POST", "/api/v1/webhooks") => {
                         app.post(path, &b.owner, json!({"url": "https://globex.example.com/hook", "events": ["ticket.*"]})).await
@@ -530,6 +575,17 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
     assert_eq!(term[0]["term"], "Acme Secret term");
     let (_, tenant) = app.get("/api/v1/tenant", &a_admin).await;
     assert_eq!(tenant["name"], "acme Inc");
+    let (_, trigger) = app
+        .get(&format!("/api/v1/triggers/{}", a.trigger_id), &a_admin)
+        .await;
+    assert_eq!(
+        (trigger["name"].as_str(), trigger["active"].as_bool()),
+        (Some("Acme Secret trigger"), Some(true))
+    );
+    let (_, field) = app
+        .get(&format!("/api/v1/ticket-fields/{}", a.field_id), &a_admin)
+        .await;
+    assert_eq!(field["label"], "Acme Secret field");
     // And A's token reaches nothing of B.
     let (status, _) = app
         .get(&format!("/api/v1/customers/{b_customer_id}"), &a.token)

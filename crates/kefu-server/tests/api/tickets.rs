@@ -380,3 +380,123 @@ async fn a_solved_ticket_is_closed_when_its_time_is_up_and_a_reopened_one_is_not
         .await;
     assert_eq!(reopened["status"], "open");
 }
+
+/// The weekday two days from today (UTC): a business day that is surely not now.
+fn weekday_after_tomorrow() -> &'static str {
+    use chrono::Datelike;
+    let day = (chrono::Utc::now() + chrono::TimeDelta::days(2)).weekday();
+    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][day.num_days_from_monday() as usize]
+}
+
+#[tokio::test]
+async fn a_ticket_the_customer_never_answers_is_solved_after_the_tenants_business_hours() {
+    let app = super::spawn_app_with(kefu_server::ServerConfig {
+        pending_solve_check: Some(std::time::Duration::from_millis(100)),
+        ..kefu_server::ServerConfig::default()
+    })
+    .await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    // Acme counts every hour and waits 2 seconds; Globex opens one minute on another day, so
+    // none of its business time passes during the test.
+    let (status, body) = app
+        .patch(
+            "/api/v1/tenant",
+            &acme.owner,
+            json!({"settings": {"pending_solve_hours": 2.0 / 3600.0, "locale": "zh-CN"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let hours = json!({ weekday_after_tomorrow(): [["09:00", "09:01"]] });
+    let (status, body) = app
+        .patch(
+            "/api/v1/tenant",
+            &globex.owner,
+            json!({"settings": {"pending_solve_hours": 2.0 / 3600.0, "business_hours": hours}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, refused) = app
+        .patch(
+            "/api/v1/tenant",
+            &acme.owner,
+            json!({"settings": {"pending_solve_hours": -1}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+
+    let mut tickets = Vec::new();
+    for (org, subject) in [(&acme, "等回复"), (&acme, "客户回了"), (&globex, "休息日")] {
+        let (_, customer) = app
+            .post("/api/v1/customers", &org.agent, json!({"name": "王芳"}))
+            .await;
+        let (_, ticket) = app
+            .post(
+                "/api/v1/tickets",
+                &org.agent,
+                json!({"subject": subject, "requester_id": customer["id"]}),
+            )
+            .await;
+        let id = ticket["id"].as_str().unwrap().to_owned();
+        let (status, _) = app
+            .patch(
+                &format!("/api/v1/tickets/{id}"),
+                &org.agent,
+                json!({"status": "pending_customer"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        tickets.push(id);
+    }
+    // The second one's wait ends early: an agent takes it back to open.
+    app.patch(
+        &format!("/api/v1/tickets/{}", tickets[1]),
+        &acme.agent,
+        json!({"status": "open"}),
+    )
+    .await;
+
+    let mut solved = serde_json::Value::Null;
+    for _ in 0..200 {
+        solved = app
+            .get(&format!("/api/v1/tickets/{}", tickets[0]), &acme.agent)
+            .await
+            .1;
+        if solved["status"] == "solved" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(solved["status"], "solved", "{solved}");
+    let (_, comments) = app
+        .get(
+            &format!("/api/v1/tickets/{}/comments", tickets[0]),
+            &acme.agent,
+        )
+        .await;
+    let notice = &comments["items"][0];
+    assert_eq!(
+        (notice["public"].as_bool(), notice["author_kind"].as_str()),
+        (Some(true), Some("system"))
+    );
+    assert!(
+        notice["body"]
+            .as_str()
+            .unwrap()
+            .contains("工单 #1001 已标记为已解决"),
+        "{notice}"
+    );
+    assert_eq!(comments["items"].as_array().unwrap().len(), 1, "one notice");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (_, open) = app
+        .get(&format!("/api/v1/tickets/{}", tickets[1]), &acme.agent)
+        .await;
+    assert_eq!(open["status"], "open");
+    let (_, waiting) = app
+        .get(&format!("/api/v1/tickets/{}", tickets[2]), &globex.agent)
+        .await;
+    assert_eq!(
+        waiting["status"], "pending_customer",
+        "no business time has passed for Globex"
+    );
+}

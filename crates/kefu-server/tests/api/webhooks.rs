@@ -16,13 +16,13 @@ use std::time::Duration;
 
 /// What the receiver was sent, and the statuses it answers with (204 once they run out).
 #[derive(Clone, Default)]
-struct Receiver {
+pub(super) struct Receiver {
     received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
-    url: String,
+    pub(super) url: String,
 }
 
-async fn receiver(answers: &[u16]) -> Receiver {
+pub(super) async fn receiver(answers: &[u16]) -> Receiver {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let r = Receiver {
         url: format!("http://{}/hooks/kefu", listener.local_addr().unwrap()),
@@ -46,11 +46,11 @@ async fn receiver(answers: &[u16]) -> Receiver {
 }
 
 impl Receiver {
-    fn count(&self) -> usize {
+    pub(super) fn count(&self) -> usize {
         self.received.lock().unwrap().len()
     }
 
-    async fn until(&self, n: usize) -> Vec<(HeaderMap, String)> {
+    pub(super) async fn until(&self, n: usize) -> Vec<(HeaderMap, String)> {
         for _ in 0..250 {
             if self.count() >= n {
                 return self.received.lock().unwrap().clone();
@@ -61,7 +61,7 @@ impl Receiver {
     }
 }
 
-fn config(retries: usize, allow_private_targets: bool) -> ServerConfig {
+pub(super) fn config(retries: usize, allow_private_targets: bool) -> ServerConfig {
     ServerConfig {
         webhooks: WebhookSettings {
             retry_delays: vec![Duration::from_millis(150); retries],

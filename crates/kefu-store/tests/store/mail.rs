@@ -64,6 +64,7 @@ fn new_ticket(requester_id: Uuid) -> NewTicket {
         assignee_id: None,
         group_id: None,
         conversation_id: None,
+        custom_fields: Default::default(),
     }
 }
 

@@ -56,6 +56,7 @@ fn new_ticket(requester_id: Uuid, subject: &str) -> NewTicket {
         assignee_id: None,
         group_id: None,
         conversation_id: None,
+        custom_fields: Default::default(),
     }
 }
 
@@ -339,5 +340,97 @@ async fn comments_keep_notes_internal_and_search_finds_tickets_by_any_text() {
     assert_eq!(
         listed.items.iter().map(|t| t.id).collect::<Vec<_>>(),
         [refund.id]
+    );
+}
+
+#[tokio::test]
+async fn trigger_firings_apply_once_with_their_cursor() {
+    use kefu_core::trigger::{Firing, TicketChanges, TriggerRules};
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let rules: TriggerRules = serde_json::from_value(serde_json::json!({
+        "on": "ticket_created", "actions": [{"type": "add_tags", "tags": ["vip"]}]}))
+    .unwrap();
+    let trigger = f
+        .store
+        .create_trigger(
+            f.tenant.id,
+            kefu_store::NewTrigger {
+                name: "vip".into(),
+                rules,
+                position: None,
+                active: true,
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    // The cursor starts at the end of the log as it was when the first trigger was made.
+    let start = f.store.trigger_cursor(f.tenant.id).await.unwrap().unwrap();
+    assert_eq!(start, f.store.last_event_seq(f.tenant.id).await.unwrap());
+    let ticket = f
+        .store
+        .create_ticket(f.tenant.id, new_ticket(requester, "加急"), &actor())
+        .await
+        .unwrap();
+    let seq = f.store.last_event_seq(f.tenant.id).await.unwrap();
+    let firing = Firing {
+        trigger_id: trigger.id,
+        name: trigger.name.clone(),
+        changes: TicketChanges {
+            tags: Some(vec!["发票".into(), "vip".into()]),
+            ..TicketChanges::default()
+        },
+        notify_users: vec![],
+        notify_groups: vec![],
+        replies: vec!["已收到".into()],
+        webhooks: vec![],
+    };
+    let applied = f
+        .store
+        .apply_trigger_firings(f.tenant.id, seq, ticket.id, std::slice::from_ref(&firing))
+        .await
+        .unwrap();
+    assert!(applied);
+    // The same event again (a second follower, a restart): nothing more happens.
+    let again = f
+        .store
+        .apply_trigger_firings(f.tenant.id, seq, ticket.id, &[firing])
+        .await
+        .unwrap();
+    assert!(!again);
+    assert_eq!(
+        f.store.trigger_cursor(f.tenant.id).await.unwrap(),
+        Some(seq)
+    );
+    let now = f.store.ticket(f.tenant.id, ticket.id).await.unwrap();
+    assert_eq!(now.tags, ["发票", "vip"]);
+    let comments = f
+        .store
+        .list_comments(f.tenant.id, ticket.id, true, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(comments.items.len(), 1);
+    let events = f.store.events_since(f.tenant.id, seq, 100).await.unwrap();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e.kind.as_str(), e.actor_type.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ticket.updated", "trigger"),
+            ("ticket.comment_added", "trigger"),
+            ("trigger.fired", "trigger")
+        ]
+    );
+    // The cursor never goes back.
+    f.store
+        .set_trigger_cursor(f.tenant.id, start)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.trigger_cursor(f.tenant.id).await.unwrap(),
+        Some(seq)
     );
 }
