@@ -16,6 +16,7 @@ mod error;
 mod events;
 mod groups;
 mod inboxes;
+mod knowledge;
 mod mail;
 mod page;
 mod rollups;
@@ -45,6 +46,11 @@ pub use events::{Actor, ActorKind, Event};
 pub use groups::{GroupPatch, NewGroup, ServiceGroup};
 pub use inboxes::{
     Inbox, InboxChannel, InboxSettings, InboxTopic, NewInbox, Visitor, VisitorCustomer,
+};
+pub use knowledge::{
+    Faq, FaqFilter, FaqPatch, FaqRevision, FaqStatus, ImportFaq, ImportOutcome, KbCategory,
+    KbCategoryPatch, KnowledgeSnapshot, KnowledgeVersion, NewFaq, NewKbCategory, NewVocabularyTerm,
+    VocabularyTerm,
 };
 pub use mail::{
     IngestMail, Ingested, MailAction, MailDirection, MailRecord, MailRoute, Mailbox, MailboxPatch,

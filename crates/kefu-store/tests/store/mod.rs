@@ -3,6 +3,7 @@ mod canned;
 mod conversations;
 mod customers;
 mod events;
+mod knowledge;
 mod mail;
 mod rollups;
 mod tenancy;
