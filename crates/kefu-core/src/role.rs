@@ -92,10 +92,16 @@ pub enum Scope {
     /// Manage outgoing webhooks and read their delivery log (an integration registering itself).
     #[serde(rename = "webhooks:write")]
     WebhooksWrite,
+    /// Read the knowledge base and ask its matcher (agent assist, a website's FAQ search).
+    #[serde(rename = "kb:read")]
+    KbRead,
+    /// Edit, import and export the knowledge base and the bot's settings (a CMS syncing FAQs).
+    #[serde(rename = "kb:write")]
+    KbWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 14] = [
         Scope::CustomersRead,
         Scope::CustomersWrite,
         Scope::UsersRead,
@@ -108,6 +114,8 @@ impl Scope {
         Scope::TicketsWrite,
         Scope::ReportsRead,
         Scope::WebhooksWrite,
+        Scope::KbRead,
+        Scope::KbWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +132,8 @@ impl Scope {
             Scope::TicketsWrite => "tickets:write",
             Scope::ReportsRead => "reports:read",
             Scope::WebhooksWrite => "webhooks:write",
+            Scope::KbRead => "kb:read",
+            Scope::KbWrite => "kb:write",
         }
     }
 
@@ -135,8 +145,11 @@ impl Scope {
             | Scope::UsersRead
             | Scope::GroupsRead
             | Scope::TicketsRead
-            | Scope::TicketsWrite => Role::Agent,
-            Scope::EventsRead | Scope::WfmCompute | Scope::ReportsRead => Role::Supervisor,
+            | Scope::TicketsWrite
+            | Scope::KbRead => Role::Agent,
+            Scope::EventsRead | Scope::WfmCompute | Scope::ReportsRead | Scope::KbWrite => {
+                Role::Supervisor
+            }
             Scope::UsersWrite | Scope::GroupsWrite | Scope::WebhooksWrite => Role::Admin,
         }
     }

@@ -8,6 +8,7 @@
 pub mod decide;
 pub mod error;
 pub mod eval;
+pub mod exchange;
 pub mod features;
 pub mod labeled;
 pub mod matcher;
@@ -18,6 +19,7 @@ pub mod turn;
 pub use decide::{BotSettings, Decision, HandoffReason, decide, reply, wants_human};
 pub use error::KnowledgeError;
 pub use eval::{Report, evaluate};
+pub use exchange::{FaqRecord, FileFormat, LineProblem, Problem};
 pub use labeled::{Labeled, OUT_OF_SCOPE, entries_from_labeled, read_labeled};
 pub use matcher::{
     Calibration, FaqEntry, KnowledgeBase, MAX_QUESTION_CHARS, Match, MatcherSettings,

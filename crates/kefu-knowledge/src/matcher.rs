@@ -200,6 +200,20 @@ impl KnowledgeBase {
         })
     }
 
+    /// A knowledge base that knows nothing: every search answers no match. What a tenant
+    /// without a published FAQ gets, since [`KnowledgeBase::build`] refuses an empty one.
+    pub fn empty(vocabulary: &[VocabEntry], settings: MatcherSettings) -> Self {
+        let analyzer = Analyzer::new(vocabulary, settings.stop_words);
+        let core = Core::train(&[], &[], 0, &settings);
+        KnowledgeBase {
+            entries: Vec::new(),
+            analyzer,
+            core,
+            calibration: FALLBACK,
+            settings,
+        }
+    }
+
     pub fn entries(&self) -> &[FaqEntry] {
         &self.entries
     }
@@ -774,6 +788,14 @@ mod tests {
             ),
         ];
         KnowledgeBase::build(entries, &[], MatcherSettings::default()).unwrap()
+    }
+
+    #[test]
+    fn an_empty_base_answers_no_match_instead_of_failing() {
+        let kb = KnowledgeBase::empty(&[], MatcherSettings::default());
+        assert!(kb.entries().is_empty());
+        assert_eq!(kb.search("where is my parcel", 3).unwrap(), []);
+        assert_eq!(kb.search("  ", 3), Err(KnowledgeError::EmptyQuestion));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The demo tenant "Demo Shop / 演示商城": staff with different skills and languages, the
-//! three service groups, business hours, customers with some history and shared canned
-//! responses. Seeding is idempotent: an existing demo tenant is left as it is.
+//! three service groups, business hours, customers with some history, shared canned
+//! responses and a bilingual FAQ knowledge base for the bot. Seeding is idempotent: an
+//! existing demo tenant is left as it is (parts added since are filled in when missing).
 
 use crate::auth::hash_password;
 use crate::error::ApiError;
@@ -182,6 +183,7 @@ pub const DEMO_MAILBOX: &str = "support@demo.kefu.dev";
 
 pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     if store.tenant_by_slug(DEMO_SLUG).await?.is_some() {
+        demo_knowledge(store).await?;
         return Ok(Seeded {
             created: false,
             inbox: demo_inbox(store).await?,
@@ -252,6 +254,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
             .create_canned_response(tenant.id, new, &system)
             .await?;
     }
+    demo_knowledge(store).await?;
     Ok(Seeded {
         created: true,
         inbox: demo_inbox(store).await?,
@@ -576,3 +579,222 @@ async fn seed_customers(
         .await?;
     Ok(())
 }
+
+/// The demo's FAQs, created if the demo tenant has none: the 46 Chinese e-commerce FAQs the
+/// matcher is evaluated on (standard and similar questions from its training file) and English
+/// ones for the common topics, all published, so the bot answers in both languages.
+pub async fn demo_knowledge(store: &Store) -> Result<(), DemoError> {
+    let Some(tenant) = store.tenant_by_slug(DEMO_SLUG).await? else {
+        return Ok(());
+    };
+    let any = store
+        .list_faqs(tenant.id, &kefu_store::FaqFilter::default(), None, 1)
+        .await?;
+    if !any.items.is_empty() {
+        return Ok(());
+    }
+    let faqs = demo_faqs();
+    store
+        .import_faqs(tenant.id, faqs, &Actor::system(), &mut |_| {})
+        .await?;
+    Ok(())
+}
+
+const DEMO_FAQ_ZH: &str = include_str!("../../kefu-knowledge/data/demo_faq_zh.csv");
+const DEMO_KB_ZH: &str = include_str!("../../kefu-knowledge/data/demo_kb_zh.csv");
+
+/// The demo category (top-level, bilingual) of a Chinese FAQ, by its intent's name.
+fn demo_category(intent: &str) -> &'static str {
+    let prefix = intent.split('_').next().unwrap_or(intent);
+    match prefix {
+        "logistics" | "ship" | "change" | "signed" => "物流配送 Shipping",
+        "damaged" | "missing" | "wrong" | "return" | "exchange" | "refund" | "cancel" => {
+            "退换货与退款 Returns & refunds"
+        }
+        "invoice" | "pay" | "installment" | "price" => "发票与支付 Invoices & payment",
+        "coupon" | "promo" | "points" | "membership" => "优惠与会员 Offers & membership",
+        "account" | "privacy" => "账户与隐私 Account & privacy",
+        _ => "商品与服务 Products & service",
+    }
+}
+
+/// Parses the two demo files (both are in the crate and checked by its tests; a row that does
+/// not parse is skipped rather than failing the demo).
+fn demo_faqs() -> Vec<kefu_store::ImportFaq> {
+    let mut similar: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in csv::Reader::from_reader(DEMO_KB_ZH.as_bytes())
+        .records()
+        .flatten()
+    {
+        if let (Some(question), Some(intent)) = (row.get(0), row.get(1)) {
+            similar
+                .entry(intent.to_owned())
+                .or_default()
+                .push(question.to_owned());
+        }
+    }
+    let mut faqs = Vec::new();
+    for row in csv::Reader::from_reader(DEMO_FAQ_ZH.as_bytes())
+        .records()
+        .flatten()
+    {
+        let (Some(intent), Some(question), Some(answer)) = (row.get(0), row.get(1), row.get(2))
+        else {
+            continue;
+        };
+        let similar_questions = similar
+            .remove(intent)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|q| q != question)
+            .collect();
+        faqs.push(kefu_store::ImportFaq {
+            question: question.to_owned(),
+            similar_questions,
+            answer: answer.to_owned(),
+            category_path: vec![demo_category(intent).to_owned()],
+            tags: vec![intent.to_owned()],
+            language: Some("zh-CN".into()),
+            status: kefu_store::FaqStatus::Published,
+            variants: BTreeMap::new(),
+        });
+    }
+    for (category, question, similar_questions, answer) in ENGLISH_FAQS {
+        faqs.push(kefu_store::ImportFaq {
+            question: question.to_owned(),
+            similar_questions: similar_questions.iter().map(|q| (*q).to_owned()).collect(),
+            answer: answer.to_owned(),
+            category_path: vec![category.to_owned()],
+            tags: vec!["english".into()],
+            language: Some("en".into()),
+            status: kefu_store::FaqStatus::Published,
+            variants: BTreeMap::new(),
+        });
+    }
+    faqs
+}
+
+/// English FAQs of the demo: (category, standard question, similar questions, answer).
+const ENGLISH_FAQS: [(&str, &str, &[&str], &str); 11] = [
+    (
+        "物流配送 Shipping",
+        "Where is my order?",
+        &[
+            "How can I track my package?",
+            "Track my parcel",
+            "Where is my delivery",
+            "Order tracking",
+            "My package hasn't arrived yet",
+        ],
+        "Open **My orders** and choose the order to see its tracking details, or send us your order number and we will look it up for you.",
+    ),
+    (
+        "物流配送 Shipping",
+        "How long does shipping take?",
+        &[
+            "When will my order arrive?",
+            "Delivery time",
+            "How many days until delivery",
+            "When do you ship my order",
+        ],
+        "Items in stock ship within 48 hours of payment and usually arrive in 3–5 days (about 7 days for remote areas).",
+    ),
+    (
+        "物流配送 Shipping",
+        "How much does shipping cost?",
+        &[
+            "Shipping fee",
+            "Is shipping free?",
+            "Delivery charges",
+            "Do I have to pay for delivery",
+        ],
+        "Shipping is free on orders over ¥99; below that a flat ¥8 applies.",
+    ),
+    (
+        "物流配送 Shipping",
+        "How do I change my shipping address?",
+        &[
+            "Update my delivery address",
+            "I entered the wrong address",
+            "Change the address on my order",
+        ],
+        "Before the order ships you can change the address under **My orders → Edit address**; once it has shipped, contact us and we will ask the courier to redirect it.",
+    ),
+    (
+        "退换货与退款 Returns & refunds",
+        "How do I return an item?",
+        &[
+            "Return policy",
+            "Can I send it back?",
+            "I want to return my order",
+            "How to return a product",
+            "Do you accept returns",
+        ],
+        "You can return most items within 7 days of delivery, no reason needed: open the order, choose **Return**, and print the label we send you.",
+    ),
+    (
+        "退换货与退款 Returns & refunds",
+        "When will I get my refund?",
+        &[
+            "Refund status",
+            "How long does a refund take?",
+            "Where is my refund",
+            "I haven't received my money back",
+        ],
+        "Refunds are issued within 1–3 business days after we receive the return, and reach your original payment method in 3–7 business days.",
+    ),
+    (
+        "发票与支付 Invoices & payment",
+        "How do I get an invoice?",
+        &[
+            "I need an invoice",
+            "Can you send me a receipt?",
+            "Download my invoice",
+            "VAT invoice",
+        ],
+        "Electronic invoices are issued automatically after delivery; download them under **My orders → Invoice**. For a VAT invoice, add your company details before ordering.",
+    ),
+    (
+        "发票与支付 Invoices & payment",
+        "Which payment methods do you accept?",
+        &[
+            "Can I pay by credit card?",
+            "Payment options",
+            "Do you take PayPal",
+            "How can I pay",
+        ],
+        "We accept Alipay, WeChat Pay, UnionPay and Visa/Mastercard credit cards.",
+    ),
+    (
+        "发票与支付 Invoices & payment",
+        "My payment failed, what should I do?",
+        &[
+            "Card declined",
+            "Payment didn't go through",
+            "Payment error",
+            "I can't pay for my order",
+        ],
+        "Check your card's limit and details, or try another payment method. Unpaid orders are kept for 30 minutes, so you can retry from **My orders**.",
+    ),
+    (
+        "账户与隐私 Account & privacy",
+        "How do I reset my password?",
+        &[
+            "I forgot my password",
+            "Can't log in",
+            "Password reset",
+            "Locked out of my account",
+        ],
+        "On the sign-in page choose **Forgot password** and follow the link we send to your phone or email.",
+    ),
+    (
+        "账户与隐私 Account & privacy",
+        "How do I delete my account?",
+        &[
+            "Close my account",
+            "Remove my account and data",
+            "Cancel my membership account",
+        ],
+        "Go to **Settings → Account → Delete account**. Deletion is final and takes effect after 7 days; finish open orders first.",
+    ),
+];

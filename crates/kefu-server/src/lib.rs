@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod hours;
 mod hub;
+pub mod knowledge;
 pub mod mail;
 mod ops;
 pub mod ratelimit;

@@ -71,6 +71,7 @@ struct Inner {
     workspaces: crate::workspaces::Workspaces,
     mail: crate::mail::Mail,
     rollups: crate::reports::maintainer::Rollups,
+    knowledge: crate::knowledge::KnowledgeBases,
 }
 
 impl AppState {
@@ -102,6 +103,7 @@ impl AppState {
                 ),
                 mail: crate::mail::Mail::new(config.mail.clone()),
                 rollups: crate::reports::maintainer::Rollups::new(store.clone()),
+                knowledge: crate::knowledge::KnowledgeBases::new(),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -155,6 +157,11 @@ impl AppState {
     /// The per-tenant report rollup maintainers.
     pub fn rollups(&self) -> &crate::reports::maintainer::Rollups {
         &self.inner.rollups
+    }
+
+    /// The per-tenant compiled knowledge bases (FAQ matcher and bot settings).
+    pub fn knowledge(&self) -> &crate::knowledge::KnowledgeBases {
+        &self.inner.knowledge
     }
 
     /// The per-tenant fan-out of live events.
