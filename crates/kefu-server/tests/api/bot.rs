@@ -214,7 +214,7 @@ async fn unclear_questions_are_asked_again_then_handed_off_even_across_a_restart
         second["body"].as_str().unwrap().contains("抱歉"),
         "{second}"
     );
-    let third = say(&app, &visitor, &id, json!({"body": "plugh frobnicate"})).await;
+    let third = say(&app, &visitor, &id, json!({"body": "zxqv blorf wibble"})).await;
     assert_eq!(third["bot"]["action"], "handoff", "{third}");
 
     let (_, bot) = app

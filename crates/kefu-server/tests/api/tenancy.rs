@@ -75,7 +75,11 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         bot_conversation["id"].as_str().unwrap()
     );
     let (status, _) = app
-        .post(&bot_path, &bot_visitor, json!({"body": "Acme Secret question"}))
+        .post(
+            &bot_path,
+            &bot_visitor,
+            json!({"body": "Acme Secret question"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, bot_messages) = app.get(&bot_path, &bot_visitor).await;
