@@ -326,6 +326,8 @@ export const TABLE = {
   "scope.tickets:write": ["create and update tickets", "创建和更新工单"],
   "scope.reports:read": ["read reports", "读取统计报表"],
   "scope.webhooks:write": ["manage webhooks", "管理 Webhook"],
+  "scope.kb:read": ["read the knowledge base and match questions", "读取知识库并匹配问题"],
+  "scope.kb:write": ["edit, import and export the knowledge base", "编辑、导入和导出知识库"],
 
   "wfm.staffing": ["Staffing calculator", "人力需求计算"],
   "wfm.model": ["Model", "模型"],

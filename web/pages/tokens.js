@@ -12,7 +12,7 @@ import { useUsers, namer } from "../lookups.js";
 const SCOPES = [
   "customers:read", "customers:write", "users:read", "users:write", "groups:read", "groups:write",
   "events:read", "wfm:compute", "tickets:read", "tickets:write", "reports:read",
-  "webhooks:write",
+  "webhooks:write", "kb:read", "kb:write",
 ];
 
 /** The new token's secret: the only time anyone sees it. */

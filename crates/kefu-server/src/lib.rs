@@ -33,8 +33,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations, customers,
-    events, groups, mailboxes, mails, reports as report_routes, sla as sla_routes, tenant, tickets,
-    tokens, users, webhooks as webhook_routes, wfm, widget,
+    events, groups, knowledge as kb, mailboxes, mails, reports as report_routes, sla as sla_routes,
+    tenant, tickets, tokens, users, webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,6 +68,7 @@ use utoipa_axum::routes;
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
         (name = "reports", description = "Contact-center metrics from the event log, as JSON or CSV"),
+        (name = "knowledge", description = "The knowledge base: FAQs, categories, vocabulary, revisions, bot settings, CSV/JSONL import and export, and matching (agent assist, try the bot)"),
         (name = "webhooks", description = "Outgoing webhooks: events POSTed to your systems, signed (HMAC-SHA256), retried with backoff, with a delivery log"),
         (name = "bot", description = "The service bot: what it did in a conversation, its answer and handoff rates, what it could not answer"),
         (name = "ops", description = "Health and metrics"),
@@ -217,6 +218,17 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sla_routes::ticket_sla))
         .routes(routes!(webhook_routes::list_deliveries))
         .routes(routes!(webhook_routes::redeliver))
+        .routes(routes!(kb::list_faqs, kb::create_faq))
+        .routes(routes!(kb::get_faq, kb::update_faq, kb::delete_faq))
+        .routes(routes!(kb::faq_revisions))
+        .routes(routes!(kb::list_categories, kb::create_category))
+        .routes(routes!(kb::update_category, kb::delete_category))
+        .routes(routes!(kb::list_vocabulary, kb::create_vocabulary))
+        .routes(routes!(kb::update_vocabulary, kb::delete_vocabulary))
+        .routes(routes!(kb::get_settings, kb::put_settings))
+        .routes(routes!(kb::match_question))
+        .routes(routes!(kb::import_faqs))
+        .routes(routes!(kb::export_faqs))
         .routes(routes!(stream::staff_stream))
         .routes(routes!(stream::visitor_stream))
         .routes(routes!(wfm::erlang_c))

@@ -18,6 +18,7 @@ use uuid::Uuid;
 /// What a bot message offers the customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = BotMessage))]
 pub struct BotReply {
     /// `answer`, `did_you_mean`, `rephrase` or `handoff`.
     pub action: String,

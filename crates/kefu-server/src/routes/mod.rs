@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod groups;
+pub mod knowledge;
 pub mod mailboxes;
 pub mod mails;
 pub mod reports;

@@ -6,6 +6,7 @@ mod contract;
 mod conversations;
 mod customers;
 mod email;
+mod knowledge;
 mod reports;
 mod routing;
 mod sla;

@@ -22,6 +22,9 @@ struct TenantA {
     mailbox_id: String,
     mail_id: String,
     file_id: String,
+    faq_id: String,
+    kb_category_id: String,
+    term_id: String,
     secrets: Vec<String>,
 }
 
@@ -180,7 +183,35 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         .ticket_files(org.tenant.id, ticket_uuid)
         .await
         .unwrap();
+    let (status, kb_category) = app
+        .post(
+            "/api/v1/kb/categories",
+            &org.supervisor,
+            json!({"name": "Acme Secret category"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{kb_category}");
+    let (status, faq) = app
+        .post(
+            "/api/v1/kb/faqs",
+            &org.supervisor,
+            json!({"question": "Acme Secret question about parcels", "similar_questions": ["Acme Secret parcel"],
+                   "answer": "Acme Secret answer", "category_id": kb_category["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{faq}");
+    let (status, term) = app
+        .post(
+            "/api/v1/kb/vocabulary",
+            &org.supervisor,
+            json!({"term": "Acme Secret term", "synonyms": ["acmesecretsynonym"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{term}");
     let a = TenantA {
+        faq_id: faq["id"].as_str().unwrap().into(),
+        kb_category_id: kb_category["id"].as_str().unwrap().into(),
+        term_id: term["id"].as_str().unwrap().into(),
         mail_id: mail_ids[1].clone(),
         file_id: files[0].id.to_string(),
         mailbox_id: mailbox["id"].as_str().unwrap().into(),
@@ -225,6 +256,10 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.secrets[1].clone(),
         a.webhook_id.clone(),
         "acme-secret.example.com".into(),
+        a.faq_id.clone(),
+        a.kb_category_id.clone(),
+        a.term_id.clone(),
+        "acmesecretsynonym".into(),
     ];
     TenantA { secrets, ..a }
 }
@@ -290,7 +325,16 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace("/mailboxes/{id}", &format!("/mailboxes/{}", a.mailbox_id))
                 .replace("/mails/{id}", &format!("/mails/{}", a.mail_id))
                 .replace("{file_id}", &a.file_id)
-                .replace("{message_id}", &a.message_id);
+                .replace("{message_id}", &a.message_id)
+                .replace("/kb/faqs/{id}", &format!("/kb/faqs/{}", a.faq_id))
+                .replace(
+                    "/kb/categories/{id}",
+                    &format!("/kb/categories/{}", a.kb_category_id),
+                )
+                .replace(
+                    "/kb/vocabulary/{id}",
+                    &format!("/kb/vocabulary/{}", a.term_id),
+                );
             // Customer-side endpoints take B's visitor; the rest B's owner.
             let caller = if path.starts_with("/api/v1/widget/conversations")
                 || path.starts_with("/api/v1/widget/attachments")
@@ -364,6 +408,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         Some(json!({"body": "pwned", "public": true}))
                     }
                     ("POST", "/api/v1/conversations/{id}/ticket") => Some(json!({})),
+                    ("PATCH", "/api/v1/kb/faqs/{id}") => Some(json!({"answer": "pwned"})),
+                    ("PATCH", "/api/v1/kb/categories/{id}") => Some(json!({"name": "pwned"})),
+                    ("PUT", "/api/v1/kb/vocabulary/{id}") => Some(json!({"term": "pwned"})),
                     ("POST", p) if p.ends_with("/render") => None,
                     ("PATCH", "/api/v1/inboxes/{id}") => {
                         Some(json!({"name": "pwned", "settings": {"bot_enabled": true}}))
@@ -436,6 +483,13 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/widget/conversations") => {
                         app.post(path, &b_visitor, json!({})).await
                     }
+                    // B's knowledge base is B's own: A's FAQ is never matched, listed or exported.
+                    ("POST", "/api/v1/kb/faqs") => app.post(path, &b.supervisor, json!({"question": "Where is my parcel?", "answer": "b"})).await,
+                    ("POST", "/api/v1/kb/categories") => app.post(path, &b.supervisor, json!({"name": "b"})).await,
+                    ("POST", "/api/v1/kb/vocabulary") => app.post(path, &b.supervisor, json!({"term": "b"})).await,
+                    ("PUT", "/api/v1/kb/settings") => app.call(method.clone(), path, Some(&b.owner), Some(json!({"margin": 0.2}))).await,
+                    ("POST", "/api/v1/kb/match") => app.post(path, &b.agent, json!({"question": "question about parcels"})).await,
+                    ("POST", "/api/v1/kb/import") => super::knowledge::import(&app, &b.supervisor, "csv", "question,answer\nHow do I pay?,b\n").await,
                     ("GET", _) => app.get(path, caller).await,
                     ("POST", p) if p.starts_with("/api/v1/wfm/") => {
                         app.post(path, &b.owner, super::wfm::question(p)).await
@@ -451,6 +505,7 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     }
                     ("POST", p) if p.starts_with("/api/v1/wfm/") => StatusCode::OK,
                     ("POST", "/api/v1/tickets/bulk-update") => StatusCode::OK,
+                    ("POST", "/api/v1/kb/match" | "/api/v1/kb/import") => StatusCode::OK,
                     ("POST", _) => StatusCode::CREATED,
                     ("GET", "/api/v1/customers/lookup") => StatusCode::NOT_FOUND,
                     _ => StatusCode::OK,
@@ -505,6 +560,12 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
         ),
         (Some("Acme Secret desk"), Some(true))
     );
+    let (_, faq) = app
+        .get(&format!("/api/v1/kb/faqs/{}", a.faq_id), &a_admin)
+        .await;
+    assert_eq!(faq["answer"], "Acme Secret answer");
+    let (_, term) = app.get("/api/v1/kb/vocabulary", &a_admin).await;
+    assert_eq!(term[0]["term"], "Acme Secret term");
     let (_, tenant) = app.get("/api/v1/tenant", &a_admin).await;
     assert_eq!(tenant["name"], "acme Inc");
     // And A's token reaches nothing of B.
