@@ -16,7 +16,7 @@ const WAIT_MS = 10_000;
 const PASSWORD = "kefu-demo-2026";
 // From the demo knowledge base: a clear question, and a vague one close to several FAQs.
 const CLEAR = "我想退货，怎么申请？";
-const VAGUE = "退款";
+const VAGUE = "退货和退款";
 
 let server;
 const contexts = [];
