@@ -23,6 +23,7 @@ import { TicketsPage } from "./pages/tickets.js";
 import { TicketPage } from "./pages/ticket.js";
 import { CannedPage, CannedEditPage } from "./pages/canned.js";
 import { LivePage } from "./pages/live.js";
+import { KnowledgePage } from "./pages/knowledge.js";
 
 // `min` is the least role that may open the list, `detailMin` the detail/edit page. The server
 // enforces the same rules; this only keeps people away from screens that would answer 403.
@@ -31,6 +32,8 @@ const ROUTES = {
   conversations: { min: "agent", list: ConversationsPage, detail: ConversationsPage },
   tickets: { min: "agent", list: TicketsPage, detail: TicketPage },
   canned: { min: "agent", list: CannedPage, detail: CannedEditPage },
+  // Agents read it and try the bot; supervisors and up edit it.
+  knowledge: { min: "agent", list: KnowledgePage },
   customers: { min: "agent", list: CustomersPage, detail: CustomerPage },
   users: { min: "supervisor", detailMin: "admin", list: UsersPage, detail: UserEditPage },
   groups: { min: "supervisor", detailMin: "admin", list: GroupsPage, detail: GroupEditPage },

@@ -4,6 +4,7 @@
 
 mod bot;
 mod config;
+mod kb;
 mod tools;
 
 use anyhow::Context;
@@ -68,6 +69,11 @@ enum Command {
     },
     /// Simulate one queue with the real router and report service level, ASA, abandonment.
     Sim(tools::SimArgs),
+    /// The knowledge base: `kefu kb import --tenant demo --file faqs.csv`, `kefu kb export`.
+    Kb {
+        #[command(subcommand)]
+        command: kb::KbCommand,
+    },
     /// The service bot: `kefu bot eval` scores the matcher and decision rule (prints JSON).
     Bot {
         #[command(subcommand)]
@@ -158,6 +164,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { demo } => serve(config, demo).await,
+        Command::Kb { command } => {
+            let store = open_store(&config).await?;
+            let result = match command {
+                kb::KbCommand::Import(args) => kb::import(&store, args).await,
+                kb::KbCommand::Export(args) => kb::export(&store, args).await,
+            };
+            store.close().await;
+            result
+        }
         Command::Version | Command::Wfm { .. } | Command::Sim(_) | Command::Bot { .. } => Ok(()),
     }
 }
