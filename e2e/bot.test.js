@@ -3,7 +3,7 @@
 // is offered choices, picks one and gets its answer, then types 转人工; an agent who is
 // available is offered the conversation, accepts, sees the whole transcript with the bot's
 // messages marked and the bot's best guesses, and clicks a knowledge suggestion into the reply
-// box (not sent). Screenshots of both screens go to e2e/artifacts/.
+// box (not sent); the admin adds the missed question to the bot's best guess. Screenshots of both screens go to e2e/artifacts/.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -17,6 +17,7 @@ const PASSWORD = "kefu-demo-2026";
 // From the demo knowledge base: a clear question, and a vague one close to several FAQs.
 const CLEAR = "我想退货，怎么申请？";
 const VAGUE = "退货和退款";
+const HANDOFF = "转人工，我还是想问退款的事";
 
 let server;
 const contexts = [];
@@ -96,7 +97,7 @@ describe("the service bot answers, offers choices and hands off with context", {
     await expectText(log.locator(".msg.bot").last().getByRole("group"), "这个回答对您有帮助吗？");
 
     // 转人工: the bot hands off, the visitor waits for a person.
-    await chat.getByLabel("输入消息").fill("转人工，我还是想问退款的事");
+    await chat.getByLabel("输入消息").fill(HANDOFF);
     await chat.getByRole("button", { name: "发送" }).click();
     await expectText(log.locator(".msg.bot").last(), "正在为您转接人工客服");
     await expectText(chat.getByRole("status"), "正在为您接入人工客服");
@@ -107,7 +108,7 @@ describe("the service bot answers, offers choices and hands off with context", {
     await offer.getByRole("button", { name: /Accept/ }).click();
     const thread = agent.getByRole("region", { name: "Conversation" });
     const messages = thread.getByRole("list", { name: "Messages" });
-    await expectText(messages, "转人工，我还是想问退款的事");
+    await expectText(messages, HANDOFF);
     assert.ok((await messages.locator('[data-sender="bot"]').count()) >= 3, "the bot's messages are in the transcript");
     await expectText(messages.locator('[data-sender="bot"]').first(), "Bot");
     const guesses = thread.getByRole("complementary", { name: "Bot's best guesses" });
@@ -126,5 +127,28 @@ describe("the service bot answers, offers choices and hands off with context", {
 
     await visitor.screenshot({ path: join(ARTIFACTS, "bot-visitor.png") });
     await agent.screenshot({ path: join(ARTIFACTS, "bot-agent.png") });
+
+    // The learning loop: the admin sees what the bot missed and teaches it in one click.
+    const admin = await newPage("en-US");
+    await admin.goto("/");
+    await admin.getByLabel("Email", { exact: true }).fill("admin@demo.kefu.dev");
+    await admin.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await admin.getByRole("button", { name: "Sign in" }).click();
+    await admin.getByRole("navigation").getByRole("link", { name: "Settings" }).click();
+    const missed = admin.getByRole("region", { name: "Questions the bot missed" });
+    const group = missed.getByRole("listitem").filter({ hasText: HANDOFF });
+    await expectText(group, "Best guess");
+    await group.getByRole("button", { name: "Add as similar question" }).click();
+    await expectText(missed.getByRole("status"), "Added as a similar question");
+    const match = await admin.evaluate(async (question) => {
+      const res = await fetch("/api/v1/kb/match", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ question, limit: 1 }),
+      });
+      return res.json();
+    }, HANDOFF);
+    assert.ok(match.matches[0].confidence > 0.5, `now the bot knows it: ${JSON.stringify(match.matches[0])}`);
+    await admin.screenshot({ path: join(ARTIFACTS, "bot-unanswered.png"), fullPage: true });
   });
 });

@@ -10,6 +10,7 @@ import {
 } from "../ui.js";
 import { useGroups, namer } from "../lookups.js";
 import { Webhooks } from "../webhooks.js";
+import { BotUnanswered } from "../bot-unanswered.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const TIMEZONES = [
@@ -101,6 +102,7 @@ export function SettingsPage({ session, setSession }) {
     </form>
     <${Inboxes} />
     <${BotFigures} />
+    <${BotUnanswered} />
     <${Mailboxes} />
     <${Webhooks} />
   </section>`;
