@@ -64,6 +64,15 @@
     uploading: ["Sending file…", "正在发送文件…"],
     too_large: ["The file is too large.", "文件太大，无法发送。"],
     bad_type: ["This type of file cannot be sent.", "不支持发送此类型的文件。"],
+    bot: ["Assistant", "智能助手"],
+    bot_here: [
+      "You are chatting with our assistant. Type \"agent\" to reach a person.",
+      "智能助手为您服务，输入“转人工”可联系人工客服。",
+    ],
+    helpful: ["Was this helpful?", "这个回答对您有帮助吗？"],
+    helpful_yes: ["Yes", "有帮助"],
+    helpful_no: ["No", "没帮助"],
+    thanks_feedback: ["Thanks for your feedback.", "感谢您的反馈。"],
   };
   // strings:end
   const prefs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
@@ -303,6 +312,7 @@
         res = await call("POST", `/widget/conversations/${conversation.id}/messages`, {
           body: pending.body,
           client_msg_id: pending.client_msg_id,
+          ...(pending.faq_id ? { faq_id: pending.faq_id } : {}),
         });
       } catch (err) {
         if (err.code !== "conversation_closed") throw err;
@@ -313,6 +323,7 @@
         res = await call("POST", `/widget/conversations/${conversation.id}/messages`, {
           body: pending.body,
           client_msg_id: pending.client_msg_id,
+          ...(pending.faq_id ? { faq_id: pending.faq_id } : {}),
         });
       }
       addMessage(res.data);
@@ -324,11 +335,12 @@
     }
   }
 
-  function submitText(text) {
+  function submitText(text, faqId) {
     const body = text.trim();
     if (!body) return false;
     const client_msg_id = newClientId();
     send({
+      faq_id: faqId || null,
       id: `pending:${client_msg_id}`,
       pending: true,
       client_msg_id,
@@ -383,7 +395,7 @@
 
   function onEvent(frame) {
     const payload = frame.payload || {};
-    if (frame.kind === "message.created" && payload.message) {
+    if ((frame.kind === "message.created" || frame.kind === "bot.feedback") && payload.message) {
       addMessage(payload.message);
     } else if (payload.conversation) {
       const c = payload.conversation;
@@ -424,6 +436,11 @@
     .msg { max-width: 80%; padding: 8px 11px; border-radius: 10px; white-space: pre-wrap; overflow-wrap: anywhere; }
     .msg.customer { align-self: flex-end; background: #1a5fd0; color: #fff; }
     .msg.agent, .msg.bot { align-self: flex-start; background: #fff; border: 1px solid #dde2ea; }
+    .msg small.who { margin: 0 0 3px; }
+    .choices { display: flex; flex-direction: column; gap: 4px; margin-top: 6px; }
+    .choices button.choice { text-align: left; border: 1px solid #1a5fd0; color: #1a5fd0; background: #fff; border-radius: 8px; padding: 5px 9px; cursor: pointer; font-size: 13px; margin: 0; }
+    .feedback { display: flex; gap: 6px; align-items: center; margin-top: 6px; }
+    .feedback small { margin: 0; }
     .msg.system, .note { align-self: center; color: #5b6475; font-size: 12px; text-align: center; }
     .msg.failed { background: #fdecea; color: #b3261e; border: 1px solid #f5c2c0; }
     .msg small { display: block; opacity: .75; font-size: 11px; margin-top: 3px; }
@@ -496,13 +513,59 @@
   function messageNode(m) {
     const who = m.kind === "note" ? "system" : m.sender_kind;
     const node = el("div", { class: `msg ${who}${m.failed ? " failed" : ""}`, "data-sender": m.sender_kind });
+    if (m.sender_kind === "bot") node.append(el("small", { class: "who", text: say("bot") }));
     node.append(el("span", { class: "body", text: m.body }), ...attachmentNodes(m));
+    if (m.sender_kind === "bot" && m.bot) node.append(...botNodes(m));
     if (m.pending) {
       const note = el("small", { text: m.failed ? say("failed") : say("sending") });
       if (m.failed) note.append(el("button", { type: "button", text: say("retry"), onclick: () => send(m) }));
       node.append(note);
     }
     return node;
+  }
+
+  // What a bot message offers: its "did you mean" choices (while the bot still has the
+  // conversation and this is its latest word) and "was this helpful?" under an answer.
+  function botNodes(m) {
+    const c = state.conversation;
+    const withBot = c && c.status === "bot";
+    const latestBot = [...state.messages.values()].filter((x) => x.sender_kind === "bot").pop();
+    const nodes = [];
+    if (m.bot.action === "did_you_mean" && withBot && latestBot && latestBot.id === m.id) {
+      nodes.push(
+        el(
+          "div",
+          { class: "choices", role: "group" },
+          ...(m.bot.choices || []).map((choice) =>
+            el("button", { type: "button", class: "choice", text: choice.question, onclick: () => submitText(choice.question, choice.faq_id) }),
+          ),
+        ),
+      );
+    }
+    if (m.bot.action === "answer") {
+      if (m.bot.helpful != null) nodes.push(el("small", { class: "feedback", text: say("thanks_feedback") }));
+      else {
+        const rate = (helpful) => async () => {
+          try {
+            const { data } = await call("POST", `/widget/conversations/${m.conversation_id}/messages/${m.id}/feedback`, { helpful });
+            addMessage(data);
+          } catch (err) {
+            if (err.code === "feedback_given") addMessage({ ...m, bot: { ...m.bot, helpful } });
+            else showError(err);
+          }
+        };
+        nodes.push(
+          el(
+            "div",
+            { class: "feedback", role: "group", "aria-label": say("helpful") },
+            el("small", { text: say("helpful") }),
+            el("button", { type: "button", text: say("helpful_yes"), onclick: rate(true) }),
+            el("button", { type: "button", text: say("helpful_no"), onclick: rate(false) }),
+          ),
+        );
+      }
+    }
+    return nodes;
   }
 
   // The pre-chat form: optional contact details, then a topic (which picks the queue) or,
@@ -618,8 +681,14 @@
     let status = "";
     // Before the first message: say if nobody can answer now (the message still waits for the
     // next agent). After it, the queue's own figures say more.
-    if (!c) status = serviceText();
-    else if (["bot", "queued", "offered"].includes(c.status)) status = say("waiting");
+    // With the bot, someone answers at once whatever the hours.
+    if (!c) status = state.inbox && state.inbox.bot_enabled ? say("bot_here") : serviceText();
+    else if (c.status === "bot") status = say("bot_here");
+    else if (["queued", "offered"].includes(c.status)) status = say("waiting");
+    // Handed off with nobody to take it: the message waits for the next agent all the same.
+    if (c && c.status === "queued" && state.service && (!state.service.open || state.service.agents_available === 0)) {
+      status = `${status}\n${say("leave_message")}`;
+    }
     if (c && c.status === "queued" && state.standing) status = `${status}\n${standingText(state.standing)}`;
     else if (c && ["assigned", "wrap_up"].includes(c.status)) {
       status = (state.agentTypingUntil || 0) > Date.now() ? say("agent_typing") : say("joined");

@@ -5,6 +5,8 @@
 // "/", Take for a waiting one, Transfer and Resolve (with a disposition code) for one being
 // served, Take over for supervisors, keyboard shortcuts, and the customer panel beside it. Files:
 // images as thumbnails, others as download links, and an attach button (helpers at the end).
+// After a bot handoff, the bot's best guesses; for the customer's latest message, knowledge
+// suggestions whose answer one click puts in the reply box (bot-assist.js).
 import { html, useState, useEffect, useRef } from "../lib.js";
 import { api, ApiError } from "../api.js";
 import { t, has } from "../i18n.js";
@@ -15,6 +17,7 @@ import { TransferButton } from "../transfer.js";
 import { CreateTicketButton } from "../ticket-from-conversation.js";
 import { useTypingIn, useTellTyping } from "../typing.js";
 import { CustomerPanel } from "../customer-panel.js";
+import { BotGuesses, Suggestions } from "../bot-assist.js";
 
 const WAITING = ["queued", "offered"];
 const SERVING = ["assigned", "wrap_up"];
@@ -71,9 +74,10 @@ function MessageItem({ message: m, customerName, me }) {
   let who = t(`conversations.sender.${m.sender_kind}`);
   if (m.sender_kind === "customer") who = customerName || who;
   else if (m.sender_kind === "agent" && m.sender_id === me) who = t("conversations.sender.you");
-  return html`<li class=${`msg msg-${m.sender_kind}${note ? " msg-note" : ""}`} data-kind=${m.kind}>
+  return html`<li class=${`msg msg-${m.sender_kind}${note ? " msg-note" : ""}`} data-kind=${m.kind} data-sender=${m.sender_kind}>
     <div class="msg-head">
       <strong>${who}</strong>
+      ${m.sender_kind === "bot" && html`<span class="badge bot">${t("bot.badge")}</span>`}
       ${note && html`<span class="badge">${t("conversations.note")}</span>`}
       <span class="muted">${fmtTime(m.created_at)}</span>
     </div>
@@ -82,7 +86,7 @@ function MessageItem({ message: m, customerName, me }) {
   </li>`;
 }
 
-function ReplyBox({ conversation, canReply, startAsNote, onSent }) {
+function ReplyBox({ conversation, canReply, startAsNote, onSent, inserted }) {
   const [body, setBody] = useState("");
   const [note, setNote] = useState(!canReply || startAsNote);
   const [files, setFiles] = useState([]); // uploaded, waiting to be sent with this message
@@ -92,6 +96,13 @@ function ReplyBox({ conversation, canReply, startAsNote, onSent }) {
   const clientId = useRef(newClientId());
   const box = useRef(null);
   useEffect(() => setNote(!canReply || startAsNote), [canReply, startAsNote]);
+  // A suggestion picked beside the thread: its answer becomes the draft, to edit and send.
+  useEffect(() => {
+    if (!inserted) return;
+    setBody(inserted.text);
+    clientId.current = newClientId();
+    box.current?.focus();
+  }, [inserted]);
   const picker = useCannedPicker({
     text: body,
     conversationId: conversation.id,
@@ -182,6 +193,8 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
   };
   const [closing, setClosing] = useState(false);
   useEffect(() => setClosing(false), [c.id]);
+  const [inserted, setInserted] = useState(null);
+  const lastCustomer = [...messages].reverse().find((m) => m.sender_kind === "customer" && m.kind === "text" && m.body.trim());
   const resolve = async (disposition) => {
     const updated = await act.run(() => api.post(`/conversations/${c.id}/resolve`, { disposition }));
     if (updated) {
@@ -223,6 +236,7 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
       code: has(`disposition.${c.disposition}`) ? t(`disposition.${c.disposition}`) : c.disposition,
     })}</p>`}
     <${ErrorBox} error=${act.error} />
+    <${BotGuesses} conversation=${c} />
     <ol class="messages" aria-label=${t("conversations.messages")}>
       ${messages.map((m) => html`<${MessageItem} key=${m.id} message=${m} customerName=${customerName} me=${me} />`)}
       <li ref=${bottom} class="end" aria-hidden="true"></li>
@@ -234,8 +248,11 @@ function Thread({ conversation: c, messages, session, onChanged, onMessage }) {
     </p>
     ${supervisor && !mine && SERVING.includes(c.status) &&
     html`<p class="muted">${t("conversations.whisper_hint")}</p>`}
+    ${c.status !== "resolved" && lastCustomer &&
+    html`<${Suggestions} key=${lastCustomer.id} question=${lastCustomer.body}
+      onInsert=${(text) => setInserted({ text })} />`}
     ${c.status !== "resolved" &&
-    html`<${ReplyBox} key=${c.id} conversation=${c} canReply=${canReply}
+    html`<${ReplyBox} key=${c.id} conversation=${c} canReply=${canReply} inserted=${inserted}
       startAsNote=${supervisor && !mine && SERVING.includes(c.status)} onSent=${onMessage} />`}
   </section>`;
 }

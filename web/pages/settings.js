@@ -1,6 +1,7 @@
 // Tenant settings for admins: name, time zone, default locale, the customer tiers (lowest
-// first), business hours per weekday, when unanswered tickets are solved, the support mailboxes mail arrives at, webhooks, ticket
-// custom fields and triggers.
+// first), business hours per weekday, when unanswered tickets are solved, the chat channels
+// (with the bot on or off) and the bot's figures, the support mailboxes mail arrives at,
+// webhooks, ticket custom fields and triggers.
 import { html, useState, useEffect } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -12,6 +13,7 @@ import { useGroups, namer } from "../lookups.js";
 import { Webhooks } from "../webhooks.js";
 import { TicketFieldSettings } from "../custom-fields.js";
 import { Triggers } from "../triggers.js";
+import { BotUnanswered } from "../bot-unanswered.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const TIMEZONES = [
@@ -129,6 +131,9 @@ export function SettingsPage({ session, setSession }) {
       <//>
       <${FormFoot} action=${save} label=${t("common.save")} />
     </form>
+    <${Inboxes} />
+    <${BotFigures} />
+    <${BotUnanswered} />
     <${Mailboxes} />
     <${Webhooks} />
     <${TicketFieldSettings} />
@@ -199,5 +204,52 @@ function Mailboxes() {
       <//>
       <${FormFoot} action=${add} label=${t("mailboxes.add")} />
     </form>
+  </div>`;
+}
+
+/** The chat channels; the bot can be switched on for each. */
+function Inboxes() {
+  const inboxes = useLoad(() => api.get("/inboxes"), []);
+  const change = useAction();
+  const toggleBot = async (inbox) => {
+    const settings = { ...inbox.settings, bot_enabled: !inbox.settings.bot_enabled };
+    if (await change.run(() => api.patch(`/inboxes/${inbox.id}`, { settings }), t("inboxes.saved"))) inboxes.reload();
+  };
+  return html`<div class="card">
+    <h2>${t("inboxes.title")}</h2>
+    <p class="muted">${t("inboxes.hint")}</p>
+    <${ErrorBox} error=${inboxes.error || change.error} />
+    <table class="list">
+      <thead><tr><th>${t("inboxes.name")}</th><th>${t("inboxes.bot")}</th></tr></thead>
+      <tbody>
+        ${(inboxes.data || []).map(
+          (inbox) => html`<tr key=${inbox.id}>
+            <td>${inbox.name} <span class="muted">${inbox.channel}</span></td>
+            <td><label><input type="checkbox" name=${`bot-${inbox.id}`} checked=${inbox.settings.bot_enabled}
+              disabled=${change.busy} onChange=${() => toggleBot(inbox)} />
+              ${inbox.settings.bot_enabled ? t("mailboxes.on") : t("mailboxes.off")}</label></td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${change.notice && html`<p class="muted" role="status">${change.notice}</p>`}
+  </div>`;
+}
+
+/** The bot's last 30 days: how much it answered alone, how much went to agents, feedback. */
+function BotFigures() {
+  const figures = useLoad(() => api.get("/bot/metrics"), []);
+  const f = figures.data;
+  const pct = (x) => `${Math.round((x || 0) * 100)}%`;
+  return html`<div class="card">
+    <h2>${t("bot.metrics")}</h2>
+    <${ErrorBox} error=${figures.error} />
+    ${f &&
+    html`<dl class="bot-figures">
+      <div><dt>${t("bot.started")}</dt><dd>${f.started}</dd></div>
+      <div><dt>${t("bot.answer_rate")}</dt><dd>${pct(f.answer_rate)}</dd></div>
+      <div><dt>${t("bot.handoff_rate")}</dt><dd>${pct(f.handoff_rate)}</dd></div>
+      <div><dt>${t("bot.helpful")}</dt><dd>${f.helpful_yes} / ${f.helpful_no}</dd></div>
+    </dl>`}
   </div>`;
 }

@@ -14,6 +14,7 @@ pub mod labeled;
 pub mod matcher;
 pub mod model;
 pub mod text;
+pub mod turn;
 
 pub use decide::{BotSettings, Decision, HandoffReason, decide, reply, wants_human};
 pub use error::KnowledgeError;
@@ -25,3 +26,4 @@ pub use matcher::{
     prepare_question,
 };
 pub use text::{Analyzer, Token, TokenKind, VocabEntry, normalize};
+pub use turn::{Handoff, ReplyLanguage, failed_attempts_after};

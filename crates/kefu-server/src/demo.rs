@@ -172,6 +172,8 @@ pub fn logins() -> Vec<DemoLogin> {
 pub struct Seeded {
     pub created: bool,
     pub inbox: Option<kefu_store::Inbox>,
+    /// The web-chat inbox where the service bot answers first.
+    pub bot_inbox: Option<kefu_store::Inbox>,
     /// The support address mail to the demo goes to.
     pub mailbox: Option<kefu_store::Mailbox>,
 }
@@ -185,6 +187,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
         return Ok(Seeded {
             created: false,
             inbox: demo_inbox(store).await?,
+            bot_inbox: demo_bot_inbox(store).await?,
             mailbox: demo_mailbox(store).await?,
         });
     }
@@ -255,6 +258,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     Ok(Seeded {
         created: true,
         inbox: demo_inbox(store).await?,
+        bot_inbox: demo_bot_inbox(store).await?,
         mailbox: demo_mailbox(store).await?,
     })
 }
@@ -333,6 +337,47 @@ pub async fn demo_inbox(store: &Store) -> Result<Option<kefu_store::Inbox>, Demo
             tenant.id,
             kefu_store::NewInbox {
                 name: "官网在线客服 Web chat".into(),
+                channel: kefu_store::InboxChannel::Web,
+                secret: crate::auth::new_token("kfi_"),
+                settings,
+            },
+            &Actor::system(),
+        )
+        .await?;
+    Ok(Some(inbox))
+}
+
+/// The demo's second web-chat inbox, with the service bot on (created if missing, also in
+/// older demo databases): the first inbox keeps people answering at once.
+pub async fn demo_bot_inbox(store: &Store) -> Result<Option<kefu_store::Inbox>, DemoError> {
+    let Some(tenant) = store.tenant_by_slug(DEMO_SLUG).await? else {
+        return Ok(None);
+    };
+    // The people-first inbox comes first (the widget tests and the printed link use it).
+    demo_inbox(store).await?;
+    let inboxes = store.list_inboxes(tenant.id).await?;
+    if let Some(inbox) = inboxes.into_iter().find(|i| i.settings.bot_enabled) {
+        return Ok(Some(inbox));
+    }
+    // After a handoff the pre-sales group (Chinese and English speakers) takes over.
+    let pre_sales = store
+        .list_groups(tenant.id, None, crate::routes::DEFAULT_LIMIT)
+        .await?
+        .items
+        .into_iter()
+        .find(|g| GROUPS.first().is_some_and(|(name, _)| g.name == *name))
+        .map(|g| g.id);
+    let settings = kefu_store::InboxSettings {
+        greeting: "您好，我是演示商城智能助手，请问有什么可以帮您？输入“转人工”联系人工客服。 Hi, I am Demo Shop's assistant; type \"agent\" for a person.".into(),
+        group_id: pre_sales,
+        bot_enabled: true,
+        ..Default::default()
+    };
+    let inbox = store
+        .create_inbox(
+            tenant.id,
+            kefu_store::NewInbox {
+                name: "智能客服 Bot chat".into(),
                 channel: kefu_store::InboxChannel::Web,
                 secret: crate::auth::new_token("kfi_"),
                 settings,

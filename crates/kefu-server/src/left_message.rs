@@ -158,6 +158,7 @@ mod tests {
             body: body.to_owned(),
             client_msg_id: None,
             attachments: Vec::new(),
+            bot: None,
             created_at: Utc::now(),
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod autoclose;
+pub mod bot;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -34,10 +35,10 @@ pub use state::{AppState, ServerConfig};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    attachments, audit, auth as auth_routes, canned, conversations, customers, events, groups,
-    knowledge as kb, mailboxes, mails, reports as report_routes, sla as sla_routes, tenant,
-    ticket_fields, tickets, tokens, triggers as trigger_routes, users, webhooks as webhook_routes,
-    wfm, widget,
+    attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations, customers,
+    events, groups, knowledge as kb, mailboxes, mails, reports as report_routes, sla as sla_routes,
+    tenant, ticket_fields, tickets, tokens, triggers as trigger_routes, users,
+    webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -73,6 +74,7 @@ use utoipa_axum::routes;
         (name = "reports", description = "Contact-center metrics from the event log, as JSON or CSV"),
         (name = "knowledge", description = "The knowledge base: FAQs, categories, vocabulary, revisions, bot settings, CSV/JSONL import and export, and matching (agent assist, try the bot)"),
         (name = "webhooks", description = "Outgoing webhooks: events POSTed to your systems, signed (HMAC-SHA256), retried with backoff, with a delivery log"),
+        (name = "bot", description = "The service bot: what it did in a conversation, its answer and handoff rates, what it could not answer"),
         (name = "ops", description = "Health and metrics"),
     )
 )]
@@ -148,7 +150,14 @@ fn api() -> OpenApiRouter<AppState> {
             conversations::list_inboxes,
             conversations::create_inbox
         ))
-        .routes(routes!(conversations::get_inbox))
+        .routes(routes!(
+            conversations::get_inbox,
+            conversations::update_inbox
+        ))
+        .routes(routes!(bot_routes::conversation_bot))
+        .routes(routes!(bot_routes::metrics))
+        .routes(routes!(bot_routes::unanswered))
+        .routes(routes!(widget::bot_feedback))
         .routes(routes!(conversations::list_conversations))
         .routes(routes!(conversations::get_conversation))
         .routes(routes!(

@@ -110,11 +110,13 @@ pub struct Message {
     pub client_msg_id: Option<String>,
     /// The files it carries (download each from `/api/v1/attachments/{id}`).
     pub attachments: Vec<AttachmentMeta>,
+    /// On a bot message: what it offers the customer (choices, "was this helpful?").
+    pub bot: Option<crate::bot::BotReply>,
     pub created_at: DateTime<Utc>,
 }
 
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+pub(crate) struct MessageRow {
     id: Uuid,
     conversation_id: Uuid,
     sender_kind: String,
@@ -123,6 +125,7 @@ struct MessageRow {
     body: String,
     client_msg_id: Option<String>,
     attachments: Option<Json<Vec<AttachmentMeta>>>,
+    bot: Option<Json<crate::bot::BotReply>>,
     created_at: DateTime<Utc>,
 }
 
@@ -140,6 +143,7 @@ impl TryFrom<MessageRow> for Message {
             body: row.body,
             client_msg_id: row.client_msg_id,
             attachments: row.attachments.map(|json| json.0).unwrap_or_default(),
+            bot: row.bot.map(|json| json.0),
             created_at: row.created_at,
         })
     }
@@ -147,7 +151,7 @@ impl TryFrom<MessageRow> for Message {
 
 macro_rules! message_columns {
     () => {
-        "id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, attachments, created_at"
+        "id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, attachments, bot, created_at"
     };
 }
 
@@ -366,33 +370,49 @@ pub(crate) async fn apply_move(
     Ok(after)
 }
 
-/// Stores one message (built by the caller, `created_at` included) with its event inside the
-/// caller's transaction, and moves the conversation's `last_message_at` (and its first
-/// response time, on an agent's first reply).
+/// Inserts one message with its event inside the caller's transaction; `bot` only on a bot's.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_message(
     conn: &mut Conn<'_>,
     tenant_id: Uuid,
     conversation: &Conversation,
-    message: Message,
+    new: NewMessage,
+    attachments: Vec<AttachmentMeta>,
+    bot: Option<crate::bot::BotReply>,
+    now: DateTime<Utc>,
     actor: &Actor,
 ) -> Result<Message, StoreError> {
-    let now = message.created_at;
+    let conversation_id = conversation.id;
+    let message = Message {
+        id: Uuid::now_v7(),
+        conversation_id,
+        sender_kind: new.sender_kind,
+        sender_id: new.sender_id,
+        kind: new.kind,
+        body: new.body,
+        client_msg_id: new.client_msg_id,
+        attachments,
+        bot,
+        // Microseconds: what PostgreSQL keeps, so this copy equals the stored row.
+        created_at: now,
+    };
     sql_execute!(
         &mut *conn,
-        "INSERT INTO messages (id, tenant_id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, created_at, attachments)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO messages (id, tenant_id, conversation_id, sender_kind, sender_id, kind, body, client_msg_id, created_at, attachments, bot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         message.id,
         tenant_id,
-        conversation.id,
+        conversation_id,
         message.sender_kind.as_str(),
         message.sender_id,
         message.kind.as_str(),
         &message.body,
         message.client_msg_id.as_deref(),
         now,
-        (!message.attachments.is_empty()).then_some(Json(&message.attachments))
+        (!message.attachments.is_empty()).then_some(Json(&message.attachments)),
+        message.bot.as_ref().map(Json)
     )?;
-    attach(&mut *conn, tenant_id, message.id, &message.attachments).await?;
+    attach(conn, tenant_id, message.id, &message.attachments).await?;
     let first_agent_reply =
         message.sender_kind == SenderKind::Agent && message.kind == MessageKind::Text;
     sql_execute!(
@@ -401,17 +421,17 @@ pub(crate) async fn insert_message(
              first_response_at = CASE WHEN $4 AND first_response_at IS NULL THEN $3 ELSE first_response_at END
          WHERE tenant_id = $1 AND id = $2",
         tenant_id,
-        conversation.id,
+        conversation_id,
         now,
         first_agent_reply
     )?;
     record(
-        &mut *conn,
+        conn,
         Change {
             tenant_id,
             kind: "message.created",
             entity_type: "conversation",
-            entity_id: Some(conversation.id),
+            entity_id: Some(conversation_id),
             actor,
             payload: serde_json::json!({
                 "message": message,
@@ -475,6 +495,9 @@ impl Store {
             enqueued_at,
             now
         )?;
+        if new.status == ConversationStatus::Bot {
+            crate::bot::open_session(&mut conn, tenant_id, id, now).await?;
+        }
         let conversation = load_conversation(&mut conn, tenant_id, id).await?;
         record(
             &mut conn,
@@ -610,19 +633,17 @@ impl Store {
             &attachment_ids,
         )
         .await?;
-        let message = Message {
-            id: Uuid::now_v7(),
-            conversation_id,
-            sender_kind: new.sender_kind,
-            sender_id: new.sender_id,
-            kind: new.kind,
-            body: new.body,
-            client_msg_id: new.client_msg_id,
+        let message = insert_message(
+            &mut conn,
+            tenant_id,
+            &conversation,
+            new,
             attachments,
-            // Microseconds: what PostgreSQL keeps, so this copy equals the stored row.
-            created_at: now,
-        };
-        let message = insert_message(&mut conn, tenant_id, &conversation, message, actor).await?;
+            None,
+            now,
+            actor,
+        )
+        .await?;
         let conversation = load_conversation(&mut conn, tenant_id, conversation_id).await?;
         tx.commit().await?;
         Ok(Posted {

@@ -58,6 +58,9 @@ pub struct InboxSettings {
     pub reopen_window_secs: i64,
     /// Largest attachment accepted, in bytes.
     pub max_attachment_bytes: u64,
+    /// New conversations start with the service bot, which answers from the knowledge base
+    /// and hands off to an agent when asked or stuck.
+    pub bot_enabled: bool,
 }
 
 impl Default for InboxSettings {
@@ -70,6 +73,7 @@ impl Default for InboxSettings {
             topics: Vec::new(),
             reopen_window_secs: 24 * 3600,
             max_attachment_bytes: 10 * 1024 * 1024,
+            bot_enabled: false,
         }
     }
 }
@@ -220,6 +224,55 @@ impl Store {
                 actor,
                 payload: shown.clone(),
                 audit: Some((None, Some(shown))),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(inbox)
+    }
+
+    /// Renames an inbox or replaces its settings (the secret never changes here).
+    pub async fn update_inbox(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        name: Option<String>,
+        settings: Option<InboxSettings>,
+        actor: &Actor,
+    ) -> Result<Inbox, StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        let before = load_inbox(&mut conn, id).await?;
+        if before.tenant_id != tenant_id {
+            return Err(StoreError::NotFound);
+        }
+        let name = name.unwrap_or_else(|| before.name.clone());
+        let settings = settings.unwrap_or_else(|| before.settings.clone());
+        sql_execute!(
+            &mut conn,
+            "UPDATE inboxes SET name = $3, settings = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2",
+            tenant_id,
+            id,
+            &name,
+            Json(&settings),
+            Utc::now()
+        )?;
+        let inbox = load_inbox(&mut conn, id).await?;
+        let shown = |inbox: &Inbox| {
+            let mut value = serde_json::to_value(inbox).unwrap_or_default();
+            value["secret"] = serde_json::Value::Null;
+            value
+        };
+        record(
+            &mut conn,
+            Change {
+                tenant_id,
+                kind: "inbox.updated",
+                entity_type: "inbox",
+                entity_id: Some(id),
+                actor,
+                payload: shown(&inbox),
+                audit: Some((Some(shown(&before)), Some(shown(&inbox)))),
             },
         )
         .await?;

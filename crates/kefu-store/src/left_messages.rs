@@ -1,7 +1,9 @@
 //! Messages customers leave while nobody can answer: finding conversations that have gone quiet
 //! in a queue, and carrying one on as a ticket, with a notice to the customer, in one transaction.
 
-use crate::conversations::{Conversation, Message, apply_move, insert_message, load_conversation};
+use crate::conversations::{
+    Conversation, NewMessage, apply_move, insert_message, load_conversation,
+};
 use crate::events::Actor;
 use crate::sql::Conn;
 use crate::tickets::{
@@ -129,18 +131,26 @@ impl Store {
         let Some(ticket) = carried.ticket() else {
             return Ok(Carried::NotQuiet);
         };
-        let message = Message {
-            id: Uuid::now_v7(),
-            conversation_id,
+        let notice = NewMessage {
             sender_kind: SenderKind::System,
             sender_id: None,
             kind: MessageKind::Text,
             body: notice(ticket),
             client_msg_id: None,
-            attachments: Vec::new(),
-            created_at: Utc::now().trunc_subsecs(6),
+            attachment_ids: Vec::new(),
         };
-        insert_message(&mut conn, tenant_id, &conversation, message, actor).await?;
+        let now = Utc::now().trunc_subsecs(6);
+        insert_message(
+            &mut conn,
+            tenant_id,
+            &conversation,
+            notice,
+            Vec::new(),
+            None,
+            now,
+            actor,
+        )
+        .await?;
         let resolve = ConversationMove {
             expected: Some(ConversationStatus::Queued),
             disposition: Some(CARRIED_DISPOSITION.to_owned()),

@@ -8,7 +8,9 @@ mod attachments;
 mod audit;
 mod auth;
 mod canned;
+#[macro_use]
 mod conversations;
+mod bot;
 mod customers;
 mod error;
 mod events;
@@ -33,6 +35,7 @@ pub mod testing;
 pub use attachments::{Attachment, AttachmentMeta, NewAttachment};
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, NewApiToken, SessionPrincipal, TokenPrincipal};
+pub use bot::{BotCounts, BotGuess, BotReply, BotSession, BotTurn, NewBotTurn, RecordedTurn};
 pub use canned::{
     CannedFilter, CannedResponse, CannedResponsePatch, CannedScope, NewCannedResponse,
 };

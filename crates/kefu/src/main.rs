@@ -237,6 +237,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         if let Some(inbox) = seeded.inbox {
             println!("Chat as a customer: {url}/demo.html?inbox={}", inbox.id);
         }
+        if let Some(inbox) = seeded.bot_inbox {
+            println!(
+                "Chat with the service bot: {url}/demo.html?inbox={}",
+                inbox.id
+            );
+        }
     }
     let server_config = ServerConfig {
         session_ttl: Duration::from_secs(u64::from(config.session_ttl_hours.max(1)) * 3600),

@@ -55,27 +55,7 @@ pub async fn create_inbox(
     let mut errors = ValidationErrors::new();
     kefu_core::error::check_text(&mut errors, "name", &req.name, 100);
     let settings = req.settings.unwrap_or_default();
-    if settings.reopen_window_secs < 0 {
-        errors.push(
-            "settings.reopen_window_secs",
-            "invalid_duration",
-            "must be ≥ 0",
-        );
-    }
-    for (i, topic) in settings.topics.iter().enumerate() {
-        kefu_core::error::check_text(
-            &mut errors,
-            &format!("settings.topics[{i}].key"),
-            &topic.key,
-            50,
-        );
-        kefu_core::error::check_text(
-            &mut errors,
-            &format!("settings.topics[{i}].label"),
-            &topic.label,
-            100,
-        );
-    }
+    check_inbox_settings(&mut errors, &settings);
     errors.into_result()?;
     let inbox = state
         .store()
@@ -91,6 +71,66 @@ pub async fn create_inbox(
         )
         .await?;
     Ok((StatusCode::CREATED, axum::Json(inbox)))
+}
+
+fn check_inbox_settings(errors: &mut ValidationErrors, settings: &InboxSettings) {
+    if settings.reopen_window_secs < 0 {
+        errors.push(
+            "settings.reopen_window_secs",
+            "invalid_duration",
+            "must be ≥ 0",
+        );
+    }
+    for (i, topic) in settings.topics.iter().enumerate() {
+        kefu_core::error::check_text(errors, &format!("settings.topics[{i}].key"), &topic.key, 50);
+        kefu_core::error::check_text(
+            errors,
+            &format!("settings.topics[{i}].label"),
+            &topic.label,
+            100,
+        );
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInbox {
+    pub name: Option<String>,
+    /// Replaces all settings (send the ones read from GET, changed).
+    pub settings: Option<InboxSettings>,
+}
+
+/// Renames an inbox or changes its settings (the bot, greeting, topics…); admins only.
+#[utoipa::path(patch, path = "/api/v1/inboxes/{id}", tag = "conversations", request_body = UpdateInbox,
+    responses((status = 200, body = Inbox), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_inbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateInbox>,
+) -> ApiResult<axum::Json<Inbox>> {
+    principal.require_user_role(Role::Admin)?;
+    let mut errors = ValidationErrors::new();
+    if let Some(name) = &req.name {
+        kefu_core::error::check_text(&mut errors, "name", name, 100);
+    }
+    if let Some(settings) = &req.settings {
+        check_inbox_settings(&mut errors, settings);
+    }
+    errors.into_result()?;
+    Ok(axum::Json(
+        state
+            .store()
+            .update_inbox(
+                principal.tenant_id,
+                id,
+                req.name.map(|n| n.trim().to_owned()),
+                req.settings,
+                &principal.actor(),
+            )
+            .await
+            .map_err(ApiError::from_store("inbox"))?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/inboxes/{id}", tag = "conversations", responses((status = 200, body = Inbox), (status = 404, body = ErrorBody)))]

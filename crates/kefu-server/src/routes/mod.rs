@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod bot;
 pub mod canned;
 pub mod conversations;
 pub mod customers;

@@ -40,6 +40,8 @@ pub struct WidgetInbox {
     pub greeting: String,
     pub pre_chat_form: bool,
     pub topics: Vec<InboxTopic>,
+    /// The service bot answers first; "人工"/"agent" reaches a person.
+    pub bot_enabled: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -89,6 +91,7 @@ impl From<&Inbox> for WidgetInbox {
             greeting: inbox.settings.greeting.clone(),
             pre_chat_form: inbox.settings.pre_chat_form,
             topics: inbox.settings.topics.clone(),
+            bot_enabled: inbox.settings.bot_enabled,
         }
     }
 }
@@ -338,7 +341,12 @@ pub async fn start_conversation(
             NewConversation {
                 inbox_id: inbox.id,
                 customer_id: visitor.customer_id,
-                status: ConversationStatus::Queued,
+                // With the bot the conversation is not offered to agents until it hands off.
+                status: if inbox.settings.bot_enabled {
+                    ConversationStatus::Bot
+                } else {
+                    ConversationStatus::Queued
+                },
                 language,
                 topic: req.topic,
                 priority: 0,
@@ -419,6 +427,9 @@ pub struct SendMessage {
     /// Files uploaded to this conversation (POST …/attachments) and not sent yet; at most 10.
     #[serde(default)]
     pub attachment_ids: Vec<Uuid>,
+    /// The bot's "did you mean" choice the customer picked (its `faq_id`): the bot answers
+    /// that FAQ instead of matching the text.
+    pub faq_id: Option<Uuid>,
 }
 
 #[utoipa::path(post, path = "/api/v1/widget/conversations/{id}/messages", tag = "widget", security(("visitor" = [])), request_body = SendMessage,
@@ -440,14 +451,58 @@ pub async fn send_message(
         client_msg_id: req.client_msg_id,
         attachment_ids: req.attachment_ids,
     };
-    super::post_to_conversation(
+    let (status, message) = super::post_to_conversation(
         &state,
         visitor.tenant_id,
         &conversation,
         new,
         &visitor.actor(),
     )
-    .await
+    .await?;
+    // The bot's reply is an event like any message: the widget gets it over its socket. A
+    // retry whose first copy was answered is not answered again.
+    crate::bot::take_turn(
+        &state,
+        visitor.tenant_id,
+        &conversation,
+        &message.0,
+        req.faq_id,
+    )
+    .await;
+    Ok((status, message))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BotFeedback {
+    /// Whether the bot's answer helped.
+    pub helpful: bool,
+}
+
+/// "Was this helpful?" on one of the bot's answers in the visitor's conversation; once.
+#[utoipa::path(post, path = "/api/v1/widget/conversations/{id}/messages/{message_id}/feedback", tag = "widget", security(("visitor" = [])), request_body = BotFeedback,
+    responses((status = 200, description = "the answer with its feedback", body = Message), (status = 404, body = ErrorBody),
+        (status = 409, description = "`feedback_given`, `not_a_bot_answer`", body = ErrorBody)))]
+pub async fn bot_feedback(
+    State(state): State<AppState>,
+    visitor: VisitorPrincipal,
+    Path((id, message_id)): Path<(Uuid, Uuid)>,
+    Json(req): Json<BotFeedback>,
+) -> ApiResult<axum::Json<Message>> {
+    own_conversation(&state, &visitor, id).await?;
+    Ok(axum::Json(
+        state
+            .store()
+            .bot_feedback(
+                visitor.tenant_id,
+                id,
+                message_id,
+                req.helpful,
+                &visitor.actor(),
+            )
+            .await
+            .map_err(ApiError::from_store("message"))?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,5 +1,6 @@
 mod attachments;
 mod auth;
+mod bot;
 mod canned;
 mod contract;
 mod conversations;

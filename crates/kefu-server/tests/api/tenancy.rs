@@ -14,6 +14,7 @@ struct TenantA {
     token: String,
     inbox_id: String,
     conversation_id: String,
+    message_id: String,
     canned_id: String,
     ticket_id: String,
     attachment_id: String,
@@ -56,10 +57,40 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         .await;
     let conversation_id = conversation["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/widget/conversations/{conversation_id}/messages");
-    let (status, _) = app
+    let (status, message) = app
         .post(&path, &visitor, json!({"body": "Acme Secret message"}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
+    assert!(message["id"].is_string());
+    // A's bot inbox: a question the bot could not answer is in A's bot figures and lists only.
+    let (status, bot_inbox) = app
+        .post(
+            "/api/v1/inboxes",
+            &org.admin,
+            json!({"name": "Acme Secret bot", "channel": "web", "settings": {"bot_enabled": true}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bot_inbox}");
+    let bot_visitor = app.visitor(bot_inbox["id"].as_str().unwrap()).await;
+    let (_, bot_conversation) = app
+        .post("/api/v1/widget/conversations", &bot_visitor, json!({}))
+        .await;
+    let bot_path = format!(
+        "/api/v1/widget/conversations/{}/messages",
+        bot_conversation["id"].as_str().unwrap()
+    );
+    let (status, _) = app
+        .post(
+            &bot_path,
+            &bot_visitor,
+            json!({"body": "Acme Secret question"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, bot_messages) = app.get(&bot_path, &bot_visitor).await;
+    let bot_reply = &bot_messages["items"][1];
+    assert_eq!(bot_reply["sender_kind"], "bot", "{bot_messages}");
+    let message_id = bot_reply["id"].as_str().unwrap().to_owned();
     let attachment = app
         .http
         .post(format!(
@@ -215,6 +246,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         token: token["token"].as_str().unwrap().into(),
         inbox_id,
         conversation_id,
+        message_id,
         canned_id: canned["id"].as_str().unwrap().into(),
         ticket_id: ticket["id"].as_str().unwrap().into(),
         attachment_id: attachment["id"].as_str().unwrap().into(),
@@ -234,6 +266,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         "13912345678".into(),
         org.tenant.id.to_string(),
         a.conversation_id.clone(),
+        a.message_id.clone(),
         a.canned_id.clone(),
         a.ticket_id.clone(),
         a.attachment_id.clone(),
@@ -317,6 +350,7 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace("/mailboxes/{id}", &format!("/mailboxes/{}", a.mailbox_id))
                 .replace("/mails/{id}", &format!("/mails/{}", a.mail_id))
                 .replace("{file_id}", &a.file_id)
+                .replace("{message_id}", &a.message_id)
                 .replace("/kb/faqs/{id}", &format!("/kb/faqs/{}", a.faq_id))
                 .replace(
                     "/kb/categories/{id}",
@@ -410,6 +444,10 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PATCH", "/api/v1/kb/categories/{id}") => Some(json!({"name": "pwned"})),
                     ("PUT", "/api/v1/kb/vocabulary/{id}") => Some(json!({"term": "pwned"})),
                     ("POST", p) if p.ends_with("/render") => None,
+                    ("PATCH", "/api/v1/inboxes/{id}") => {
+                        Some(json!({"name": "pwned", "settings": {"bot_enabled": true}}))
+                    }
+                    ("POST", p) if p.ends_with("/feedback") => Some(json!({"helpful": false})),
                     ("POST", "/api/v1/widget/conversations/{id}/rating") => {
                         Some(json!({"rating": 5}))
                     }

@@ -1,4 +1,5 @@
 mod bot;
+mod kb;
 mod serve;
 mod sim;
 mod wfm;
