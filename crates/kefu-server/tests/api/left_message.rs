@@ -12,13 +12,6 @@ use std::time::Duration;
 
 const QUIET: Duration = Duration::from_millis(400);
 
-fn config() -> ServerConfig {
-    ServerConfig {
-        left_message_ticket_after: Some(QUIET),
-        ..ServerConfig::default()
-    }
-}
-
 async fn visitor_says(app: &TestApp, visitor: &str, id: &str, body: &str) {
     let (status, message) = app
         .call(
@@ -168,7 +161,13 @@ async fn a_message_left_with_nobody_there_becomes_a_ticket_and_the_customer_is_t
 
 #[tokio::test]
 async fn nothing_is_carried_while_an_agent_can_answer_or_the_customer_is_still_writing() {
-    let app = spawn_app_with(config()).await;
+    // Longer than the others: "still writing" must hold on a loaded machine too.
+    let quiet = Duration::from_secs(2);
+    let app = spawn_app_with(ServerConfig {
+        left_message_ticket_after: Some(quiet),
+        ..ServerConfig::default()
+    })
+    .await;
     let org = app.org("acme").await;
     let inbox = app.inbox(&org.admin).await;
     let inbox_id = inbox["id"].as_str().unwrap();
@@ -177,7 +176,7 @@ async fn nothing_is_carried_while_an_agent_can_answer_or_the_customer_is_still_w
     let (id, visitor) = customer_starts(&app, inbox_id, json!({})).await;
     for n in 0..4 {
         visitor_says(&app, &visitor, &id, &format!("line {n}")).await;
-        tokio::time::sleep(QUIET / 3).await;
+        tokio::time::sleep(quiet / 5).await;
     }
     let (_, conversation) = app
         .get(&format!("/api/v1/conversations/{id}"), &org.agent)
@@ -185,14 +184,16 @@ async fn nothing_is_carried_while_an_agent_can_answer_or_the_customer_is_still_w
     assert_eq!(conversation["status"], "queued", "{conversation}");
     assert!(tickets_of(&app, &org.agent, &id).await.is_empty());
 
-    // An agent comes: the waiting conversation is offered, and stays a conversation.
+    // With an agent available from the start, a conversation is offered and stays one.
     let lina = agent(&app, &org, "lina", 2, &[]).await;
     set_presence(&app, &lina, "available").await;
-    until(&app, &lina.token, &id, offered_to(&lina)).await;
-    tokio::time::sleep(QUIET * 3).await;
+    let (served, visitor) = customer_starts(&app, inbox_id, json!({})).await;
+    visitor_says(&app, &visitor, &served, "有人吗").await;
+    until(&app, &lina.token, &served, offered_to(&lina)).await;
+    tokio::time::sleep(quiet * 2).await;
     let (_, conversation) = app
-        .get(&format!("/api/v1/conversations/{id}"), &org.agent)
+        .get(&format!("/api/v1/conversations/{served}"), &org.agent)
         .await;
     assert_eq!(conversation["status"], "offered", "{conversation}");
-    assert!(tickets_of(&app, &org.agent, &id).await.is_empty());
+    assert!(tickets_of(&app, &org.agent, &served).await.is_empty());
 }
