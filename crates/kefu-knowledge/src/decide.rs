@@ -199,14 +199,35 @@ pub fn reply(
     failed_attempts: u32,
 ) -> Result<Decision, KnowledgeError> {
     let question = prepare_question(question, kb.settings().max_question_chars)?;
-    let matches = kb.search(&question, settings.max_choices.max(3))?;
-    if wants_human(&question) {
-        return Ok(Decision::Handoff {
+    let matches = kb.search(&question, reply_matches(settings))?;
+    Ok(decide_matches(
+        settings,
+        &question,
+        matches,
+        failed_attempts,
+    ))
+}
+
+/// How many matches a bot turn looks at.
+pub fn reply_matches(settings: &BotSettings) -> usize {
+    settings.max_choices.max(3)
+}
+
+/// [`reply`] for a prepared question whose best [`reply_matches`] matches the caller already
+/// searched (e.g. to list them too): honour a request for a person, otherwise decide.
+pub fn decide_matches(
+    settings: &BotSettings,
+    question: &str,
+    matches: Vec<Match>,
+    failed_attempts: u32,
+) -> Decision {
+    if wants_human(question) {
+        return Decision::Handoff {
             reason: HandoffReason::Requested,
             best: matches,
-        });
+        };
     }
-    Ok(decide(settings, &matches, failed_attempts))
+    decide(settings, &matches, failed_attempts)
 }
 
 #[cfg(test)]

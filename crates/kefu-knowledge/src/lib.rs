@@ -16,7 +16,9 @@ pub mod model;
 pub mod text;
 pub mod turn;
 
-pub use decide::{BotSettings, Decision, HandoffReason, decide, reply, wants_human};
+pub use decide::{
+    BotSettings, Decision, HandoffReason, decide, decide_matches, reply, reply_matches, wants_human,
+};
 pub use error::KnowledgeError;
 pub use eval::{Report, evaluate};
 pub use exchange::{FaqRecord, FileFormat, LineProblem, Problem};

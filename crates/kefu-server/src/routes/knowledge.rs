@@ -742,17 +742,19 @@ pub async fn match_question(
             confidence: m.confidence,
         })
     };
-    let matches = knowledge
+    // One search serves both the list and the bot's decision (which looks at its top few).
+    let considered = kefu_knowledge::reply_matches(&knowledge.settings);
+    let mut matches = knowledge
         .base
-        .search(&question, limit)
+        .search(&question, limit.max(considered))
         .map_err(knowledge_error)?;
-    let decision = kefu_knowledge::reply(
-        &knowledge.base,
+    let decision = kefu_knowledge::decide_matches(
         &knowledge.settings,
         &question,
+        matches.iter().take(considered).copied().collect(),
         req.failed_attempts.unwrap_or(0),
-    )
-    .map_err(knowledge_error)?;
+    );
+    matches.truncate(limit);
     let reply = match &decision {
         Decision::Answer { answer, .. } => BotReply {
             action: decision.action(),
