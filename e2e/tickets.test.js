@@ -6,7 +6,9 @@
 // tries a move the server refuses (409), reopens and solves it and finds it among the solved;
 // then a widget conversation becomes a ticket whose description is the transcript; an admin adds
 // a webhook on the settings page, a receiver on this machine gets the next ticket signed, and the
-// delivery log says delivered; two ticked tickets are changed together from the list.
+// delivery log says delivered; two ticked tickets are changed together from the list; an agent
+// saves a view, and a customer follows a ticket by its status link and answers it, which the
+// agent sees arrive live.
 // Screenshots go to e2e/artifacts/.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -73,7 +75,7 @@ async function demoInbox(url) {
 
 const optionValues = (select) => select.locator("option").evaluateAll((os) => os.map((o) => o.value));
 
-describe("tickets", { timeout: 90_000 }, () => {
+describe("tickets", { timeout: 150_000 }, () => {
   before(async () => {
     // The webhook receiver of the last test listens on loopback.
     server = await start({ env: { KEFU_WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" } });
@@ -328,6 +330,57 @@ describe("tickets", { timeout: 90_000 }, () => {
       await expectText(page.getByRole("row").filter({ hasText: `#${n}` }), /Urgent\s+李娜 Li Na/);
     }
     assert.equal(await bar.count(), 0, "the bar goes once nothing is ticked");
+    assert.deepEqual(dialogs, [], "no browser dialog opened");
+  });
+  it("an agent saves a view, and the customer follows and answers the ticket by its status link", async () => {
+    const cookie = await adminCookie(server.url);
+    const customers = await (await fetch(`${server.url}/api/v1/customers?q=${encodeURIComponent("张伟")}`, { headers: { cookie } })).json();
+    const res = await fetch(`${server.url}/api/v1/tickets`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie },
+      body: JSON.stringify({ subject: "保修卡丢了 Lost warranty card", requester_id: customers.items[0].id,
+        priority: "high", tags: ["warranty"] }),
+    });
+    const { number } = await res.json();
+
+    const page = await newPage("en-US");
+    await signIn(page, "lina@demo.kefu.dev");
+    await page.getByRole("navigation").getByRole("link", { name: "Tickets" }).click();
+    await page.getByRole("button", { name: "+ New view" }).click();
+    const form = page.getByRole("form", { name: "Saved view" });
+    await form.getByLabel("View name").fill("保修 Warranty");
+    await form.getByRole("checkbox", { name: "High", exact: true }).check();
+    await form.getByLabel("Tag").fill("warranty");
+    await form.getByRole("button", { name: "Save" }).click();
+    const tab = page.getByRole("tab", { name: "保修 Warranty" });
+    await tab.waitFor();
+    assert.equal(await tab.getAttribute("aria-selected"), "true", "the new view is the one shown");
+    await expectText(page.locator("table.tickets tbody"), `#${number}`);
+    assert.equal(await page.locator("table.tickets tbody tr").count(), 1, "only the high warranty ticket");
+
+    await page.getByRole("link", { name: `#${number}` }).click();
+    const link = await page.getByRole("textbox", { name: "Customer's status link" }).inputValue();
+    assert.match(link, /\/t\/[0-9a-f]{64}$/);
+    await page.getByRole("radio", { name: "Public reply" }).check();
+    await page.getByRole("textbox", { name: "Reply to the customer (they will see it)" }).fill("已补寄保修卡，请留意快递。");
+    await page.getByRole("button", { name: "Send reply" }).click();
+    await expectText(page.getByRole("region", { name: "Comments" }), "已补寄保修卡");
+
+    // The customer, with no account, opens the link in a Chinese browser.
+    const customer = await newPage("zh-CN");
+    await customer.goto(link);
+    await expectText(customer.getByRole("heading", { level: 1 }), `您的工单 #${number}`);
+    await expectText(customer.locator("main"), "保修卡丢了");
+    await expectText(customer.locator(".status-replies"), "已补寄保修卡，请留意快递。");
+    await customer.getByLabel("您的回复").fill("收到，谢谢！<b>不是粗体</b>");
+    await customer.getByRole("button", { name: "发送" }).click();
+    await expectText(customer.locator(".status-replies"), "收到，谢谢！<b>不是粗体</b>");
+    assert.equal(await customer.locator(".status-replies b").count(), 0, "the customer's text stays text");
+    await customer.screenshot({ path: join(ARTIFACTS, "ticket-status-link.png"), fullPage: true });
+
+    // The agent's open page shows the answer without a reload.
+    await expectText(page.getByRole("region", { name: "Comments" }), "收到，谢谢！");
+    await page.screenshot({ path: join(ARTIFACTS, "ticket-live.png"), fullPage: true });
     assert.deepEqual(dialogs, [], "no browser dialog opened");
   });
 });

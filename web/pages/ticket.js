@@ -1,8 +1,11 @@
 // One ticket: its number and subject, the description, comments oldest first (internal notes
 // set apart, public replies marked as sent), a composer, the side panel of fields, and for
 // email tickets the mails in and out with their source and the files they brought, and the SLA
-// targets of the policy that applies (due times, paused, met or breached).
+// targets of the policy that applies (due times, paused, met or breached), and the customer's
+// status link. It follows the event stream, so a colleague's change or the customer's answer
+// shows without a reload.
 import { html, useState, useRef, useEffect } from "../lib.js";
+import { useStream } from "../stream.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { ErrorBox, PageHead, useLoad, useAction, errorText, fmtTime, allPages } from "../ui.js";
@@ -145,6 +148,30 @@ function SlaPanel({ ticket }) {
   </section>`;
 }
 
+/** The link that lets the requester follow the ticket without an account (/t/{token}). */
+function StatusLinkBox({ ticket }) {
+  const link = useLoad(() => api.get(`/tickets/${ticket.id}/status-link`), [ticket.id]);
+  const [copied, setCopied] = useState(false);
+  if (!link.data) return html`<${ErrorBox} error=${link.error} />`;
+  const url = link.data.url || location.origin + link.data.path;
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied(true);
+    } catch {
+      // No clipboard (plain http, or refused): the link stays selectable in the box.
+    }
+  };
+  return html`<section class="card" aria-label=${t("tickets.status_link")}>
+    <h2>${t("tickets.status_link")}</h2>
+    <p class="hint">${t("tickets.status_link_hint")}</p>
+    <div class="row">
+      <input class="grow" readonly value=${url} aria-label=${t("tickets.status_link")} onFocus=${(e) => e.target.select()} />
+      <button type="button" onClick=${copy}>${copied ? t("tickets.copied") : t("tickets.copy")}</button>
+    </div>
+  </section>`;
+}
+
 export function TicketPage({ id, session }) {
   const ticket = useLoad(() => api.get(`/tickets/${id}`), [id]);
   const users = useUsers();
@@ -152,6 +179,18 @@ export function TicketPage({ id, session }) {
   // Bumped after a comment: the list reloads, and so does the ticket (a reply can open it).
   const [version, setVersion] = useState(0);
   const requesterName = useCustomerName(ticket.data?.requester_id);
+  const refresh = () => {
+    setVersion((v) => v + 1);
+    ticket.reload();
+  };
+  // Anyone's change to this ticket (a colleague, a trigger, the customer's mail or answer on the
+  // status page) reloads it; so does catching up after a reconnect, but not the first catch-up,
+  // which only repeats the load the page just made.
+  const caughtUp = useRef(false);
+  useStream(
+    (frame) => frame.entity_type === "ticket" && frame.entity_id === id && refresh(),
+    () => (caughtUp.current ? refresh() : (caughtUp.current = true)),
+  );
   if (ticket.error) return html`<div class="error" role="alert">${errorText(ticket.error)}</div>`;
   if (!ticket.data) return html`<p class="muted">${t("common.loading")}</p>`;
   const tk = ticket.data;
@@ -175,6 +214,7 @@ export function TicketPage({ id, session }) {
             : html`<p class="muted">${t("tickets.no_description")}</p>`}
         </section>
         <${SlaPanel} ticket=${tk} />
+        <${StatusLinkBox} ticket=${tk} />
         <${Comments} ticket=${tk} version=${version} userName=${userName} requesterName=${requesterName}
           me=${session.user.id} />
         ${tk.channel === "email" && html`<${Mails} ticket=${tk} version=${version} />`}

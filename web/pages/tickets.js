@@ -1,16 +1,19 @@
 // The ticket list (工单): views as tabs (mine, unassigned, breaching soon, all open,
-// solved/closed), a search
+// solved/closed, then the saved views: shared ones and the agent's own), a search
 // box that also takes "#1001", newest first with "load more", ticking rows to change them
 // together (status, priority, assign to me), and the New ticket form.
 import { html, useState } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { usePaged, LoadMore, useDebounced, fmtTime, PageHead, useAction, ErrorBox, Notice } from "../ui.js";
+import {
+  usePaged, LoadMore, useDebounced, fmtTime, PageHead, useAction, ErrorBox, Notice, ConfirmButton,
+} from "../ui.js";
 import { useGroups, useUsers, namer } from "../lookups.js";
 import {
   OPEN_STATUSES, STATUSES, PRIORITIES, StatusBadge, PriorityLabel, CustomerName, ticketNumber,
 } from "../ticket-rules.js";
 import { NewTicketForm } from "./ticket-new.js";
+import { useViews, ViewForm, canChangeView } from "../ticket-views.js";
 
 const VIEWS = [
   { key: "mine", params: { assignee: "me", status: OPEN_STATUSES.join(",") } },
@@ -24,12 +27,13 @@ const VIEWS = [
 // The view survives a trip to a ticket and back (the page remounts on every route change).
 let lastView = "mine";
 
-function ViewTabs({ view, onPick }) {
+function ViewTabs({ view, saved, onPick }) {
+  const tab = (key, label, title) => html`<button type="button" role="tab" key=${key}
+    aria-selected=${key === view ? "true" : "false"} class=${key === view ? "active" : ""} title=${title}
+    onClick=${() => onPick(key)}>${label}</button>`;
   return html`<div class="tabs" role="tablist" aria-label=${t("tickets.views")}>
-    ${VIEWS.map(
-      ({ key }) => html`<button type="button" role="tab" key=${key} aria-selected=${key === view ? "true" : "false"}
-        class=${key === view ? "active" : ""} onClick=${() => onPick(key)}>${t(`tickets.view.${key}`)}</button>`,
-    )}
+    ${VIEWS.map(({ key }) => tab(key, t(`tickets.view.${key}`)))}
+    ${saved.map((v) => tab(v.id, v.name, v.shared ? t("views.shared") : t("views.own")))}
   </div>`;
 }
 
@@ -103,8 +107,13 @@ export function TicketsPage({ session }) {
   const groups = useGroups();
   const userName = namer(users.data, "display_name");
   const groupName = namer(groups.data);
+  const views = useViews();
+  const saved = views.data || [];
+  const savedView = saved.find((v) => v.id === view);
+  const [editing, setEditing] = useState(null);
   // A "#1001" query finds that ticket whatever the view (the server ignores the filters then).
-  const params = VIEWS.find((v) => v.key === view).params;
+  // A saved view that is gone (deleted elsewhere) falls back to the first tab.
+  const params = VIEWS.find((v) => v.key === view)?.params || (savedView || !views.data ? { view } : VIEWS[0].params);
   const paged = usePaged((cursor) => api.get("/tickets", { ...params, q: query, cursor }), [view, query]);
   const pick = (key) => {
     lastView = key;
@@ -125,10 +134,27 @@ export function TicketsPage({ session }) {
     <//>
     ${creating && html`<${NewTicketForm} groups=${groups.data || []} onCancel=${() => setCreating(false)} />`}
     <div class="filters">
-      <${ViewTabs} view=${view} onPick=${pick} />
+      <${ViewTabs} view=${view} saved=${saved} onPick=${pick} />
+      <button type="button" onClick=${() => setEditing("new")}>${t("views.save_new")}</button>
+      ${savedView && canChangeView(session.user, savedView) &&
+      html`<button type="button" onClick=${() => setEditing(savedView)}>${t("views.edit")}</button>
+        <${ConfirmButton} label=${t("views.delete")} onConfirm=${async () => {
+          await api.del(`/ticket-views/${savedView.id}`);
+          pick("mine");
+          views.reload();
+        }} />`}
       <input type="search" aria-label=${t("common.search")} placeholder=${t("tickets.search")}
         value=${q} onInput=${(e) => setQ(e.target.value)} />
     </div>
+    ${editing &&
+    html`<${ViewForm} key=${editing === "new" ? "new" : editing.id} view=${editing === "new" ? null : editing}
+      groups=${groups.data || []} user=${session.user} onCancel=${() => setEditing(null)}
+      onSaved=${(v) => {
+        setEditing(null);
+        views.reload();
+        pick(v.id);
+        paged.reload();
+      }} />`}
     ${ticked.size > 0 &&
     html`<${BulkBar} ids=${[...ticked]} tickets=${paged.items} me=${session?.user?.id}
       onDone=${(text) => {

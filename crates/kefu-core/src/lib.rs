@@ -12,6 +12,7 @@ pub mod error;
 pub mod role;
 pub mod ticket;
 pub mod ticket_field;
+pub mod ticket_view;
 pub mod trigger;
 
 pub use agent::{AgentProfile, Channel, Presence, PresenceState, SkillLevel};

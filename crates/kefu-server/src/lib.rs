@@ -37,8 +37,8 @@ use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations, customers,
     events, groups, knowledge as kb, mailboxes, mails, reports as report_routes, sla as sla_routes,
-    tenant, ticket_fields, tickets, tokens, triggers as trigger_routes, users,
-    webhooks as webhook_routes, wfm, widget,
+    tenant, ticket_fields, ticket_status, ticket_views, tickets, tokens,
+    triggers as trigger_routes, users, webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -197,6 +197,15 @@ fn api() -> OpenApiRouter<AppState> {
             ticket_fields::get_field,
             ticket_fields::update_field
         ))
+        .routes(routes!(ticket_views::list_views, ticket_views::create_view))
+        .routes(routes!(
+            ticket_views::get_view,
+            ticket_views::update_view,
+            ticket_views::delete_view
+        ))
+        .routes(routes!(tickets::status_link_of))
+        .routes(routes!(ticket_status::status_page))
+        .routes(routes!(ticket_status::status_reply))
         .routes(routes!(
             trigger_routes::list_triggers,
             trigger_routes::create_trigger
@@ -341,9 +350,11 @@ pub async fn serve_with_smtp(
             .mail()
             .start_listener(state.store().clone(), smtp, state.closing());
     }
-    state
-        .mail()
-        .start_outbox(state.store().clone(), state.closing());
+    state.mail().start_outbox(
+        state.store().clone(),
+        state.config().public_url.clone(),
+        state.closing(),
+    );
     let closing = state.clone();
     axum::serve(
         listener,

@@ -36,6 +36,9 @@ pub struct ServerConfig {
     pub pending_solve_check: Option<Duration>,
     /// The email channel: SMTP listener, relay, reply tokens, retries.
     pub mail: crate::mail::MailSettings,
+    /// Where customers reach this server (`https://support.example.com`): links sent to them,
+    /// such as a ticket's status link in a mailed reply, start with it. `None`: no links are sent.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +57,7 @@ impl Default for ServerConfig {
             left_message_ticket_after: Some(Duration::from_secs(5 * 60)),
             pending_solve_check: Some(Duration::from_secs(60)),
             mail: crate::mail::MailSettings::default(),
+            public_url: None,
         }
     }
 }

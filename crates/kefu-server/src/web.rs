@@ -20,6 +20,12 @@ pub async fn static_or_api_not_found(uri: Uri) -> Response {
         )
         .into_response();
     }
+    // A ticket's status link (`/t/{token}`) is its own small page, outside the agents' app.
+    let path = if path.starts_with("t/") {
+        "status.html"
+    } else {
+        path
+    };
     let (file, name) = match Assets::get(path) {
         Some(file) if !path.is_empty() => (file, path),
         _ => match Assets::get("index.html") {

@@ -22,8 +22,10 @@ mod mail;
 mod page;
 mod rollups;
 mod sla;
+mod status_links;
 mod tenants;
 mod ticket_fields;
+mod ticket_views;
 mod tickets;
 mod triggers;
 mod users;
@@ -63,8 +65,10 @@ pub use mail::{
 pub use page::Page;
 pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
 pub use sla::{SlaWakeup, TicketSlaTarget};
+pub use status_links::STATUS_TOKEN_CHARS;
 pub use tenants::{ServiceLevelGoal, Tenant, TenantSettings};
 pub use ticket_fields::{NewTicketField, TicketField, TicketFieldPatch};
+pub use ticket_views::{MAX_VIEWS, NewTicketView, TicketView, TicketViewPatch};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, MAX_FIELD_FILTERS, NewComment, NewTicket, Ticket,
     TicketComment, TicketFilter, TicketPatch,

@@ -147,6 +147,22 @@ pub struct TicketFilter {
     pub breaching_by: Option<DateTime<Utc>>,
     /// Custom field values the tickets have (`field.KEY=value`), at most [`MAX_FIELD_FILTERS`].
     pub custom_fields: Vec<(String, String)>,
+    pub priorities: Vec<TicketPriority>,
+    pub types: Vec<TicketType>,
+    /// Only tickets nobody is assigned to.
+    pub unassigned: bool,
+    /// Only tickets of the departments this user belongs to.
+    pub groups_of_member: Option<Uuid>,
+    /// Only tickets carrying this tag.
+    pub tag: Option<String>,
+}
+
+/// `%"tag"%` over a ticket's tags as JSON text (the same text on both backends: a JSON array
+/// of strings), LIKE's wildcards taken literally.
+fn tag_pattern(tag: Option<&str>) -> Option<String> {
+    let tag = tag.map(str::trim).filter(|t| !t.is_empty())?;
+    let quoted = serde_json::to_string(tag).ok()?;
+    Some(format!("%{}%", crate::customers::like_escape(&quoted)))
 }
 
 /// Custom field filters one list takes.
@@ -408,8 +424,8 @@ pub(crate) async fn insert_ticket(
     };
     sql_execute!(
             &mut *conn,
-            "INSERT INTO tickets (id, tenant_id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at, custom_fields)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
+            "INSERT INTO tickets (id, tenant_id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at, custom_fields, status_token)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)",
             id,
             tenant_id,
             number,
@@ -425,7 +441,8 @@ pub(crate) async fn insert_ticket(
             new.group_id,
             new.conversation_id,
             now,
-            Json(&custom_fields)
+            Json(&custom_fields),
+            crate::status_links::new_status_token()
         )?;
     index_custom_fields(&mut *conn, tenant_id, id, &custom_fields).await?;
     let ticket = load_ticket(&mut *conn, tenant_id, id).await?;
@@ -548,6 +565,12 @@ impl Store {
                                  AND v.ticket_id = tickets.id AND v.field_key = $12 AND v.value = $13))
                  AND ($14 IS NULL OR EXISTS (SELECT 1 FROM ticket_field_values v WHERE v.tenant_id = tickets.tenant_id
                                  AND v.ticket_id = tickets.id AND v.field_key = $14 AND v.value = $15))
+                 AND ($16 IS NULL OR $16 LIKE '%,' || priority || ',%')
+                 AND ($17 IS NULL OR $17 LIKE '%,' || ticket_type || ',%')
+                 AND ($18 = FALSE OR assignee_id IS NULL)
+                 AND ($19 IS NULL OR group_id IN (SELECT m.group_id FROM group_members m
+                                 WHERE m.tenant_id = tickets.tenant_id AND m.user_id = $19))
+                 AND ($20 IS NULL OR CAST(tags AS TEXT) LIKE $20 ESCAPE '\\')
                  ORDER BY id DESC LIMIT $7"
             ),
             tenant_id,
@@ -564,7 +587,12 @@ impl Store {
             field(1).map(|f| f.0),
             field(1).map(|f| f.1),
             field(2).map(|f| f.0),
-            field(2).map(|f| f.1)
+            field(2).map(|f| f.1),
+            crate::sql::status_set(filter.priorities.iter().map(|p| p.as_str())),
+            crate::sql::status_set(filter.types.iter().map(|t| t.as_str())),
+            filter.unassigned,
+            filter.groups_of_member,
+            tag_pattern(filter.tag.as_deref())
         )?;
         let tickets = rows
             .into_iter()

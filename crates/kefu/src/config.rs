@@ -78,6 +78,9 @@ pub struct Config {
     pub relay_tls: RelayTls,
     pub relay_user: Option<String>,
     pub relay_password: Option<Secret>,
+    /// Where customers reach kefu, e.g. `https://support.example.com`: mailed replies carry the
+    /// ticket's status link under it. Unset: no link is mailed.
+    pub public_url: Option<String>,
 }
 
 /// How kefu reaches the relay.
@@ -117,6 +120,7 @@ impl Default for Config {
             relay_tls: RelayTls::Starttls,
             relay_user: None,
             relay_password: None,
+            public_url: None,
         }
     }
 }
@@ -149,6 +153,7 @@ pub const ENV_KEYS: &[&str] = &[
     "relay_tls",
     "relay_user",
     "relay_password",
+    "public_url",
 ];
 
 /// Flags given on the command line; `None` leaves the lower layers' value.
@@ -180,6 +185,29 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// `public_url` checked: an http(s) address without a query or fragment, kept without its
+    /// trailing `/` so links can be appended.
+    pub fn public_url(&self) -> anyhow::Result<Option<String>> {
+        let Some(url) = self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(None);
+        };
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .filter(|rest| !rest.is_empty() && !rest.contains(['?', '#', ' ']));
+        match rest {
+            Some(_) => Ok(Some(url.trim_end_matches('/').to_owned())),
+            None => anyhow::bail!(
+                "public_url must be an http:// or https:// address without a query, e.g. https://support.example.com (got {url:?})"
+            ),
+        }
     }
 
     /// The email channel's settings, checked: a reply-token secret long enough to be
@@ -281,6 +309,38 @@ mod tests {
             assert!(err.to_string().contains("listne"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn public_url_is_an_http_address_kept_without_its_slash() {
+        let with = |url: &str| Config {
+            public_url: Some(url.to_owned()),
+            ..Config::default()
+        };
+        assert_eq!(Config::default().public_url().unwrap(), None);
+        assert_eq!(
+            with("https://support.example.com/")
+                .public_url()
+                .unwrap()
+                .as_deref(),
+            Some("https://support.example.com")
+        );
+        assert_eq!(
+            with("http://127.0.0.1:8080/kefu")
+                .public_url()
+                .unwrap()
+                .as_deref(),
+            Some("http://127.0.0.1:8080/kefu")
+        );
+        for bad in [
+            "support.example.com",
+            "ftp://x",
+            "https://",
+            "https://x/?a=1",
+        ] {
+            let err = with(bad).public_url().unwrap_err().to_string();
+            assert!(err.contains("public_url"), "{bad}: {err}");
+        }
     }
 
     #[test]

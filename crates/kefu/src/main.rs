@@ -268,6 +268,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             ..Default::default()
         },
         mail: config.mail().map_err(anyhow::Error::msg)?,
+        public_url: config.public_url()?,
     };
     kefu_server::serve(
         listener,

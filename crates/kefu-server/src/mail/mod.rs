@@ -179,14 +179,20 @@ impl Mail {
         });
     }
 
-    /// Starts the outbox worker when a relay is configured.
-    pub(crate) fn start_outbox(&self, store: Store, closing: tokio::sync::watch::Receiver<bool>) {
+    /// Starts the outbox worker when a relay is configured. With the server's `public_url`,
+    /// each reply carries the ticket's status link.
+    pub(crate) fn start_outbox(
+        &self,
+        store: Store,
+        public_url: Option<String>,
+        closing: tokio::sync::watch::Receiver<bool>,
+    ) {
         let Some(relay) = &self.inner.settings.relay else {
             return;
         };
         match kefu_mail::Relay::new(relay) {
             Ok(relay) => {
-                let worker = outbound::Outbox::new(store, self.clone(), relay);
+                let worker = outbound::Outbox::new(store, self.clone(), relay, public_url);
                 tokio::spawn(worker.run(closing));
             }
             Err(err) => tracing::error!(%err, code = err.code(), "smtp relay not usable"),

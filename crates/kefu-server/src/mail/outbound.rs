@@ -31,6 +31,8 @@ pub(crate) struct Outbox {
     read_up_to: HashMap<Uuid, i64>,
     /// The tenants with mail, as of a count of mailbox changes.
     tenants: Option<(u64, Vec<Uuid>)>,
+    /// Where customers reach the server: replies end with the ticket's status link under it.
+    public_url: Option<String>,
 }
 
 /// What a round looks at.
@@ -82,14 +84,40 @@ fn permanent(message: &str) -> Failure {
 }
 
 impl Outbox {
-    pub(crate) fn new(store: Store, mail: Mail, relay: Relay) -> Self {
+    pub(crate) fn new(store: Store, mail: Mail, relay: Relay, public_url: Option<String>) -> Self {
         Outbox {
             store,
             mail,
             relay,
             read_up_to: HashMap::new(),
             tenants: None,
+            public_url,
         }
+    }
+
+    /// The reply's text, with the link to follow the ticket below a signature separator when
+    /// the server knows its public address.
+    async fn reply_text(
+        &self,
+        tenant: Uuid,
+        ticket: &Ticket,
+        body: String,
+    ) -> Result<String, Failure> {
+        let Some(base) = self.public_url.as_deref() else {
+            return Ok(body);
+        };
+        let token = self.store.ticket_status_token(tenant, ticket.id).await?;
+        let link = crate::routes::tickets::status_link(Some(base), token);
+        let locale = self.store.tenant(tenant).await?.settings.0.locale;
+        let label = if locale.starts_with("zh") {
+            "查看工单进度、在线回复"
+        } else {
+            "Follow this ticket and answer online"
+        };
+        Ok(format!(
+            "{body}\n\n-- \n{label}: {}",
+            link.url.unwrap_or(link.path)
+        ))
     }
 
     /// Wakes on commits of mail tenants and on a timer (for retries), until closing.
@@ -299,7 +327,7 @@ impl Outbox {
             cc: vec![],
             subject: ticket.subject.clone(),
             ticket: number,
-            text: comment.body,
+            text: self.reply_text(tenant, &ticket, comment.body).await?,
             html: None,
             attachments: vec![],
             in_reply_to,

@@ -9,6 +9,7 @@ use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use kefu_core::ticket_view::{AssigneeCondition, GroupCondition, ViewFilters};
 use kefu_core::{
     MessageKind, Role, Scope, SenderKind, TicketPriority, TicketStatus, TicketType,
     ValidationErrors,
@@ -76,12 +77,23 @@ pub async fn create_ticket(
 /// `field.KEY=value` pairs: tickets whose custom field KEY has that value (up to 3).
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListTickets {
+    /// A saved view (`GET /api/v1/ticket-views`): its filter is used, and only `q`, `limit` and
+    /// `cursor` may come with it.
+    pub view: Option<Uuid>,
     /// Comma-separated statuses, e.g. `new,open`.
     pub status: Option<String>,
-    /// `me`, or an agent's id.
+    /// Comma-separated priorities, e.g. `high,urgent`.
+    pub priority: Option<String>,
+    /// Comma-separated types, e.g. `incident,problem`.
+    #[serde(rename = "type")]
+    pub ticket_type: Option<String>,
+    /// `me`, `none` (unassigned), or an agent's id.
     pub assignee: Option<String>,
-    pub group_id: Option<Uuid>,
+    /// A department's id, or `mine` (the departments the signed-in agent belongs to).
+    pub group_id: Option<String>,
     pub requester_id: Option<Uuid>,
+    /// Tickets carrying this tag.
+    pub tag: Option<String>,
     /// Search subjects, descriptions and comments; `#1001` finds that ticket.
     pub q: Option<String>,
     /// `breaching`: only tickets whose SLA target is due within the hour or already breached
@@ -92,19 +104,85 @@ pub struct ListTickets {
 }
 
 /// The parameters of [`ListTickets`], besides `field.KEY`.
-const LIST_PARAMETERS: [&str; 8] = [
+const LIST_PARAMETERS: [&str; 12] = [
+    "view",
     "status",
+    "priority",
+    "type",
     "assignee",
     "group_id",
     "requester_id",
+    "tag",
     "q",
     "sla",
     "limit",
     "cursor",
 ];
 
+/// What may come with `view=`.
+const WITH_A_VIEW: [&str; 4] = ["view", "q", "limit", "cursor"];
+
 /// How far ahead "breaching soon" looks.
 const BREACHING_WITHIN: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+fn parse_list<T>(
+    text: Option<&str>,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> ApiResult<Vec<T>> {
+    text.iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            parse(name).ok_or_else(|| {
+                ApiError::bad_request("invalid_query", format!("unknown {what} {name:?}"))
+            })
+        })
+        .collect()
+}
+
+/// The view's filter for whoever looks: "me" and "mine" are the signed-in agent.
+pub(crate) fn ticket_filter(
+    principal: &Principal,
+    filters: &ViewFilters,
+) -> ApiResult<TicketFilter> {
+    let me = principal.user_id();
+    let assignee = filters
+        .assignee_for(me)
+        .map_err(|message| ApiError::bad_request("invalid_query", message))?;
+    let group = filters
+        .group_for(me)
+        .map_err(|message| ApiError::bad_request("invalid_query", message))?;
+    Ok(TicketFilter {
+        statuses: filters.statuses.clone(),
+        priorities: filters.priorities.clone(),
+        types: filters.types.clone(),
+        assignee_id: match assignee {
+            Some(AssigneeCondition::User(id)) => Some(id),
+            _ => None,
+        },
+        unassigned: assignee == Some(AssigneeCondition::Nobody),
+        group_id: match group {
+            Some(GroupCondition::Group(id)) => Some(id),
+            _ => None,
+        },
+        groups_of_member: match group {
+            Some(GroupCondition::MembersOf(user)) => Some(user),
+            _ => None,
+        },
+        tag: filters.tag.clone(),
+        breaching_by: filters
+            .sla_breaching
+            .then(|| chrono::Utc::now() + BREACHING_WITHIN),
+        custom_fields: filters
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ..TicketFilter::default()
+    })
+}
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListTickets),
     responses((status = 200, description = "newest first", body = ListResponse<Ticket>), (status = 400, body = ErrorBody)))]
@@ -115,10 +193,12 @@ pub async fn list_tickets(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<axum::Json<ListResponse<Ticket>>> {
     principal.require(Role::Agent, Scope::TicketsRead)?;
-    let mut custom_fields = Vec::new();
-    for (name, value) in pairs {
+    let mut fields = std::collections::BTreeMap::new();
+    for (name, value) in &pairs {
         match name.strip_prefix("field.") {
-            Some(key) => custom_fields.push((key.to_owned(), value)),
+            Some(key) => {
+                fields.insert(key.to_owned(), value.clone());
+            }
             None if LIST_PARAMETERS.contains(&name.as_str()) => {}
             None => {
                 return Err(ApiError::bad_request(
@@ -128,7 +208,7 @@ pub async fn list_tickets(
             }
         }
     }
-    if custom_fields.len() > kefu_store::MAX_FIELD_FILTERS {
+    if fields.len() > kefu_store::MAX_FIELD_FILTERS {
         return Err(ApiError::bad_request(
             "invalid_query",
             "at most 3 field.KEY filters",
@@ -154,27 +234,58 @@ pub async fn list_tickets(
             next_cursor: None,
         }));
     }
-    let statuses = super::parse_statuses(query.status.as_deref(), "ticket", TicketStatus::parse)?;
-    let assignee_id = super::parse_assignee(&principal, query.assignee.as_deref())?;
-    let breaching_by = match query.sla.as_deref() {
-        None => None,
-        Some("breaching") => Some(chrono::Utc::now() + BREACHING_WITHIN),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                "sla must be `breaching`",
-            ));
+    let mut filter = match query.view {
+        Some(view_id) => {
+            if let Some((name, _)) = pairs
+                .iter()
+                .find(|(name, _)| !WITH_A_VIEW.contains(&name.as_str()))
+            {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("{name:?} cannot be combined with view: the view's filter applies"),
+                ));
+            }
+            let view = super::ticket_views::visible_view(&state, &principal, view_id).await?;
+            ticket_filter(&principal, &view.filters)?
+        }
+        None => {
+            let filters = ViewFilters {
+                statuses: parse_list(
+                    query.status.as_deref(),
+                    "ticket status",
+                    TicketStatus::parse,
+                )?,
+                priorities: parse_list(
+                    query.priority.as_deref(),
+                    "priority",
+                    TicketPriority::parse,
+                )?,
+                types: parse_list(
+                    query.ticket_type.as_deref(),
+                    "ticket type",
+                    TicketType::parse,
+                )?,
+                assignee: query.assignee.clone(),
+                group: query.group_id.clone(),
+                tag: query.tag.clone(),
+                sla_breaching: match query.sla.as_deref() {
+                    None => false,
+                    Some("breaching") => true,
+                    Some(_) => {
+                        return Err(ApiError::bad_request(
+                            "invalid_parameter",
+                            "sla must be `breaching`",
+                        ));
+                    }
+                },
+                fields,
+            };
+            let mut filter = ticket_filter(&principal, &filters)?;
+            filter.requester_id = query.requester_id;
+            filter
         }
     };
-    let filter = TicketFilter {
-        breaching_by,
-        statuses,
-        assignee_id,
-        group_id: query.group_id,
-        requester_id: query.requester_id,
-        query: query.q.filter(|q| q.chars().count() <= 100),
-        custom_fields,
-    };
+    filter.query = query.q.filter(|q| q.chars().count() <= 100);
     let page = state
         .store()
         .list_tickets(
@@ -575,4 +686,44 @@ fn shorten(text: &str, max_chars: usize) -> String {
         short.push('…');
         short
     }
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct StatusLink {
+    /// The secret that opens the ticket's status page; anyone holding it can read the public
+    /// replies and answer, so it goes to the requester only.
+    pub token: String,
+    /// `/t/{token}` on this server.
+    pub path: String,
+    /// The whole link, when the server knows its public address (`public_url`).
+    pub url: Option<String>,
+}
+
+/// The link that lets the requester follow a ticket without an account: `base` + `/t/{token}`.
+pub(crate) fn status_link(base: Option<&str>, token: String) -> StatusLink {
+    let path = format!("/t/{token}");
+    StatusLink {
+        url: base.map(|b| format!("{}{path}", b.trim_end_matches('/'))),
+        path,
+        token,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/status-link", tag = "tickets",
+    responses((status = 200, body = StatusLink), (status = 404, body = ErrorBody)))]
+pub async fn status_link_of(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<StatusLink>> {
+    principal.require(Role::Agent, Scope::TicketsRead)?;
+    let token = state
+        .store()
+        .ticket_status_token(principal.tenant_id, id)
+        .await
+        .map_err(ApiError::from_store("ticket"))?;
+    Ok(axum::Json(status_link(
+        state.config().public_url.as_deref(),
+        token,
+    )))
 }

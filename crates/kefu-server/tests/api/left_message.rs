@@ -70,6 +70,7 @@ async fn a_message_left_with_nobody_there_becomes_a_ticket_and_the_customer_is_t
     let sink = Sink::start(relay_port).await;
     let app = spawn_app_with(ServerConfig {
         left_message_ticket_after: Some(QUIET),
+        public_url: Some("https://help.acme.example/".into()),
         ..mail_config(Some(relay_port))
     })
     .await;
@@ -157,6 +158,20 @@ async fn a_message_left_with_nobody_there_becomes_a_ticket_and_the_customer_is_t
     let mail = String::from_utf8_lossy(&sink.wait_for(1).await[0]).into_owned();
     assert!(mail.contains("wang@example.com"), "{mail}");
     assert!(mail.contains(&format!("[#{number}]")), "{mail}");
+    // With no email thread to answer, the customer follows the ticket by its status link.
+    let (_, link) = app
+        .get(
+            &format!("/api/v1/tickets/{ticket_id}/status-link"),
+            &org.agent,
+        )
+        .await;
+    let url = link["url"].as_str().unwrap();
+    assert!(url.starts_with("https://help.acme.example/t/"), "{url}");
+    let text = kefu_mail::parse(mail.as_bytes(), 1 << 20).unwrap().text;
+    assert!(
+        text.contains("已为您催促仓库") && text.contains(url),
+        "{text}"
+    );
 }
 
 #[tokio::test]

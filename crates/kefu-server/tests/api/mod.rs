@@ -14,6 +14,8 @@ mod sla;
 mod stream;
 mod tenancy;
 mod ticket_fields;
+mod ticket_status;
+mod ticket_views;
 mod tickets;
 mod triggers;
 mod users;

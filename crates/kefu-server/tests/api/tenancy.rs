@@ -27,6 +27,8 @@ struct TenantA {
     term_id: String,
     field_id: String,
     trigger_id: String,
+    view_id: String,
+    status_token: String,
     secrets: Vec<String>,
 }
 
@@ -229,7 +231,27 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{trigger}");
+    let (status, view) = app
+        .post(
+            "/api/v1/ticket-views",
+            &org.supervisor,
+            json!({"name": "Acme Secret view", "shared": true, "filters": {"tag": "Acme Secret tag"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let (status, link) = app
+        .get(
+            &format!(
+                "/api/v1/tickets/{}/status-link",
+                ticket["id"].as_str().unwrap()
+            ),
+            &org.agent,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{link}");
     let a = TenantA {
+        view_id: view["id"].as_str().unwrap().into(),
+        status_token: link["token"].as_str().unwrap().into(),
         faq_id: faq["id"].as_str().unwrap().into(),
         kb_category_id: kb_category["id"].as_str().unwrap().into(),
         term_id: term["id"].as_str().unwrap().into(),
@@ -285,6 +307,8 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         "acmesecretsynonym".into(),
         a.field_id.clone(),
         a.trigger_id.clone(),
+        a.view_id.clone(),
+        a.status_token.clone(),
     ];
     TenantA { secrets, ..a }
 }
@@ -364,7 +388,14 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     "/ticket-fields/{id}",
                     &format!("/ticket-fields/{}", a.field_id),
                 )
-                .replace("/triggers/{id}", &format!("/triggers/{}", a.trigger_id));
+                .replace("/triggers/{id}", &format!("/triggers/{}", a.trigger_id))
+                .replace(
+                    "/ticket-views/{id}",
+                    &format!("/ticket-views/{}", a.view_id),
+                )
+                // A status link opens its ticket for whoever holds it, like a password: B
+                // does not hold A's, and a made-up one opens nothing.
+                .replace("{token}", &"0".repeat(kefu_store::STATUS_TOKEN_CHARS));
             // Customer-side endpoints take B's visitor; the rest B's owner.
             let caller = if path.starts_with("/api/v1/widget/conversations")
                 || path.starts_with("/api/v1/widget/attachments")
@@ -433,6 +464,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PATCH", "/api/v1/webhooks/{id}") => Some(json!({"active": false})),
                     ("PATCH", "/api/v1/ticket-fields/{id}") => Some(json!({"label": "pwned"})),
                     ("PATCH", "/api/v1/triggers/{id}") => Some(json!({"active": false})),
+                    ("PATCH", "/api/v1/ticket-views/{id}") => Some(json!({"name": "pwned"})),
+                    ("POST", "/api/v1/status/{token}/replies") => Some(json!({"body": "pwned"})),
                     ("PATCH", "/api/v1/mailboxes/{id}") => {
                         Some(json!({"display_name": "pwned", "enabled": false}))
                     }
@@ -509,6 +542,14 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         let fields: Vec<&str> = refused.1["details"]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
                         assert_eq!(fields, ["rules.actions[0].group_ids[0]", "rules.actions[1].webhook_id"]);
                         app.post(path, &b.owner, json!({"name": "b", "rules": {"on": "ticket_created", "actions": [{"type": "add_tags", "tags": ["b"]}]}})).await
+                    }
+                    // A's department is unknown in B: named as unknown, nothing of A told.
+                    ("POST", "/api/v1/ticket-views") => {
+                        let refused = app.post(path, &b.supervisor, json!({"name": "b", "shared": true, "filters": {"group": a.group_id}})).await;
+                        assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.1);
+                        assert_eq!(refused.1["details"]["errors"][0]["field"], "filters.group");
+                        assert_no_leak(&a, &label, &refused.1);
+                        app.post(path, &b.supervisor, json!({"name": "b", "shared": true, "filters": {"group": "mine"}})).await
                     }
                     ("POST", "/api/v1/webhooks") => {
                         app.post(path, &b.owner, json!({"url": "https://globex.example.com/hook", "events": ["ticket.*"]})).await
