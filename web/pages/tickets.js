@@ -114,7 +114,7 @@ export function TicketsPage({ session }) {
   // A "#1001" query finds that ticket whatever the view (the server ignores the filters then).
   // A saved view that is gone (deleted elsewhere) falls back to the first tab.
   const params = VIEWS.find((v) => v.key === view)?.params || (savedView || !views.data ? { view } : VIEWS[0].params);
-  const paged = usePaged((cursor) => api.get("/tickets", { ...params, q: query, cursor }), [view, query]);
+  const paged = usePaged((cursor) => api.get("/tickets", { ...params, q: query, cursor }), [JSON.stringify(params), query]);
   const pick = (key) => {
     lastView = key;
     setView(key);
