@@ -14,6 +14,7 @@ mod sla;
 mod stream;
 mod tenancy;
 mod ticket_fields;
+mod ticket_links;
 mod tickets;
 mod triggers;
 mod users;
