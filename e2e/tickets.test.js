@@ -332,6 +332,7 @@ describe("tickets", { timeout: 150_000 }, () => {
     assert.equal(await bar.count(), 0, "the bar goes once nothing is ticked");
     assert.deepEqual(dialogs, [], "no browser dialog opened");
   });
+
   it("an agent saves a view, and the customer follows and answers the ticket by its status link", async () => {
     const cookie = await adminCookie(server.url);
     const customers = await (await fetch(`${server.url}/api/v1/customers?q=${encodeURIComponent("张伟")}`, { headers: { cookie } })).json();
@@ -382,5 +383,64 @@ describe("tickets", { timeout: 150_000 }, () => {
     await expectText(page.getByRole("region", { name: "Comments" }), "收到，谢谢！");
     await page.screenshot({ path: join(ARTIFACTS, "ticket-live.png"), fullPage: true });
     assert.deepEqual(dialogs, [], "no browser dialog opened");
+
+  it("adds a sub-task that blocks solving the parent, and merges a duplicate into it", async () => {
+    const cookie = await adminCookie(server.url);
+    const customers = await (await fetch(`${server.url}/api/v1/customers?q=${encodeURIComponent("张伟")}`, { headers: { cookie } })).json();
+    const created = [];
+    for (const subject of ["退款未到账 Refund missing", "重复：退款 Duplicate refund"]) {
+      const res = await fetch(`${server.url}/api/v1/tickets`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+        body: JSON.stringify({ subject, requester_id: customers.items[0].id }),
+      });
+      assert.equal(res.status, 201);
+      created.push(await res.json());
+    }
+    const [parent, duplicate] = created;
+    // A page of its own, which accepts the merge confirmation (the shared ones dismiss dialogs).
+    const context = await server.browser.newContext({ locale: "en-US", baseURL: server.url, viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    const confirmations = [];
+    page.on("dialog", (d) => {
+      confirmations.push(d.message());
+      d.accept().catch(() => {});
+    });
+    await signIn(page, "lina@demo.kefu.dev");
+    await page.goto(`/#/tickets/${parent.id}`);
+    await expectText(page.getByRole("heading", { level: 1 }), `#${parent.number}`);
+
+    const links = page.getByRole("region", { name: "Linked tickets" });
+    await links.locator("summary", { hasText: "Add sub-task" }).click();
+    const subForm = links.getByRole("form", { name: "Add sub-task" });
+    await subForm.getByLabel("Sub-task subject").fill("财务核实退款 Finance to check");
+    await subForm.getByRole("button", { name: "Add sub-task" }).click();
+    const child = links.locator(".children li");
+    await expectText(child, new RegExp(`#${parent.number + 2}\\s+财务核实退款 Finance to check\\s+New\\s+Sub-task`));
+
+    // Solving the parent is refused while the sub-task is open, naming it.
+    const side = page.getByRole("complementary", { name: "Ticket details" });
+    await side.getByLabel("Status").selectOption("solved");
+    await expectText(side.getByRole("alert"), `Open sub-tasks must be solved first: #${parent.number + 2}.`);
+    await expectText(page.locator(".page-head .ticket-status"), "New");
+
+    // The duplicate is merged into the parent; its page then says where it went.
+    await page.goto(`/#/tickets/${duplicate.id}`);
+    await expectText(page.getByRole("heading", { level: 1 }), `#${duplicate.number}`);
+    await links.locator("summary", { hasText: "Merge into" }).click();
+    const mergeForm = links.getByRole("form", { name: "Merge into" });
+    await mergeForm.getByLabel("Number of the ticket to merge into").fill(`#${parent.number}`);
+    await mergeForm.getByRole("button", { name: "Merge into" }).click();
+    const banner = page.locator(".merged-banner");
+    await expectText(banner, `This ticket was merged into #${parent.number} 退款未到账 Refund missing`);
+    assert.deepEqual(confirmations, [`Merge #${duplicate.number} into #${parent.number}? #${duplicate.number} will be closed and its history moved.`]);
+    await expectText(page.locator(".page-head .ticket-status"), "Closed");
+    await page.screenshot({ path: join(ARTIFACTS, "ticket-merged.png"), fullPage: true });
+    await banner.getByRole("link").click();
+    await expectText(page.getByRole("heading", { level: 1 }), `#${parent.number}`);
+    // The demo tenant speaks Chinese: the system note is in its language.
+    await expectText(page.getByRole("region", { name: "Comments" }), `#${duplicate.number} 已合并到 #${parent.number}`);
   });
 });

@@ -10,6 +10,10 @@ import { CustomFieldInputs, useFieldDefs } from "../custom-fields.js";
 
 /** A refused status move in words, naming both ends; other errors as usual. */
 function SaveError({ error }) {
+  if (error?.code === "ticket_blocked_by_subtasks") {
+    const list = (error.details?.numbers || []).map((n) => `#${n}`).join(", ");
+    return html`<div class="error" role="alert">${t("links.blocked", { list })}</div>`;
+  }
   if (error?.code !== "invalid_transition") return html`<${ErrorBox} error=${error} />`;
   const name = (s) => (s ? t(`ticket.status.${s}`) : "?");
   return html`<div class="error" role="alert">

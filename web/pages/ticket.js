@@ -1,9 +1,10 @@
 // One ticket: its number and subject, the description, comments oldest first (internal notes
 // set apart, public replies marked as sent), a composer, the side panel of fields, and for
 // email tickets the mails in and out with their source and the files they brought, and the SLA
-// targets of the policy that applies (due times, paused, met or breached), and the customer's
-// status link. It follows the event stream, so a colleague's change or the customer's answer
-// shows without a reload.
+// targets of the policy that applies (due times, paused, met or breached), its links (parent,
+// children, sub-tasks, merge, and ticked comments split off; see ticket-links.js), and the
+// customer's status link. It follows the event stream, so a colleague's change or the
+// customer's answer shows without a reload.
 import { html, useState, useRef, useEffect } from "../lib.js";
 import { useStream } from "../stream.js";
 import { api } from "../api.js";
@@ -12,13 +13,16 @@ import { ErrorBox, PageHead, useLoad, useAction, errorText, fmtTime, allPages } 
 import { useGroups, useUsers, namer } from "../lookups.js";
 import { StatusBadge, ticketNumber, useCustomerName } from "../ticket-rules.js";
 import { TicketFields } from "./ticket-fields.js";
+import { LinkBanner, LinksPanel, SplitForm } from "../ticket-links.js";
 
-function CommentItem({ comment: c, userName, requesterName, me }) {
+function CommentItem({ comment: c, userName, requesterName, me, ticked, onTick }) {
   let who = t(`tickets.author.${c.author_kind}`);
   if (c.author_kind === "agent" && c.author_id) who = c.author_id === me ? t("conversations.sender.you") : userName(c.author_id);
   if (c.author_kind === "customer") who = requesterName || who;
   return html`<li class=${`comment ${c.public ? "comment-public" : "comment-note"}`} data-public=${String(c.public)}>
     <div class="msg-head">
+      ${onTick && html`<input type="checkbox" aria-label=${t("links.tick_comment")} checked=${ticked}
+        onChange=${(e) => onTick(c.id, e.target.checked)} />`}
       <strong>${who}</strong>
       <span class="badge">${c.public ? t("tickets.sent_to_customer") : t("tickets.internal_note")}</span>
       <span class="muted">${fmtTime(c.created_at)}</span>
@@ -65,20 +69,27 @@ function Composer({ ticket, onSent }) {
   </form>`;
 }
 
-function Comments({ ticket, version, userName, requesterName, me }) {
+function Comments({ ticket, version, userName, requesterName, me, onSplit }) {
   const comments = useLoad(
     () => allPages((cursor) => api.get(`/tickets/${ticket.id}/comments`, { cursor, limit: 200 })),
     [ticket.id, version],
   );
+  // Ticked comments, for splitting them off into a new ticket (not on a closed one).
+  const [ticked, setTicked] = useState([]);
+  const tick = (id, on) => setTicked((list) => (on ? [...list, id] : list.filter((x) => x !== id)));
+  const onTick = ticket.status === "closed" ? null : tick;
   const items = comments.data || [];
   return html`<section class="card" aria-label=${t("tickets.comments")}>
     <h2>${t("tickets.comments")} <span class="badge">${items.length}</span></h2>
     <${ErrorBox} error=${comments.error} />
     <ol class="comments">
       ${items.map(
-        (c) => html`<${CommentItem} key=${c.id} comment=${c} userName=${userName} requesterName=${requesterName} me=${me} />`,
+        (c) => html`<${CommentItem} key=${c.id} comment=${c} userName=${userName} requesterName=${requesterName} me=${me}
+          ticked=${ticked.includes(c.id)} onTick=${onTick} />`,
       )}
     </ol>
+    <${SplitForm} ticket=${ticket} selected=${ticked.filter((id) => items.some((c) => c.id === id))}
+      onDone=${(created) => { setTicked([]); onSplit(created); }} />
     ${comments.data && items.length === 0 && html`<p class="muted">${t("tickets.no_comments")}</p>`}
   </section>`;
 }
@@ -195,15 +206,13 @@ export function TicketPage({ id, session }) {
   if (!ticket.data) return html`<p class="muted">${t("common.loading")}</p>`;
   const tk = ticket.data;
   const userName = namer(users.data, "display_name");
-  const sent = () => {
-    setVersion((v) => v + 1);
-    ticket.reload();
-  };
+  const sent = refresh;
   return html`<section>
     <${PageHead} title=${`${ticketNumber(tk)} ${tk.subject}`}>
       <${StatusBadge} status=${tk.status} />
       <a href="#/tickets">${t("common.back_to_list")}</a>
     <//>
+    <${LinkBanner} ticket=${tk} />
     <div class="ticket-layout">
       <div>
         <section class="card" aria-label=${t("tickets.description")}>
@@ -216,14 +225,19 @@ export function TicketPage({ id, session }) {
         <${SlaPanel} ticket=${tk} />
         <${StatusLinkBox} ticket=${tk} />
         <${Comments} ticket=${tk} version=${version} userName=${userName} requesterName=${requesterName}
-          me=${session.user.id} />
+          me=${session.user.id} onSplit=${sent} />
         ${tk.channel === "email" && html`<${Mails} ticket=${tk} version=${version} />`}
         ${tk.status === "closed"
           ? html`<p class="notice warn">${t("tickets.closed_final")}</p>`
           : html`<${Composer} key=${tk.id} ticket=${tk} onSent=${sent} />`}
       </div>
-      <${TicketFields} ticket=${tk} users=${users.data || []} groups=${groups.data || []}
-        me=${session.user.id} requesterName=${requesterName} onSaved=${ticket.set} onStale=${ticket.reload} />
+      <div>
+        <${TicketFields} ticket=${tk} users=${users.data || []} groups=${groups.data || []}
+          me=${session.user.id} requesterName=${requesterName} onSaved=${(saved) => ticket.set({ ...tk, ...saved })}
+          onStale=${ticket.reload} />
+        <${LinksPanel} ticket=${tk} users=${users.data || []} groups=${groups.data || []} version=${version}
+          onChanged=${sent} />
+      </div>
     </div>
   </section>`;
 }

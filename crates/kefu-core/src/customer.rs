@@ -160,6 +160,9 @@ fn is_slug(s: &str, max: usize) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
+/// Tags one record holds at most.
+pub const MAX_TAGS: usize = 100;
+
 /// Trims, drops empties and duplicates, keeps the given order; a tag is at most 64 characters.
 pub fn normalize_tags(tags: Vec<String>) -> Result<Vec<String>, ValidationErrors> {
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
@@ -176,7 +179,7 @@ pub fn normalize_tags(tags: Vec<String>) -> Result<Vec<String>, ValidationErrors
             out.push(tag);
         }
     }
-    if out.len() > 100 {
+    if out.len() > MAX_TAGS {
         return Err(ValidationErrors::single(
             "tags",
             "out_of_range",

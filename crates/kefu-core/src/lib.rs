@@ -12,6 +12,7 @@ pub mod error;
 pub mod role;
 pub mod ticket;
 pub mod ticket_field;
+pub mod ticket_link;
 pub mod ticket_view;
 pub mod trigger;
 
@@ -24,3 +25,4 @@ pub use customer::{IdentityKind, TierSet, normalize_identity, normalize_tags};
 pub use error::{FieldError, ValidationErrors};
 pub use role::{Role, Scope};
 pub use ticket::{TicketPriority, TicketStatus, TicketType};
+pub use ticket_link::LinkKind;

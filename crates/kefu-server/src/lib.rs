@@ -37,7 +37,7 @@ use axum::extract::DefaultBodyLimit;
 use routes::{
     attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations, customers,
     events, groups, knowledge as kb, mailboxes, mails, reports as report_routes, sla as sla_routes,
-    tenant, ticket_fields, ticket_status, ticket_views, tickets, tokens,
+    tenant, ticket_fields, ticket_links, ticket_status, ticket_views, tickets, tokens,
     triggers as trigger_routes, users, webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
@@ -269,6 +269,14 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(report_routes::metrics))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
+        .routes(routes!(
+            ticket_links::set_parent,
+            ticket_links::remove_parent
+        ))
+        .routes(routes!(ticket_links::list_children))
+        .routes(routes!(ticket_links::create_subtask))
+        .routes(routes!(ticket_links::merge_ticket))
+        .routes(routes!(ticket_links::split_ticket))
 }
 
 /// The OpenAPI document of every endpoint.

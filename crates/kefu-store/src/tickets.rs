@@ -8,6 +8,7 @@ use crate::sql::Conn;
 use crate::{Store, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use kefu_core::ticket::{check_comment, check_ticket_text};
+use kefu_core::ticket_link::{LinkKind, LinkNotice, blocking_subtasks, solves_incidents};
 use kefu_core::{TicketPriority, TicketStatus, TicketType, ValidationErrors, normalize_tags};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -46,6 +47,13 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
     pub solved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The ticket this one hangs under, as `link_kind`.
+    pub parent_id: Option<Uuid>,
+    pub link_kind: Option<LinkKind>,
+    /// Set when this ticket was merged away (it is closed); its history is on that ticket.
+    pub merged_into: Option<Uuid>,
+    /// The ticket this one was split off from.
+    pub split_from: Option<Uuid>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -68,6 +76,10 @@ struct TicketRow {
     updated_at: DateTime<Utc>,
     solved_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
+    parent_id: Option<Uuid>,
+    link_kind: Option<String>,
+    merged_into: Option<Uuid>,
+    split_from: Option<Uuid>,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -95,13 +107,22 @@ impl TryFrom<TicketRow> for Ticket {
             updated_at: row.updated_at,
             solved_at: row.solved_at,
             closed_at: row.closed_at,
+            parent_id: row.parent_id,
+            link_kind: row
+                .link_kind
+                .map(|k| {
+                    LinkKind::parse(&k).ok_or_else(|| StoreError::corrupt("tickets.link_kind", &k))
+                })
+                .transpose()?,
+            merged_into: row.merged_into,
+            split_from: row.split_from,
         })
     }
 }
 
 macro_rules! ticket_columns {
     () => {
-        "id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, custom_fields, created_at, updated_at, solved_at, closed_at"
+        "id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, custom_fields, created_at, updated_at, solved_at, closed_at, parent_id, link_kind, merged_into, split_from"
     };
 }
 
@@ -673,7 +694,15 @@ impl Store {
             status: Some(TicketStatus::Solved),
             ..TicketPatch::default()
         };
-        update_ticket_in(&mut conn, tenant_id, id, patch, actor).await?;
+        match update_ticket_in(&mut conn, tenant_id, id, patch, actor).await {
+            // Its sub-tasks are still open: it waits for them, not for the customer; the
+            // notice goes with the rolled-back transaction.
+            Err(StoreError::Conflict {
+                code: "ticket_blocked_by_subtasks",
+                ..
+            }) => return Ok(false),
+            other => other?,
+        };
         tx.commit().await?;
         Ok(true)
     }
@@ -742,6 +771,7 @@ impl Store {
 }
 
 /// [`Store::update_ticket`] inside the caller's transaction (triggers apply several changes in one).
+/// Solving a problem solves its open incidents too, each telling its customer.
 pub(crate) async fn update_ticket_in(
     conn: &mut Conn<'_>,
     tenant_id: Uuid,
@@ -749,6 +779,91 @@ pub(crate) async fn update_ticket_in(
     patch: TicketPatch,
     actor: &Actor,
 ) -> Result<Ticket, StoreError> {
+    let (from, after) = update_one(&mut *conn, tenant_id, id, patch, actor).await?;
+    if solves_incidents(from, after.status) {
+        solve_incidents(&mut *conn, tenant_id, &after).await?;
+    }
+    Ok(after)
+}
+
+/// The open incidents of a just-solved ticket, solved by the system with a public notice each.
+/// One that cannot be solved (its own sub-tasks still open) stays as it is.
+async fn solve_incidents(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    problem: &Ticket,
+) -> Result<(), StoreError> {
+    let incidents = sql_all!(
+        (Uuid, i64),
+        &mut *conn,
+        "SELECT id, number FROM tickets WHERE tenant_id = $1 AND parent_id = $2 AND link_kind = 'incident'
+           AND status <> 'solved' AND status <> 'closed' ORDER BY id",
+        tenant_id,
+        problem.id
+    )?;
+    if incidents.is_empty() {
+        return Ok(());
+    }
+    let locale = crate::ticket_links::locale_in(&mut *conn, tenant_id).await?;
+    let system = Actor::system();
+    for (incident, number) in incidents {
+        let patch = TicketPatch {
+            status: Some(TicketStatus::Solved),
+            ..TicketPatch::default()
+        };
+        // Refusals are decided before anything is written, so the transaction carries on.
+        match update_one(&mut *conn, tenant_id, incident, patch, &system).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict { .. } | StoreError::Invalid(_)) => continue,
+            Err(err) => return Err(err),
+        }
+        let notice = LinkNotice::IncidentSolved {
+            incident: number,
+            problem: problem.number,
+        };
+        let comment = NewComment {
+            author_kind: CommentAuthor::System,
+            author_id: None,
+            public: true,
+            body: notice.text(&locale),
+        };
+        insert_comment(&mut *conn, tenant_id, incident, comment, &[], &system).await?;
+    }
+    Ok(())
+}
+
+/// `(number, kind, status)` of a ticket's children.
+pub(crate) async fn child_states(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Vec<(i64, LinkKind, TicketStatus)>, StoreError> {
+    sql_all!(
+        (i64, String, String),
+        &mut *conn,
+        "SELECT number, link_kind, status FROM tickets WHERE tenant_id = $1 AND parent_id = $2 ORDER BY number",
+        tenant_id,
+        id
+    )?
+    .into_iter()
+    .map(|(number, kind, status)| {
+        Ok((
+            number,
+            LinkKind::parse(&kind).ok_or_else(|| StoreError::corrupt("tickets.link_kind", &kind))?,
+            TicketStatus::parse(&status).ok_or_else(|| StoreError::corrupt("tickets.status", &status))?,
+        ))
+    })
+    .collect()
+}
+
+/// One ticket's update, without what follows from it; also answers the status it had.
+async fn update_one(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+    patch: TicketPatch,
+    actor: &Actor,
+) -> Result<(TicketStatus, Ticket), StoreError> {
     let mut errors = ValidationErrors::new();
     check_ticket_text(&mut errors, patch.subject.as_deref(), None);
     let tags = match patch.tags.map(normalize_tags).transpose() {
@@ -784,6 +899,16 @@ pub(crate) async fn update_ticket_in(
             ),
             serde_json::json!({"from": before.status, "to": status}),
         ));
+    }
+    if status != before.status && !status.is_open() {
+        let blocking = blocking_subtasks(status, &child_states(&mut *conn, tenant_id, id).await?);
+        if !blocking.is_empty() {
+            return Err(StoreError::conflict(
+                "ticket_blocked_by_subtasks",
+                "sub-tasks of this ticket are still open",
+                serde_json::json!({"numbers": blocking}),
+            ));
+        }
     }
     let ticket_type = patch.ticket_type.unwrap_or(before.ticket_type);
     let custom_fields = checked_custom_fields(
@@ -842,7 +967,7 @@ pub(crate) async fn update_ticket_in(
         )
         .await?;
     }
-    Ok(after)
+    Ok((before.status, after))
 }
 
 /// Adds a comment inside the caller's transaction; see [`Store::add_comment`] for the rules.
@@ -948,7 +1073,10 @@ pub(crate) async fn insert_comment(
 }
 
 /// `{field: {from, to}}` for every field that differs.
-fn changed_fields(before: &Ticket, after: &Ticket) -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn changed_fields(
+    before: &Ticket,
+    after: &Ticket,
+) -> serde_json::Map<String, serde_json::Value> {
     let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
         (serde_json::to_value(before), serde_json::to_value(after))
     else {

@@ -298,22 +298,40 @@ impl Inbound {
         let hints = thread_hints(mail, recipients, &secret);
         for id in &hints.message_ids {
             if let Some(ticket) = self.store.ticket_of_message(tenant, id).await? {
-                return found(self.store.ticket(tenant, ticket).await);
+                return match found(self.store.ticket(tenant, ticket).await)? {
+                    Some(ticket) => self.merged_target(tenant, ticket).await.map(Some),
+                    None => Ok(None),
+                };
             }
         }
         if !secret.is_empty()
             && let Some(number) = hints.token_ticket.and_then(|n| i64::try_from(n).ok())
             && let Some(ticket) = found(self.store.ticket_by_number(tenant, number).await)?
         {
-            return Ok(Some(ticket));
+            return self.merged_target(tenant, ticket).await.map(Some);
         }
         if let Some(number) = hints.subject_ticket.and_then(|n| i64::try_from(n).ok())
             && let Some(ticket) = found(self.store.ticket_by_number(tenant, number).await)?
             && sender.is_some_and(|c| c.id == ticket.requester_id)
         {
-            return Ok(Some(ticket));
+            return self.merged_target(tenant, ticket).await.map(Some);
         }
         Ok(None)
+    }
+
+    /// A merged ticket's mail goes where its history went (the ticket's token and `[#1002]`
+    /// tag still name the closed source; its Message-IDs already moved with its mails).
+    async fn merged_target(&self, tenant: Uuid, mut ticket: Ticket) -> Result<Ticket, StoreError> {
+        for _ in 0..kefu_core::ticket_link::MAX_LINK_DEPTH {
+            let Some(into) = ticket.merged_into else {
+                break;
+            };
+            match found(self.store.ticket(tenant, into).await)? {
+                Some(target) => ticket = target,
+                None => break,
+            }
+        }
+        Ok(ticket)
     }
 }
 

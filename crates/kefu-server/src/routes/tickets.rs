@@ -306,15 +306,19 @@ async fn ticket_of(state: &AppState, principal: &Principal, id: Uuid) -> ApiResu
         .map_err(ApiError::from_store("ticket"))
 }
 
+/// The ticket with its parent and, for a merged or split-off one, where it went or came from.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets",
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = super::ticket_links::TicketDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_ticket(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Uuid>,
-) -> ApiResult<axum::Json<Ticket>> {
+) -> ApiResult<axum::Json<super::ticket_links::TicketDetail>> {
     principal.require(Role::Agent, Scope::TicketsRead)?;
-    Ok(axum::Json(ticket_of(&state, &principal, id).await?))
+    let ticket = ticket_of(&state, &principal, id).await?;
+    Ok(axum::Json(
+        super::ticket_links::detail(&state, principal.tenant_id, ticket).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -341,7 +345,7 @@ pub struct UpdateTicket {
 
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", request_body = UpdateTicket,
     responses((status = 200, body = Ticket), (status = 404, body = ErrorBody),
-        (status = 409, description = "`invalid_transition`", body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, description = "`invalid_transition`; `ticket_blocked_by_subtasks` (solving or closing with open sub-tasks; their `numbers` in details)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_ticket(
     State(state): State<AppState>,
     principal: Principal,

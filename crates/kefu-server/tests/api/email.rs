@@ -145,7 +145,7 @@ impl Sink {
 }
 
 /// Sends through lettre, the way a customer's mail server delivers.
-async fn send(
+pub(super) async fn send(
     smtp: SocketAddr,
     from: &str,
     to: &str,

@@ -14,6 +14,7 @@ mod sla;
 mod stream;
 mod tenancy;
 mod ticket_fields;
+mod ticket_links;
 mod ticket_status;
 mod ticket_views;
 mod tickets;

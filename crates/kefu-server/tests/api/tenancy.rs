@@ -484,6 +484,16 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/widget/conversations/{id}/rating") => {
                         Some(json!({"rating": 5}))
                     }
+                    ("PUT", "/api/v1/tickets/{id}/parent") => {
+                        Some(json!({"parent_id": a.ticket_id, "kind": "subtask"}))
+                    }
+                    ("POST", "/api/v1/tickets/{id}/subtasks") => Some(json!({"subject": "pwned"})),
+                    ("POST", "/api/v1/tickets/{id}/merge") => {
+                        Some(json!({"into": uuid::Uuid::now_v7()}))
+                    }
+                    ("POST", "/api/v1/tickets/{id}/split") => {
+                        Some(json!({"comment_ids": [uuid::Uuid::now_v7()], "subject": "pwned"}))
+                    }
                     ("GET" | "DELETE", _) => None,
                     _ => panic!("no cross-tenant check for {label}"),
                 };
