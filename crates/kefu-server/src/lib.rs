@@ -208,6 +208,7 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(mails::ticket_mails))
         .routes(routes!(mails::ticket_file))
+        .routes(routes!(mails::upload_ticket_file))
         .routes(routes!(mails::unthreaded_mails))
         .routes(routes!(mails::raw_mail))
         .routes(routes!(
@@ -344,6 +345,10 @@ pub async fn serve_with_smtp(
     state
         .mail()
         .start_outbox(state.store().clone(), state.closing());
+    state
+        .mail()
+        .start_pollers(state.store().clone(), state.closing())
+        .await;
     let closing = state.clone();
     axum::serve(
         listener,
