@@ -45,13 +45,15 @@ pub struct ImapPosition {
 }
 
 /// Moves the mailbox's last UID up to `position` when the folder is still the same
-/// (UIDVALIDITY unchanged); never moves it back.
+/// (UIDVALIDITY unchanged); never moves it back. A UID already passed in the same folder means
+/// another poller (another node, or one still finishing before a restart) took the mail in:
+/// that is the `mail_already_taken` conflict, and the caller stores nothing.
 pub(crate) async fn advance(
     conn: &mut Conn<'_>,
     tenant_id: Uuid,
     position: &ImapPosition,
 ) -> Result<(), StoreError> {
-    sql_execute!(
+    let moved = sql_execute!(
         &mut *conn,
         "UPDATE mailboxes SET imap_last_uid = $4
          WHERE tenant_id = $1 AND id = $2 AND imap_uid_validity = $3 AND imap_last_uid < $4",
@@ -60,6 +62,24 @@ pub(crate) async fn advance(
         position.uid_validity,
         position.uid
     )?;
+    if moved == 0 {
+        let place = sql_optional!(
+            (Option<i64>, i64),
+            &mut *conn,
+            "SELECT imap_uid_validity, imap_last_uid FROM mailboxes WHERE tenant_id = $1 AND id = $2",
+            tenant_id,
+            position.mailbox_id
+        )?;
+        if place.is_some_and(|(validity, last)| {
+            validity == Some(position.uid_validity) && last >= position.uid
+        }) {
+            return Err(StoreError::conflict(
+                "mail_already_taken",
+                "this IMAP message was already taken in",
+                serde_json::json!({"uid": position.uid}),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -143,7 +163,14 @@ impl Store {
         position: &ImapPosition,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_for(tenant_id).await?;
-        advance(&mut tx.conn(), tenant_id, position).await?;
+        match advance(&mut tx.conn(), tenant_id, position).await {
+            // Already past it: nothing to move.
+            Err(StoreError::Conflict {
+                code: "mail_already_taken",
+                ..
+            }) => return Ok(()),
+            other => other?,
+        }
         tx.commit().await?;
         Ok(())
     }

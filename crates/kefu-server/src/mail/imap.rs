@@ -188,11 +188,20 @@ impl Poller {
             };
             match session.fetch(uid).await? {
                 Some(raw) => {
-                    self.inbound
+                    match self
+                        .inbound
                         .take_polled(route, &m.address, raw, position)
-                        .await?;
+                        .await
+                    {
+                        Ok(()) => taken += 1,
+                        // Another poller stored it first (a restart's overlap, another node).
+                        Err(StoreError::Conflict {
+                            code: "mail_already_taken",
+                            ..
+                        }) => {}
+                        Err(err) => return Err(err.into()),
+                    }
                     session.mark_seen(uid).await?;
-                    taken += 1;
                 }
                 // Expunged since the search: nothing to take.
                 None => self.store.imap_skip(m.tenant_id, &position).await?,
