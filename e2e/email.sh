@@ -2,7 +2,8 @@
 # The email channel as a new user tries it (issue 6): start `kefu serve --demo` with its SMTP
 # listener and a real relay (Debian's aiosmtpd writing a Maildir), email the demo's support
 # address with swaks, find the ticket, reply as an agent, receive the reply at the relay with
-# its threading headers and signed Reply-To, answer it with swaks and see it thread.
+# its threading headers, signed Reply-To and the PDF the agent attached, answer it with swaks
+# and see it thread.
 # Needs: the built binary (cargo build -p kefu), swaks, python3-aiosmtpd, curl.
 set -euo pipefail
 
@@ -57,7 +58,12 @@ NUMBER=$(api "$URL/api/v1/tickets/$TICKET" | json 'd["number"]')
 CHANNEL=$(api "$URL/api/v1/tickets/$TICKET" | json 'd["channel"]')
 [ "$CHANNEL" = email ] || fail "ticket channel is $CHANNEL"
 
-api "$URL/api/v1/tickets/$TICKET/comments" -d '{"body":"We have arranged the return.","public":true}' >/dev/null \
+printf '%s\n' '%PDF-1.4' 'e2e return label' '%%EOF' >"$WORK/label.pdf"
+FILE=$(curl -fs -H "authorization: Bearer $TOKEN" -H 'content-type: application/pdf' \
+    --data-binary @"$WORK/label.pdf" "$URL/api/v1/tickets/$TICKET/files?name=label.pdf" | json 'd["id"]') \
+    || fail "uploading the agent's file"
+api "$URL/api/v1/tickets/$TICKET/comments" \
+    -d "{\"body\":\"We have arranged the return.\",\"public\":true,\"attachment_ids\":[\"$FILE\"]}" >/dev/null \
     || fail "posting the reply"
 for _ in $(seq 1 100); do
     [ -n "$(ls "$WORK/maildir/new" 2>/dev/null)" ] && break
@@ -65,10 +71,12 @@ for _ in $(seq 1 100); do
 done
 SENT=$(ls "$WORK/maildir/new"/* 2>/dev/null | head -n 1)
 [ -n "$SENT" ] || fail "the relay received no reply"
-HEADERS=$("$PY" - "$SENT" <<'EOF'
+HEADERS=$("$PY" - "$SENT" "$WORK/label.pdf" <<'EOF'
 import email, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"))
 print(m["Subject"]); print(m["In-Reply-To"]); print(m["Reply-To"]); print(m["Message-ID"]); print(m["From"])
+files = [p.get_payload(decode=True) for p in m.walk() if p.get_filename() == "label.pdf"]
+print("attached" if files == [open(sys.argv[2], "rb").read()] else "missing")
 EOF
 )
 SUBJECT=$(sed -n 1p <<<"$HEADERS"); IN_REPLY_TO=$(sed -n 2p <<<"$HEADERS")
@@ -77,6 +85,7 @@ REPLY_TO=$(sed -n 3p <<<"$HEADERS"); MESSAGE_ID=$(sed -n 4p <<<"$HEADERS"); FROM
 [ "$IN_REPLY_TO" = "<e2e-1@example.com>" ] || fail "In-Reply-To $IN_REPLY_TO"
 [[ "$REPLY_TO" == support+t-*@demo.kefu.dev ]] || fail "Reply-To $REPLY_TO"
 [[ "$FROM" == *"<support@demo.kefu.dev>" ]] || fail "From $FROM"
+[ "$(sed -n 6p <<<"$HEADERS")" = attached ] || fail "the reply did not carry the agent's PDF unchanged"
 
 swaks --server "127.0.0.1:$SMTP" --from zhang@example.com --to "$REPLY_TO" \
     --header "Subject: Re: $SUBJECT" --header "In-Reply-To: $MESSAGE_ID" --header "References: <e2e-1@example.com> $MESSAGE_ID" \
@@ -90,4 +99,4 @@ if swaks --server "127.0.0.1:$SMTP" --from a@example.com --to nobody@demo.kefu.d
     fail "mail to an unknown recipient was accepted"
 fi
 grep -q "<\*\* 550" "$WORK/swaks3.log" || fail "no 550 for an unknown recipient: $(tail -n 5 "$WORK/swaks3.log")"
-echo "PASS: mail → ticket #$NUMBER → reply relayed with threading headers → answer threaded"
+echo "PASS: mail → ticket #$NUMBER → reply relayed with threading headers and its PDF → answer threaded"

@@ -66,7 +66,26 @@ export async function request(method, path, { params, body } = {}) {
   return data;
 }
 
+/** Uploads a file as the raw body (Content-Type = its type, `?name=` its name); the stored metadata. */
+async function upload(path, file) {
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}${query({ name: file.name })}`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": file.type || "application/octet-stream", accept: "application/json" },
+      body: file,
+    });
+  } catch (e) {
+    throw new ApiError(0, { code: "network", message: String(e) });
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
 export const api = {
+  upload,
   get: (path, params) => request("GET", path, { params }),
   post: (path, body) => request("POST", path, { body: body ?? {} }),
   put: (path, body) => request("PUT", path, { body }),

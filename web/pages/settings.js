@@ -146,13 +146,24 @@ function Mailboxes() {
   const paged = usePaged((cursor) => api.get("/mailboxes", { cursor }), []);
   const groups = useGroups();
   const groupName = namer(groups.data);
-  const blank = { address: "", display_name: "", group_id: "" };
+  const blank = {
+    address: "", display_name: "", group_id: "",
+    imap_host: "", imap_port: "", imap_security: "tls", imap_username: "", imap_password: "", imap_folder: "INBOX", imap_poll: "60",
+  };
   const [draft, setDraft] = useState(blank);
   const add = useAction();
   const change = useAction();
   const submit = async (e) => {
     e.preventDefault();
     const body = { address: draft.address, display_name: draft.display_name, group_id: draft.group_id || null };
+    // IMAP only when a host is given: the mailbox is then polled instead of (or besides) SMTP.
+    if (draft.imap_host.trim()) {
+      body.imap = {
+        host: draft.imap_host.trim(), security: draft.imap_security, username: draft.imap_username,
+        password: draft.imap_password, folder: draft.imap_folder || "INBOX", poll_seconds: Number(draft.imap_poll) || 60,
+      };
+      if (draft.imap_port) body.imap.port = Number(draft.imap_port);
+    }
     if (await add.run(() => api.post("/mailboxes", body), t("common.saved"))) {
       setDraft(blank);
       paged.reload();
@@ -164,13 +175,17 @@ function Mailboxes() {
   const remove = async (m) => {
     if (await change.run(() => api.del(`/mailboxes/${m.id}`))) paged.reload();
   };
+  const stopImap = async (m) => {
+    if (await change.run(() => api.patch(`/mailboxes/${m.id}`, { imap: null }))) paged.reload();
+  };
+  const set = (key) => (e) => setDraft({ ...draft, [key]: e.target.value });
   return html`<div class="card">
     <h2>${t("mailboxes.title")}</h2>
     <p class="muted">${t("mailboxes.hint")}</p>
     <table class="list">
       <thead><tr>
         <th>${t("mailboxes.address")}</th><th>${t("mailboxes.display_name")}</th>
-        <th>${t("mailboxes.group")}</th><th>${t("mailboxes.enabled")}</th><th></th>
+        <th>${t("mailboxes.group")}</th><th>${t("mailboxes.enabled")}</th><th>${t("mailboxes.imap")}</th><th></th>
       </tr></thead>
       <tbody>
         ${paged.items.map(
@@ -180,6 +195,8 @@ function Mailboxes() {
             <td>${m.group_id ? groupName(m.group_id) : ""}</td>
             <td><label><input type="checkbox" checked=${m.enabled} disabled=${change.busy}
               onChange=${() => toggle(m)} /> ${m.enabled ? t("mailboxes.on") : t("mailboxes.off")}</label></td>
+            <td>${m.imap ? html`<${ImapStatus} imap=${m.imap} />
+              <${ConfirmButton} label=${t("mailboxes.imap_stop")} onConfirm=${() => stopImap(m)} />` : "—"}</td>
             <td><${ConfirmButton} label=${t("common.delete")} onConfirm=${() => remove(m)} /></td>
           </tr>`,
         )}
@@ -202,8 +219,44 @@ function Mailboxes() {
           ${(groups.data || []).map((g) => html`<option key=${g.id} value=${g.id}>${g.name}</option>`)}
         </select>
       <//>
+      <p class="muted">${t("mailboxes.imap_hint")}</p>
+      <${Field} label=${t("mailboxes.imap_host")} error=${fieldError(add.error, "imap.host")}>
+        <input name="imap-host" placeholder="imap.example.com" value=${draft.imap_host} onInput=${set("imap_host")} />
+      <//>
+      <${Field} label=${t("mailboxes.imap_security")} error=${fieldError(add.error, "imap.security")}>
+        <select name="imap-security" value=${draft.imap_security} onChange=${set("imap_security")}>
+          <option value="tls">TLS</option><option value="starttls">STARTTLS</option>
+          <option value="none">${t("mailboxes.imap_plain")}</option>
+        </select>
+      <//>
+      <${Field} label=${t("mailboxes.imap_port")} error=${fieldError(add.error, "imap.port")}>
+        <input name="imap-port" type="number" min="1" max="65535" placeholder="993 / 143" value=${draft.imap_port} onInput=${set("imap_port")} />
+      <//>
+      <${Field} label=${t("mailboxes.imap_username")} error=${fieldError(add.error, "imap.username")}>
+        <input name="imap-username" autocomplete="off" value=${draft.imap_username} onInput=${set("imap_username")} />
+      <//>
+      <${Field} label=${t("mailboxes.imap_password")} error=${fieldError(add.error, "imap.password")}>
+        <input name="imap-password" type="password" autocomplete="new-password" value=${draft.imap_password} onInput=${set("imap_password")} />
+      <//>
+      <${Field} label=${t("mailboxes.imap_folder")} error=${fieldError(add.error, "imap.folder")}>
+        <input name="imap-folder" value=${draft.imap_folder} onInput=${set("imap_folder")} />
+      <//>
+      <${Field} label=${t("mailboxes.imap_poll")} error=${fieldError(add.error, "imap.poll_seconds")}>
+        <input name="imap-poll" type="number" min="1" max="3600" value=${draft.imap_poll} onInput=${set("imap_poll")} />
+      <//>
       <${FormFoot} action=${add} label=${t("mailboxes.add")} />
     </form>
+  </div>`;
+}
+
+/** Where a mailbox is polled and how the last poll went (the password is never shown). */
+function ImapStatus({ imap }) {
+  const when = (at) => (at ? new Date(at).toLocaleString() : "—");
+  return html`<div>
+    <div>${imap.username}@${imap.host}:${imap.port} / ${imap.folder}</div>
+    ${imap.last_error
+      ? html`<div class="error">${t("mailboxes.imap_failed")} ${when(imap.last_error_at)}: ${imap.last_error}</div>`
+      : html`<div class="muted">${t("mailboxes.imap_polled")} ${when(imap.polled_at)}</div>`}
   </div>`;
 }
 

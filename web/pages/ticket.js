@@ -15,6 +15,26 @@ import { StatusBadge, ticketNumber, useCustomerName } from "../ticket-rules.js";
 import { TicketFields } from "./ticket-fields.js";
 import { LinkBanner, LinksPanel, SplitForm } from "../ticket-links.js";
 
+const fileUrl = (ticket, f) =>
+  `/api/v1/tickets/${encodeURIComponent(ticket)}/files/${encodeURIComponent(f.id)}`;
+const isPicture = (f) => ["image/png", "image/jpeg", "image/gif", "image/webp"].includes(f.content_type);
+
+/** A comment's files: pictures as thumbnails, everything as a download link. */
+function CommentFiles({ comment: c }) {
+  const files = c.attachments || [];
+  if (files.length === 0) return null;
+  return html`<ul class="comment-files plain" aria-label=${t("tickets.attachments")}>
+    ${files.map(
+      (f) => html`<li key=${f.id}>
+        ${isPicture(f) &&
+        html`<a href=${fileUrl(c.ticket_id, f)} target="_blank" rel="noopener"><img class="thumb" src=${fileUrl(c.ticket_id, f)}
+          alt=${f.name} loading="lazy" style="max-width:160px;max-height:120px" /></a><br />`}
+        <a href=${fileUrl(c.ticket_id, f)} download=${f.name}>${f.name}</a> <span class="muted">${f.size} B</span>
+      </li>`,
+    )}
+  </ul>`;
+}
+
 function CommentItem({ comment: c, userName, requesterName, me, ticked, onTick }) {
   let who = t(`tickets.author.${c.author_kind}`);
   if (c.author_kind === "agent" && c.author_id) who = c.author_id === me ? t("conversations.sender.you") : userName(c.author_id);
@@ -28,6 +48,7 @@ function CommentItem({ comment: c, userName, requesterName, me, ticked, onTick }
       <span class="muted">${fmtTime(c.created_at)}</span>
     </div>
     <div class="msg-body">${c.body}</div>
+    <${CommentFiles} comment=${c} />
   </li>`;
 }
 
@@ -37,14 +58,26 @@ function Composer({ ticket, onSent }) {
   const [isPublic, setPublic] = useState(false);
   const send = useAction();
   const busy = useRef(false);
+  // Files are uploaded first, then named in the comment (a public reply mails them along).
+  const [files, setFiles] = useState([]);
+  const fileInput = useRef(null);
   const submit = async (e) => {
     e.preventDefault();
     if (!body.trim() || busy.current) return;
     busy.current = true;
-    const comment = await send.run(() => api.post(`/tickets/${ticket.id}/comments`, { body, public: isPublic }));
+    const comment = await send.run(async () => {
+      const attachment_ids = [];
+      for (const file of files) {
+        const uploaded = await api.upload(`/tickets/${ticket.id}/files`, file);
+        attachment_ids.push(uploaded.id);
+      }
+      return api.post(`/tickets/${ticket.id}/comments`, { body, public: isPublic, attachment_ids });
+    });
     busy.current = false;
     if (comment) {
       setBody("");
+      setFiles([]);
+      if (fileInput.current) fileInput.current.value = "";
       onSent(comment);
     }
   };
@@ -59,6 +92,9 @@ function Composer({ ticket, onSent }) {
     <textarea aria-label=${label} placeholder=${label} value=${body} rows="4"
       onInput=${(e) => setBody(e.target.value)}
       onKeyDown=${(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && submit(e)} />
+    <label class="inline">${t("tickets.attach")}
+      <input type="file" multiple ref=${fileInput} aria-label=${t("tickets.attach")}
+        onChange=${(e) => setFiles(Array.from(e.target.files || []).slice(0, 10))} /></label>
     <div class="actions">
       <small class="hint grow">${t("tickets.ctrl_enter")}${isPublic ? "" : ` ${t("tickets.mention_hint")}`}</small>
       <button type="submit" class="primary" disabled=${send.busy || !body.trim()}>

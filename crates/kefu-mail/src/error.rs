@@ -35,6 +35,10 @@ pub enum MailError {
         transient: bool,
         message: String,
     },
+    /// An IMAP server could not be reached, refused the login, or answered unexpectedly.
+    /// Never carries the password.
+    #[error("imap: {0}")]
+    Imap(String),
     /// Listener socket I/O (bind, accept) failed for good.
     #[error("smtp listener i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -52,6 +56,7 @@ impl MailError {
             Self::Build(_) => "message_build_failed",
             Self::RelayConfig(_) => "relay_config_invalid",
             Self::Relay { .. } => "relay_failed",
+            Self::Imap(_) => "imap_failed",
             Self::Io(_) => "listener_io",
         }
     }
@@ -78,6 +83,7 @@ mod tests {
                 transient: true,
                 message: "x".into(),
             },
+            MailError::Imap("x".into()),
             MailError::Io(std::io::Error::other("x")),
         ];
         let mut codes: Vec<&str> = all.iter().map(MailError::code).collect();

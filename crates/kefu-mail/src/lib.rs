@@ -23,6 +23,7 @@
 
 pub mod error;
 pub mod html;
+pub mod imap;
 pub mod loops;
 pub mod outbound;
 pub mod parse;
@@ -32,6 +33,7 @@ pub mod thread;
 
 pub use error::MailError;
 pub use html::html_to_text;
+pub use imap::{ImapConfig, ImapSecurity, ImapSession};
 pub use loops::{Classification, LoopReason, MailKind, classify};
 pub use outbound::{
     BuiltReply, OutboundReply, Relay, RelayConfig, RelayTls, build_reply, tagged_subject,

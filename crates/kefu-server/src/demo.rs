@@ -288,6 +288,7 @@ pub async fn demo_mailbox(store: &Store) -> Result<Option<kefu_store::Mailbox>, 
                 display_name: "演示商城客服 Demo Shop support".into(),
                 group_id: after_sales,
                 enabled: true,
+                imap: None,
             },
             &Actor::system(),
         )

@@ -217,6 +217,7 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(mails::ticket_mails))
         .routes(routes!(mails::ticket_file))
+        .routes(routes!(mails::upload_ticket_file))
         .routes(routes!(mails::unthreaded_mails))
         .routes(routes!(mails::raw_mail))
         .routes(routes!(
@@ -363,6 +364,10 @@ pub async fn serve_with_smtp(
         state.config().public_url.clone(),
         state.closing(),
     );
+    state
+        .mail()
+        .start_pollers(state.store().clone(), state.closing())
+        .await;
     let closing = state.clone();
     axum::serve(
         listener,

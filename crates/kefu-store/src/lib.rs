@@ -15,6 +15,7 @@ mod customers;
 mod error;
 mod events;
 mod groups;
+mod imap;
 mod inboxes;
 mod knowledge;
 mod left_messages;
@@ -50,6 +51,7 @@ pub use customers::{Customer, CustomerFilter, CustomerPatch, Identity, NewCustom
 pub use error::StoreError;
 pub use events::{Actor, ActorKind, Event};
 pub use groups::{GroupPatch, NewGroup, ServiceGroup};
+pub use imap::{ImapMailbox, ImapPosition};
 pub use inboxes::{
     Inbox, InboxChannel, InboxSettings, InboxTopic, NewInbox, Visitor, VisitorCustomer,
 };
@@ -63,6 +65,7 @@ pub use mail::{
     IngestMail, Ingested, MailAction, MailDirection, MailRecord, MailRoute, Mailbox, MailboxPatch,
     NewMailRecord, NewMailbox, NewTicketFile, OutboundMail, TicketFile,
 };
+pub use mail::{MailboxImap, NewImap};
 pub use page::Page;
 pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
 pub use sla::{SlaWakeup, TicketSlaTarget};

@@ -13,7 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// A support address of a tenant, e.g. `support@acme.example`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mailbox {
     pub id: Uuid,
@@ -26,14 +26,117 @@ pub struct Mailbox {
     pub group_id: Option<Uuid>,
     /// A disabled mailbox refuses mail (550) and sends nothing.
     pub enabled: bool,
+    /// Where kefu fetches this address's mail when it is hosted elsewhere; `None` when mail
+    /// arrives through kefu's own SMTP listener only.
+    pub imap: Option<MailboxImap>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// A mailbox's IMAP settings as shown: the password never is, only whether one is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailboxImap {
+    #[cfg_attr(feature = "openapi", schema(example = "imap.example.com"))]
+    pub host: String,
+    pub port: i64,
+    /// `none`, `starttls` or `tls`.
+    #[cfg_attr(feature = "openapi", schema(example = "tls"))]
+    pub security: String,
+    pub username: String,
+    #[cfg_attr(feature = "openapi", schema(example = "INBOX"))]
+    pub folder: String,
+    /// Seconds between polls.
+    pub poll_seconds: i64,
+    pub password_set: bool,
+    /// The last poll that reached the folder.
+    pub polled_at: Option<DateTime<Utc>>,
+    /// Why the last poll failed; `None` once a poll succeeds again.
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MailboxRow {
+    id: Uuid,
+    address: String,
+    display_name: String,
+    group_id: Option<Uuid>,
+    enabled: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    imap_host: Option<String>,
+    imap_port: Option<i64>,
+    imap_security: Option<String>,
+    imap_username: Option<String>,
+    password_set: bool,
+    imap_folder: Option<String>,
+    imap_poll_seconds: Option<i64>,
+    imap_polled_at: Option<DateTime<Utc>>,
+    imap_error: Option<String>,
+    imap_error_at: Option<DateTime<Utc>>,
+}
+
+impl From<MailboxRow> for Mailbox {
+    fn from(row: MailboxRow) -> Self {
+        let imap = row.imap_host.map(|host| MailboxImap {
+            host,
+            port: row.imap_port.unwrap_or_default(),
+            security: row.imap_security.unwrap_or_default(),
+            username: row.imap_username.unwrap_or_default(),
+            folder: row.imap_folder.unwrap_or_default(),
+            poll_seconds: row.imap_poll_seconds.unwrap_or_default(),
+            password_set: row.password_set,
+            polled_at: row.imap_polled_at,
+            last_error: row.imap_error,
+            last_error_at: row.imap_error_at,
+        });
+        Mailbox {
+            id: row.id,
+            address: row.address,
+            display_name: row.display_name,
+            group_id: row.group_id,
+            enabled: row.enabled,
+            imap,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
 macro_rules! mailbox_columns {
     () => {
-        "id, address, display_name, group_id, enabled, created_at, updated_at"
+        "id, address, display_name, group_id, enabled, created_at, updated_at, imap_host, imap_port,
+         imap_security, imap_username, imap_password IS NOT NULL AS password_set, imap_folder,
+         imap_poll_seconds, imap_polled_at, imap_error, imap_error_at"
     };
+}
+
+/// IMAP settings to store; checked by the caller.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewImap {
+    pub host: String,
+    pub port: i64,
+    pub security: String,
+    pub username: String,
+    /// `None` on an update keeps the stored password.
+    pub password: Option<String>,
+    pub folder: String,
+    pub poll_seconds: i64,
+}
+
+impl std::fmt::Debug for NewImap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewImap")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("folder", &self.folder)
+            .field("poll_seconds", &self.poll_seconds)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -43,15 +146,17 @@ pub struct NewMailbox {
     pub display_name: String,
     pub group_id: Option<Uuid>,
     pub enabled: bool,
+    pub imap: Option<NewImap>,
 }
 
-/// Fields to change; `None` leaves a field, `Some(None)` clears the group.
+/// Fields to change; `None` leaves a field, `Some(None)` clears the group (or IMAP).
 #[derive(Debug, Clone, Default)]
 pub struct MailboxPatch {
     pub address: Option<String>,
     pub display_name: Option<String>,
     pub group_id: Option<Option<Uuid>>,
     pub enabled: Option<bool>,
+    pub imap: Option<Option<NewImap>>,
 }
 
 /// An enabled mailbox with its tenant: what the SMTP listener routes recipients by.
@@ -248,7 +353,7 @@ async fn load_mailbox(
     id: Uuid,
 ) -> Result<Mailbox, StoreError> {
     sql_optional!(
-        Mailbox,
+        MailboxRow,
         conn,
         concat!(
             "SELECT ",
@@ -258,7 +363,74 @@ async fn load_mailbox(
         tenant_id,
         id
     )?
+    .map(Mailbox::from)
     .ok_or(StoreError::NotFound)
+}
+
+/// Writes a mailbox's IMAP settings (`None` removes them). A new server, account or folder
+/// starts from a fresh position; an unchanged one keeps its place and its password when
+/// none is given.
+async fn write_imap(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+    before: Option<&MailboxImap>,
+    imap: Option<&NewImap>,
+) -> Result<(), StoreError> {
+    let Some(imap) = imap else {
+        sql_execute!(
+            &mut *conn,
+            "UPDATE mailboxes SET imap_host = NULL, imap_port = NULL, imap_security = NULL,
+                 imap_username = NULL, imap_password = NULL, imap_folder = NULL, imap_poll_seconds = NULL,
+                 imap_uid_validity = NULL, imap_last_uid = 0, imap_polled_at = NULL, imap_error = NULL,
+                 imap_error_at = NULL
+             WHERE tenant_id = $1 AND id = $2",
+            tenant_id,
+            id
+        )?;
+        return Ok(());
+    };
+    if imap.password.is_none() && !before.is_some_and(|b| b.password_set) {
+        return Err(kefu_core::ValidationErrors::single(
+            "imap.password",
+            "required",
+            "an IMAP password is needed",
+        )
+        .into());
+    }
+    let same_place = before.is_some_and(|b| {
+        (
+            b.host.as_str(),
+            b.port,
+            b.username.as_str(),
+            b.folder.as_str(),
+        ) == (
+            imap.host.as_str(),
+            imap.port,
+            imap.username.as_str(),
+            imap.folder.as_str(),
+        )
+    });
+    sql_execute!(
+        &mut *conn,
+        "UPDATE mailboxes SET imap_host = $3, imap_port = $4, imap_security = $5, imap_username = $6,
+             imap_password = COALESCE($7, imap_password), imap_folder = $8, imap_poll_seconds = $9,
+             imap_uid_validity = CASE WHEN $10 THEN imap_uid_validity ELSE NULL END,
+             imap_last_uid = CASE WHEN $10 THEN imap_last_uid ELSE 0 END,
+             imap_error = NULL, imap_error_at = NULL
+         WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        id,
+        &imap.host,
+        imap.port,
+        &imap.security,
+        &imap.username,
+        imap.password.as_deref(),
+        &imap.folder,
+        imap.poll_seconds,
+        same_place
+    )?;
+    Ok(())
 }
 
 /// Addresses are unique across tenants: a mail finds its tenant by the address alone.
@@ -379,6 +551,9 @@ impl Store {
             new.enabled,
             now
         )?;
+        if new.imap.is_some() {
+            write_imap(&mut conn, tenant_id, id, None, new.imap.as_ref()).await?;
+        }
         sql_execute!(
             &mut conn,
             "INSERT INTO mail_cursors (tenant_id, last_seq)
@@ -418,8 +593,8 @@ impl Store {
         limit: u32,
     ) -> Result<Page<Mailbox>, StoreError> {
         let mut read = self.read().await?;
-        let rows = sql_all!(
-            Mailbox,
+        let rows: Vec<Mailbox> = sql_all!(
+            MailboxRow,
             read.conn(),
             concat!(
                 "SELECT ",
@@ -429,7 +604,10 @@ impl Store {
             tenant_id,
             after,
             clamp_limit(limit)
-        )?;
+        )?
+        .into_iter()
+        .map(Mailbox::from)
+        .collect();
         Ok(Page::from_rows(rows, limit, |m| m.id))
     }
 
@@ -462,6 +640,16 @@ impl Store {
             patch.enabled.unwrap_or(before.enabled),
             Utc::now().trunc_subsecs(6)
         )?;
+        if let Some(imap) = &patch.imap {
+            write_imap(
+                &mut conn,
+                tenant_id,
+                id,
+                before.imap.as_ref(),
+                imap.as_ref(),
+            )
+            .await?;
+        }
         let after = load_mailbox(&mut conn, tenant_id, id).await?;
         record(
             &mut conn,
@@ -535,8 +723,24 @@ impl Store {
         ingest: IngestMail,
         actor: &Actor,
     ) -> Result<Ingested, StoreError> {
+        self.ingest_mail_at(tenant_id, ingest, None, actor).await
+    }
+
+    /// [`Store::ingest_mail`] for a mail fetched over IMAP: the mailbox's position moves to
+    /// its UID in the same transaction (also when it turns out to be a duplicate), so a poll
+    /// interrupted at any point neither loses nor repeats a mail.
+    pub async fn ingest_mail_at(
+        &self,
+        tenant_id: Uuid,
+        ingest: IngestMail,
+        position: Option<&crate::imap::ImapPosition>,
+        actor: &Actor,
+    ) -> Result<Ingested, StoreError> {
         let mut tx = self.write_for(tenant_id).await?;
         let mut conn = tx.conn();
+        if let Some(position) = position {
+            crate::imap::advance(&mut conn, tenant_id, position).await?;
+        }
         if let Some(message_id) = &ingest.mail.message_id {
             let earlier = sql_optional!(
                 MailRow,
@@ -551,6 +755,7 @@ impl Store {
                 ingest.mail.direction.as_str()
             )?;
             if let Some(earlier) = earlier {
+                tx.commit().await?;
                 return Ok(Ingested {
                     mail: earlier.try_into()?,
                     ticket: None,
@@ -740,6 +945,158 @@ impl Store {
             id
         )?
         .ok_or(StoreError::NotFound)
+    }
+
+    /// Stores an agent's file on a ticket, waiting for the comment that will carry it
+    /// ([`Store::add_comment_with_files`]).
+    pub async fn upload_ticket_file(
+        &self,
+        tenant_id: Uuid,
+        ticket_id: Uuid,
+        file: NewTicketFile,
+        uploader_id: Option<Uuid>,
+        actor: &Actor,
+    ) -> Result<TicketFile, StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        crate::tickets::load_ticket(&mut conn, tenant_id, ticket_id).await?;
+        let id = Uuid::now_v7();
+        let now = Utc::now().trunc_subsecs(6);
+        let size = i64::try_from(file.content.len()).unwrap_or(i64::MAX);
+        sql_execute!(
+            &mut conn,
+            "INSERT INTO ticket_attachments (id, tenant_id, ticket_id, comment_id, mail_id, file_name, content_type,
+                 size_bytes, sha256, content, created_at, uploader_id)
+             VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6, $7, $8, $9, $10)",
+            id,
+            tenant_id,
+            ticket_id,
+            &file.name,
+            &file.content_type,
+            size,
+            &file.sha256,
+            &file.content,
+            now,
+            uploader_id
+        )?;
+        let stored = TicketFile {
+            id,
+            ticket_id,
+            comment_id: None,
+            mail_id: None,
+            name: file.name,
+            content_type: file.content_type,
+            size,
+            sha256: file.sha256,
+            created_at: now,
+        };
+        record(
+            &mut conn,
+            Change {
+                tenant_id,
+                kind: "ticket.file_uploaded",
+                entity_type: "ticket",
+                entity_id: Some(ticket_id),
+                actor,
+                payload: serde_json::json!({"file": stored}),
+                audit: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Adds a comment carrying files uploaded to the ticket and not yet used, in one
+    /// transaction: an unknown, used or other ticket's file refuses the whole comment (422).
+    pub async fn add_comment_with_files(
+        &self,
+        tenant_id: Uuid,
+        ticket_id: Uuid,
+        new: NewComment,
+        mentions: &[Uuid],
+        file_ids: &[Uuid],
+        actor: &Actor,
+    ) -> Result<(TicketComment, Ticket, Vec<TicketFile>), StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        let (comment, ticket) =
+            insert_comment(&mut conn, tenant_id, ticket_id, new, mentions, actor).await?;
+        for file_id in file_ids {
+            let linked = sql_execute!(
+                &mut conn,
+                "UPDATE ticket_attachments SET comment_id = $4
+                 WHERE tenant_id = $1 AND ticket_id = $2 AND id = $3 AND comment_id IS NULL AND mail_id IS NULL",
+                tenant_id,
+                ticket_id,
+                *file_id,
+                comment.id
+            )?;
+            if linked != 1 {
+                return Err(kefu_core::ValidationErrors::single(
+                    "attachment_ids",
+                    "unknown_reference",
+                    format!("{file_id} is not an unused upload of this ticket"),
+                )
+                .into());
+            }
+        }
+        let files = sql_all!(
+            TicketFile,
+            &mut conn,
+            "SELECT id, ticket_id, comment_id, mail_id, file_name, content_type, size_bytes, sha256, created_at
+             FROM ticket_attachments WHERE tenant_id = $1 AND comment_id = $2 ORDER BY id",
+            tenant_id,
+            comment.id
+        )?;
+        if !files.is_empty() {
+            record(
+                &mut conn,
+                Change {
+                    tenant_id,
+                    kind: "ticket.files_attached",
+                    entity_type: "ticket",
+                    entity_id: Some(ticket_id),
+                    actor,
+                    payload: serde_json::json!({"comment_id": comment.id, "files": files}),
+                    audit: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((comment, ticket, files))
+    }
+
+    /// The files a comment carries, with their bytes (a reply mailed with its attachments).
+    pub async fn comment_files(
+        &self,
+        tenant_id: Uuid,
+        comment_id: Uuid,
+    ) -> Result<Vec<(TicketFile, Vec<u8>)>, StoreError> {
+        let mut read = self.read().await?;
+        let mut conn = read.conn();
+        let files = sql_all!(
+            TicketFile,
+            &mut conn,
+            "SELECT id, ticket_id, comment_id, mail_id, file_name, content_type, size_bytes, sha256, created_at
+             FROM ticket_attachments WHERE tenant_id = $1 AND comment_id = $2 ORDER BY id",
+            tenant_id,
+            comment_id
+        )?;
+        let mut out = Vec::with_capacity(files.len());
+        for file in files {
+            let content = sql_scalar_optional!(
+                Vec<u8>,
+                &mut conn,
+                "SELECT content FROM ticket_attachments WHERE tenant_id = $1 AND id = $2",
+                tenant_id,
+                file.id
+            )?
+            .ok_or(StoreError::NotFound)?;
+            out.push((file, content));
+        }
+        Ok(out)
     }
 
     /// One comment of a ticket (the reply an outbox row sends).

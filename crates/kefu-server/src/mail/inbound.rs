@@ -10,8 +10,9 @@ use kefu_mail::{
     strip_quoted, thread_hints,
 };
 use kefu_store::{
-    Actor, CommentAuthor, Customer, IngestMail, MailAction, MailDirection, NewComment, NewCustomer,
-    NewIdentity, NewMailRecord, NewTicket, NewTicketFile, Store, StoreError, Ticket,
+    Actor, CommentAuthor, Customer, ImapPosition, IngestMail, MailAction, MailDirection,
+    NewComment, NewCustomer, NewIdentity, NewMailRecord, NewTicket, NewTicketFile, Store,
+    StoreError, Ticket,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -54,7 +55,7 @@ impl MailSink for Inbound {
             .await
             .map_err(|err| SinkRefusal::Temporary(format!("parser task failed: {err}")))?;
         for route in routes {
-            self.take_in(route, &received, &parsed)
+            self.take_in(route, &received, &parsed, None)
                 .await
                 .map_err(|err| {
                     tracing::warn!(%err, tenant = %route.tenant_id, "storing an inbound mail");
@@ -66,11 +67,56 @@ impl MailSink for Inbound {
 }
 
 impl Inbound {
+    /// A mail fetched from an IMAP folder: the same path as one taken by the listener, for
+    /// the mailbox it was fetched for; the folder position moves in the same transaction.
+    /// The envelope is made up from the headers: Return-Path (else From) as the sender, To
+    /// and Cc (and the mailbox itself) as the recipients.
+    pub(crate) async fn take_polled(
+        &self,
+        route: Route,
+        mailbox_address: &str,
+        raw: Vec<u8>,
+        position: ImapPosition,
+    ) -> Result<(), StoreError> {
+        let max = self.mail.settings().smtp_max_bytes;
+        let bytes = raw.clone();
+        let parsed = tokio::task::spawn_blocking(move || parse(&bytes, max))
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("parser task failed: {err}")))?;
+        let (envelope_from, mut recipients) = match &parsed {
+            Ok(mail) => (
+                mail.loop_headers
+                    .return_path
+                    .as_deref()
+                    .map(|p| p.trim().trim_matches(['<', '>']).to_owned())
+                    .or_else(|| mail.from.as_ref().map(|m| m.address.clone()))
+                    .unwrap_or_default(),
+                mail.to
+                    .iter()
+                    .chain(&mail.cc)
+                    .map(|m| m.address.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            Err(_) => (String::new(), Vec::new()),
+        };
+        recipients.push(mailbox_address.to_owned());
+        let received = ReceivedMail {
+            peer: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            helo: String::new(),
+            envelope_from,
+            recipients,
+            data: raw,
+        };
+        self.take_in(route, &received, &parsed, Some(position))
+            .await
+    }
+
     async fn take_in(
         &self,
         route: Route,
         received: &ReceivedMail,
         parsed: &Result<InboundMail, MailError>,
+        position: Option<ImapPosition>,
     ) -> Result<(), StoreError> {
         let tenant = route.tenant_id;
         let mut record = NewMailRecord {
@@ -94,6 +140,7 @@ impl Inbound {
                         record,
                         MailAction::Record { ticket_id: None },
                         vec![],
+                        position,
                     )
                     .await;
             }
@@ -124,6 +171,7 @@ impl Inbound {
                     record,
                     MailAction::Record { ticket_id: None },
                     vec![],
+                    position,
                 )
                 .await;
         }
@@ -135,6 +183,7 @@ impl Inbound {
                     record,
                     MailAction::Record { ticket_id: None },
                     vec![],
+                    position,
                 )
                 .await;
         }
@@ -197,7 +246,7 @@ impl Inbound {
                 custom_fields: Default::default(),
             }),
         };
-        self.ingest(tenant, record, action, files).await
+        self.ingest(tenant, record, action, files, position).await
     }
 
     async fn ingest(
@@ -206,16 +255,18 @@ impl Inbound {
         mail: NewMailRecord,
         action: MailAction,
         files: Vec<NewTicketFile>,
+        position: Option<ImapPosition>,
     ) -> Result<(), StoreError> {
         let ingested = self
             .store
-            .ingest_mail(
+            .ingest_mail_at(
                 tenant,
                 IngestMail {
                     mail,
                     action,
                     files,
                 },
+                position.as_ref(),
                 &Actor::system(),
             )
             .await?;

@@ -6,6 +6,7 @@
 //! `outbound`), so neither direction loses mail across a restart.
 
 mod directory;
+mod imap;
 mod inbound;
 mod outbound;
 
@@ -88,6 +89,8 @@ struct MailInner {
     /// Bumped by every reload (a mailbox change): the outbox re-reads its tenants then,
     /// instead of on every commit.
     mailbox_changes: std::sync::atomic::AtomicU64,
+    /// The IMAP pollers, synced with the mailboxes at every reload.
+    pollers: std::sync::Mutex<imap::Pollers>,
 }
 
 impl Mail {
@@ -97,6 +100,7 @@ impl Mail {
                 settings,
                 directory: Directory::default(),
                 mailbox_changes: std::sync::atomic::AtomicU64::new(0),
+                pollers: std::sync::Mutex::default(),
             }),
         }
     }
@@ -106,11 +110,13 @@ impl Mail {
     }
 
     /// Re-reads the enabled mailboxes; called at start and after every mailbox change.
+    /// IMAP pollers follow (once started): new settings start one, removed ones stop.
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
         self.inner
             .mailbox_changes
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.directory.reload(store).await
+        self.inner.directory.reload(store).await?;
+        self.sync_pollers(store).await
     }
 
     fn mailbox_changes(&self) -> u64 {

@@ -1,6 +1,7 @@
 //! Outbound replies: one task follows each mail tenant's event log from its stored cursor,
 //! queues public replies (agents', automation's) on email tickets in the outbox (same transaction as the
-//! cursor move), and delivers due rows through the relay with exponential backoff.
+//! cursor move), and delivers due rows, with the files they carry, through the relay with
+//! exponential backoff.
 
 use super::Mail;
 use chrono::Utc;
@@ -314,6 +315,20 @@ impl Outbox {
             .find(|m| m.direction == MailDirection::Inbound && m.message_id.is_some())
             .and_then(|m| m.message_id.clone());
         let references = thread.iter().filter_map(|m| m.message_id.clone()).collect();
+        // The files the agent attached go with the reply, byte for byte.
+        let attachments = self
+            .store
+            .comment_files(tenant, comment.id)
+            .await?
+            .into_iter()
+            .map(|(file, data)| kefu_mail::Attachment {
+                name: file.name,
+                content_type: file.content_type,
+                data,
+                content_id: None,
+                inline: false,
+            })
+            .collect();
         let built = build_reply(&OutboundReply {
             from: Address {
                 address: mailbox.address.clone(),
@@ -329,7 +344,7 @@ impl Outbox {
             ticket: number,
             text: self.reply_text(tenant, &ticket, comment.body).await?,
             html: None,
-            attachments: vec![],
+            attachments,
             in_reply_to,
             references,
             // Sent by automation: marked Auto-Submitted, so the customer's autoresponder keeps quiet.

@@ -134,6 +134,43 @@ async fn upload(
         .inbox(tenant_id, conversation.inbox_id)
         .await?;
     let limit = rules::effective_limit(inbox.settings.max_attachment_bytes);
+    let checked = read_checked(headers, body, limit).await?;
+    let name = rules::sanitize_file_name(query.name.as_deref().unwrap_or_default());
+    let (content_type, content, sha256) = (checked.content_type, checked.content, checked.sha256);
+    let meta = state
+        .store()
+        .create_attachment(
+            tenant_id,
+            NewAttachment {
+                conversation_id: conversation.id,
+                uploaded_by: uploader.kind,
+                uploader_id: uploader.id,
+                name,
+                content_type: content_type.to_owned(),
+                sha256,
+                content,
+            },
+            &uploader.actor,
+        )
+        .await
+        .map_err(ApiError::from_store("conversation"))?;
+    Ok((StatusCode::CREATED, axum::Json(meta)))
+}
+
+/// An upload that passed the checks.
+pub(crate) struct CheckedUpload {
+    pub content_type: &'static str,
+    pub content: Vec<u8>,
+    pub sha256: String,
+}
+
+/// Reads an upload's body no further than `limit` and checks it (kefu-core's rules): the
+/// type is refused before the body is read.
+pub(crate) async fn read_checked(
+    headers: &HeaderMap,
+    body: Body,
+    limit: u64,
+) -> ApiResult<CheckedUpload> {
     let declared = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -162,7 +199,6 @@ async fn upload(
             }
         })?;
     let content_type = rules::check_upload(declared, &bytes, limit).map_err(refused)?;
-    let name = rules::sanitize_file_name(query.name.as_deref().unwrap_or_default());
     // Hashing megabytes is CPU work: off the async runtime.
     let (content, sha256) = tokio::task::spawn_blocking(move || {
         let digest = hex::encode(Sha256::digest(&bytes));
@@ -170,24 +206,11 @@ async fn upload(
     })
     .await
     .map_err(|_| ApiError::internal())?;
-    let meta = state
-        .store()
-        .create_attachment(
-            tenant_id,
-            NewAttachment {
-                conversation_id: conversation.id,
-                uploaded_by: uploader.kind,
-                uploader_id: uploader.id,
-                name,
-                content_type: content_type.to_owned(),
-                sha256,
-                content,
-            },
-            &uploader.actor,
-        )
-        .await
-        .map_err(ApiError::from_store("conversation"))?;
-    Ok((StatusCode::CREATED, axum::Json(meta)))
+    Ok(CheckedUpload {
+        content_type,
+        content,
+        sha256,
+    })
 }
 
 /// The API's answer to a refused upload.

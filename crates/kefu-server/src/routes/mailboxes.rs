@@ -1,5 +1,6 @@
-//! Support mailboxes over HTTP: the tenant's email addresses, managed by admins. Every change
-//! refreshes the SMTP listener's address directory, so mail is taken or refused at once.
+//! Support mailboxes over HTTP: the tenant's email addresses, managed by admins, with optional
+//! IMAP settings (write-only password). Every change refreshes the SMTP listener's address
+//! directory and the IMAP pollers, so mail is taken or refused at once.
 
 use super::{ListResponse, PageQuery, check_limit, decode_cursor};
 use crate::auth::Principal;
@@ -9,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kefu_core::{IdentityKind, Role, ValidationErrors};
-use kefu_store::{Mailbox, MailboxPatch, NewMailbox};
+use kefu_store::{Mailbox, MailboxPatch, NewImap, NewMailbox};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -26,6 +27,30 @@ pub struct CreateMailbox {
     pub group_id: Option<Uuid>,
     /// `true` when omitted.
     pub enabled: Option<bool>,
+    /// Fetch this address's mail from an IMAP server (a mailbox hosted elsewhere).
+    pub imap: Option<ImapSettings>,
+}
+
+/// Where kefu polls a mailbox hosted elsewhere. The password is write-only: it is never
+/// shown again (`password_set` says whether one is stored).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImapSettings {
+    #[schema(example = "imap.example.com")]
+    pub host: String,
+    /// 993 for `tls`, 143 otherwise, when omitted.
+    pub port: Option<u16>,
+    /// `none`, `starttls` or `tls` (the default).
+    #[schema(example = "tls")]
+    pub security: Option<String>,
+    pub username: String,
+    /// Needed when IMAP is first set; omitted on an update, the stored one is kept.
+    #[schema(write_only)]
+    pub password: Option<String>,
+    /// `INBOX` when omitted.
+    pub folder: Option<String>,
+    /// Seconds between polls, 1 to 3600; 60 when omitted.
+    pub poll_seconds: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,6 +63,76 @@ pub struct UpdateMailbox {
     #[schema(value_type = Option<Uuid>)]
     pub group_id: Option<Option<Uuid>>,
     pub enabled: Option<bool>,
+    /// IMAP settings to set; `null` stops polling and forgets them.
+    #[serde(default, deserialize_with = "crate::extract::present_or_null")]
+    #[schema(value_type = Option<ImapSettings>)]
+    pub imap: Option<Option<ImapSettings>>,
+}
+
+/// Checks IMAP settings and fills in the defaults.
+fn checked_imap(errors: &mut ValidationErrors, imap: ImapSettings) -> NewImap {
+    let host = imap.host.trim().to_owned();
+    if host.is_empty()
+        || host.len() > 253
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
+        errors.push("imap.host", "invalid", "a host name or IP address");
+    }
+    let security = imap.security.unwrap_or_else(|| "tls".to_owned());
+    if kefu_mail::ImapSecurity::parse(&security).is_none() {
+        errors.push("imap.security", "invalid", "one of none, starttls, tls");
+    }
+    let port = imap
+        .port
+        .unwrap_or(if security == "tls" { 993 } else { 143 });
+    if port == 0 {
+        errors.push("imap.port", "invalid", "a port from 1 to 65535");
+    }
+    kefu_core::error::check_text(errors, "imap.username", &imap.username, 200);
+    if imap.username.trim().is_empty() {
+        errors.push("imap.username", "required", "the IMAP login name");
+    }
+    if let Some(password) = &imap.password
+        && (password.is_empty() || password.len() > 500 || password.contains(['\r', '\n']))
+    {
+        errors.push(
+            "imap.password",
+            "invalid",
+            "1 to 500 characters on one line",
+        );
+    }
+    let folder = imap.folder.unwrap_or_else(|| "INBOX".to_owned());
+    if folder.trim().is_empty()
+        || folder.len() > 200
+        || folder
+            .chars()
+            .any(|c| c.is_control() || c == '"' || c == '\\')
+    {
+        errors.push(
+            "imap.folder",
+            "invalid",
+            "a folder name without quotes or control characters",
+        );
+    }
+    let poll_seconds = imap.poll_seconds.unwrap_or(60);
+    if !(1..=3600).contains(&poll_seconds) {
+        errors.push(
+            "imap.poll_seconds",
+            "out_of_range",
+            "from 1 to 3600 seconds",
+        );
+    }
+    NewImap {
+        host,
+        port: i64::from(port),
+        security,
+        username: imap.username.trim().to_owned(),
+        password: imap.password,
+        folder: folder.trim().to_owned(),
+        poll_seconds: i64::from(poll_seconds),
+    }
 }
 
 /// A support address: a valid email address, lowercased, without a `+detail`.
@@ -104,6 +199,10 @@ pub async fn create_mailbox(
     let mut errors = ValidationErrors::new();
     let address = checked_address(&mut errors, &req.address);
     check_name(&mut errors, &req.display_name);
+    let imap = req.imap.map(|imap| checked_imap(&mut errors, imap));
+    if imap.as_ref().is_some_and(|i| i.password.is_none()) {
+        errors.push("imap.password", "required", "an IMAP password is needed");
+    }
     errors.into_result()?;
     let mailbox = state
         .store()
@@ -114,6 +213,7 @@ pub async fn create_mailbox(
                 display_name: req.display_name,
                 group_id: req.group_id,
                 enabled: req.enabled.unwrap_or(true),
+                imap,
             },
             &principal.actor(),
         )
@@ -140,12 +240,16 @@ pub async fn update_mailbox(
     if let Some(name) = &req.display_name {
         check_name(&mut errors, name);
     }
+    let imap = req
+        .imap
+        .map(|imap| imap.map(|imap| checked_imap(&mut errors, imap)));
     errors.into_result()?;
     let patch = MailboxPatch {
         address,
         display_name: req.display_name,
         group_id: req.group_id,
         enabled: req.enabled,
+        imap,
     };
     let mailbox = state
         .store()

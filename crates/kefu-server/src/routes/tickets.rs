@@ -2,6 +2,7 @@
 //! (public replies and internal notes), and turning a conversation into a ticket with its
 //! transcript. Agents and tokens with `tickets:*` scopes; rules live in the store and core.
 
+use super::mails::CommentWithFiles;
 use super::{ListResponse, check_limit, decode_cursor};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -479,19 +480,34 @@ pub struct CreateComment {
     /// `true` sends it to the customer; `false` (the default) is an internal note.
     #[serde(default)]
     pub public: bool,
+    /// Files uploaded with `POST /api/v1/tickets/{id}/files` (at most 10); a public reply on
+    /// an email ticket is mailed with them.
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", request_body = CreateComment,
-    responses((status = 201, body = TicketComment), (status = 404, body = ErrorBody),
+    responses((status = 201, body = CommentWithFiles), (status = 404, body = ErrorBody),
         (status = 409, description = "`ticket_closed`", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_comment(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Uuid>,
     Json(req): Json<CreateComment>,
-) -> ApiResult<(StatusCode, axum::Json<TicketComment>)> {
+) -> ApiResult<(StatusCode, axum::Json<CommentWithFiles>)> {
     principal.require(Role::Agent, Scope::TicketsWrite)?;
     ticket_of(&state, &principal, id).await?;
+    let mut attachment_ids = req.attachment_ids;
+    attachment_ids.sort();
+    attachment_ids.dedup();
+    if attachment_ids.len() > kefu_core::attachment::MAX_ATTACHMENTS_PER_MESSAGE {
+        return Err(ValidationErrors::single(
+            "attachment_ids",
+            "too_many",
+            "at most 10 files per comment",
+        )
+        .into());
+    }
     let new = NewComment {
         author_kind: if principal.user_id().is_some() {
             CommentAuthor::Agent
@@ -508,11 +524,24 @@ pub async fn add_comment(
     } else {
         mentioned(&state, principal.tenant_id, &new.body, principal.user_id()).await?
     };
-    let (comment, _) = state
+    let (comment, _, attachments) = state
         .store()
-        .add_comment_mentioning(principal.tenant_id, id, new, &mentions, &principal.actor())
+        .add_comment_with_files(
+            principal.tenant_id,
+            id,
+            new,
+            &mentions,
+            &attachment_ids,
+            &principal.actor(),
+        )
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(comment)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CommentWithFiles {
+            comment,
+            attachments,
+        }),
+    ))
 }
 
 /// The users a note @mentions: `@` followed by a user's display name, or by a service group's
@@ -562,13 +591,13 @@ async fn mentioned(
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", tag = "tickets", params(super::PageQuery),
-    responses((status = 200, description = "oldest first, internal notes included", body = ListResponse<TicketComment>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "oldest first, internal notes included, each with its files", body = ListResponse<CommentWithFiles>), (status = 404, body = ErrorBody)))]
 pub async fn list_comments(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Uuid>,
     Query(query): Query<super::PageQuery>,
-) -> ApiResult<axum::Json<ListResponse<TicketComment>>> {
+) -> ApiResult<axum::Json<ListResponse<CommentWithFiles>>> {
     principal.require(Role::Agent, Scope::TicketsRead)?;
     let page = state
         .store()
@@ -581,7 +610,11 @@ pub async fn list_comments(
         )
         .await
         .map_err(ApiError::from_store("ticket"))?;
-    Ok(axum::Json(page.into()))
+    let page: ListResponse<TicketComment> = page.into();
+    Ok(axum::Json(ListResponse {
+        items: super::mails::with_files(&state, principal.tenant_id, id, page.items).await?,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

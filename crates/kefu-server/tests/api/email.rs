@@ -754,9 +754,156 @@ async fn mail_to_one_tenant_never_touches_another() {
     );
 }
 
-fn hex_bytes(hex: &str) -> Vec<u8> {
+pub(super) fn hex_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect()
+}
+
+/// A small PDF with every byte value in it, so any re-encoding on the way shows.
+fn pdf_bytes() -> Vec<u8> {
+    let mut pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< >>\nendobj\n".to_vec();
+    pdf.extend(0..=255u8);
+    pdf.extend_from_slice(b"\n%%EOF\n");
+    pdf
+}
+
+async fn upload_ticket_file(
+    app: &TestApp,
+    token: &str,
+    ticket: &str,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let response = app
+        .http
+        .post(format!("{}/api/v1/tickets/{ticket}/files", app.url))
+        .query(&[("name", name)])
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_agents_reply_is_mailed_with_its_attachment_byte_for_byte() {
+    let relay_port = free_port();
+    let sink = Sink::start(relay_port).await;
+    let app = spawn_app_with(config(Some(relay_port))).await;
+    let org = app.org("acme").await;
+    let globex = app.org("globex").await;
+    mailbox(&app, &org.admin, "support@acme.example").await;
+    send(
+        app.smtp.unwrap(),
+        "张三 <zhang@example.com>",
+        "support@acme.example",
+        "要报价单",
+        "请发一份报价单",
+        &[("Message-ID", "<q1@example.com>")],
+    )
+    .await;
+    let ticket = tickets(&app, &org.agent).await[0].clone();
+    let ticket_id = ticket["id"].as_str().unwrap();
+
+    // Refused uploads: a type not accepted, another tenant's ticket.
+    let (status, body) = upload_ticket_file(
+        &app,
+        &org.agent,
+        ticket_id,
+        "x.html",
+        "text/html",
+        b"<b>".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    assert_eq!(body["code"], "unsupported_type");
+    let (status, _) = upload_ticket_file(
+        &app,
+        &globex.agent,
+        ticket_id,
+        "x.pdf",
+        "application/pdf",
+        pdf_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, file) = upload_ticket_file(
+        &app,
+        &org.agent,
+        ticket_id,
+        "报价单.pdf",
+        "application/pdf",
+        pdf_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{file}");
+    assert_eq!(file["name"], "报价单.pdf");
+    let file_id = file["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tickets/{ticket_id}/comments");
+    let (status, comment) = app
+        .post(
+            &path,
+            &org.agent,
+            json!({"body": "您好，报价单见附件。", "public": true, "attachment_ids": [file_id]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{comment}");
+    assert_eq!(comment["attachments"][0]["id"], file_id.as_str());
+    // A file goes with one comment only; another tenant cannot use or read it.
+    let (status, body) = app
+        .post(
+            &path,
+            &org.agent,
+            json!({"body": "again", "public": false, "attachment_ids": [file_id]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = app
+        .post(
+            &path,
+            &globex.agent,
+            json!({"body": "x", "public": false, "attachment_ids": [file_id]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let download = |token: &str| {
+        app.http
+            .get(format!(
+                "{}/api/v1/tickets/{ticket_id}/files/{file_id}",
+                app.url
+            ))
+            .bearer_auth(token.to_owned())
+            .send()
+    };
+    assert_eq!(
+        download(&globex.agent).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let own = download(&org.agent).await.unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(own.bytes().await.unwrap().as_ref(), pdf_bytes().as_slice());
+    let listed = comments(&app, &org.agent, &ticket).await;
+    let reply = listed.iter().find(|c| c["public"] == true).unwrap();
+    assert_eq!(reply["attachments"][0]["name"], "报价单.pdf");
+    assert_eq!(reply["attachments"][0]["content_type"], "application/pdf");
+
+    // The relay gets a multipart mail carrying the file unchanged.
+    let sent = sink.wait_for(1).await;
+    let out = kefu_mail::parse(&sent[0], 1 << 20).unwrap();
+    assert!(out.text.contains("报价单见附件"), "{}", out.text);
+    assert_eq!(out.attachments.len(), 1, "{:?}", out.attachments);
+    assert_eq!(out.attachments[0].name, "报价单.pdf");
+    assert_eq!(out.attachments[0].content_type, "application/pdf");
+    assert_eq!(out.attachments[0].data, pdf_bytes());
+    assert!(
+        String::from_utf8_lossy(&sent[0]).contains("multipart/mixed"),
+        "not multipart"
+    );
 }

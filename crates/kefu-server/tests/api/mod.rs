@@ -6,6 +6,7 @@ mod contract;
 mod conversations;
 mod customers;
 mod email;
+mod imap;
 mod knowledge;
 mod left_message;
 mod reports;

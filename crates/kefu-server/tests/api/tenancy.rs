@@ -443,8 +443,10 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         Some(json!({"source_id": b_customer_id}))
                     }
                     ("POST", p) if p.ends_with("/messages") => Some(json!({"body": "pwned"})),
-                    // Uploads: the conversation is looked up before the body is read.
-                    ("POST", p) if p.ends_with("/attachments") => Some(json!({})),
+                    // Uploads: the conversation (or ticket) is looked up before the body is read.
+                    ("POST", p) if p.ends_with("/attachments") || p.ends_with("/files") => {
+                        Some(json!({}))
+                    }
                     ("POST", p)
                         if p.ends_with("/assign")
                             || p.ends_with("/resolve")

@@ -14,6 +14,7 @@ fn mailbox(address: &str) -> NewMailbox {
         display_name: "Acme 客服".into(),
         group_id: None,
         enabled: true,
+        imap: None,
     }
 }
 
