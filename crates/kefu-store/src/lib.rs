@@ -24,6 +24,7 @@ mod rollups;
 mod sla;
 mod tenants;
 mod ticket_fields;
+mod ticket_list;
 mod tickets;
 mod triggers;
 mod users;
@@ -65,6 +66,7 @@ pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
 pub use sla::{SlaWakeup, TicketSlaTarget};
 pub use tenants::{ServiceLevelGoal, Tenant, TenantSettings};
 pub use ticket_fields::{NewTicketField, TicketField, TicketFieldPatch};
+pub use ticket_list::{MAX_SEARCH_TERMS, SHORT_QUERY_SCAN};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, MAX_FIELD_FILTERS, NewComment, NewTicket, Ticket,
     TicketComment, TicketFilter, TicketPatch,
