@@ -27,6 +27,7 @@ mod status_links;
 mod tenants;
 mod ticket_fields;
 mod ticket_links;
+mod ticket_list;
 mod ticket_views;
 mod tickets;
 mod triggers;
@@ -73,6 +74,7 @@ pub use status_links::STATUS_TOKEN_CHARS;
 pub use tenants::{ServiceLevelGoal, Tenant, TenantSettings};
 pub use ticket_fields::{NewTicketField, TicketField, TicketFieldPatch};
 pub use ticket_links::{MAX_SPLIT_COMMENTS, NewSubtask, TicketRef};
+pub use ticket_list::{MAX_SEARCH_TERMS, SHORT_QUERY_SCAN};
 pub use ticket_views::{MAX_VIEWS, NewTicketView, TicketView, TicketViewPatch};
 pub use tickets::{
     CommentAuthor, FIRST_TICKET_NUMBER, MAX_FIELD_FILTERS, NewComment, NewTicket, Ticket,

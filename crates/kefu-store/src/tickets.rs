@@ -57,7 +57,7 @@ pub struct Ticket {
 }
 
 #[derive(sqlx::FromRow)]
-struct TicketRow {
+pub(crate) struct TicketRow {
     id: Uuid,
     number: i64,
     subject: String,
@@ -126,6 +126,9 @@ macro_rules! ticket_columns {
     };
 }
 
+/// The columns of [`TicketRow`], qualified for queries that join other tables.
+pub(crate) const TICKET_COLUMNS: &str = "tickets.id, tickets.number, tickets.subject, tickets.description, tickets.requester_id, tickets.channel, tickets.status, tickets.priority, tickets.ticket_type, tickets.tags, tickets.assignee_id, tickets.group_id, tickets.conversation_id, tickets.custom_fields, tickets.created_at, tickets.updated_at, tickets.solved_at, tickets.closed_at, tickets.parent_id, tickets.link_kind, tickets.merged_into, tickets.split_from";
+
 #[derive(Debug, Clone)]
 pub struct NewTicket {
     pub subject: String,
@@ -162,7 +165,10 @@ pub struct TicketFilter {
     pub assignee_id: Option<Uuid>,
     pub group_id: Option<Uuid>,
     pub requester_id: Option<Uuid>,
-    /// Words in the subject, the description or any comment (case-insensitive substring).
+    /// Text in the subject, the description or any comment, internal notes included: every
+    /// word (split on white space) a case-insensitive substring, found through the search
+    /// index; words of 1–2 characters alone scan the newest tickets a window at a time (see
+    /// [`crate::SHORT_QUERY_SCAN`]).
     pub query: Option<String>,
     /// Only tickets with an SLA target running and due by then, or breached and still running.
     pub breaching_by: Option<DateTime<Utc>>,
@@ -180,7 +186,7 @@ pub struct TicketFilter {
 
 /// `%"tag"%` over a ticket's tags as JSON text (the same text on both backends: a JSON array
 /// of strings), LIKE's wildcards taken literally.
-fn tag_pattern(tag: Option<&str>) -> Option<String> {
+pub(crate) fn tag_pattern(tag: Option<&str>) -> Option<String> {
     let tag = tag.map(str::trim).filter(|t| !t.is_empty())?;
     let quoted = serde_json::to_string(tag).ok()?;
     Some(format!("%{}%", crate::customers::like_escape(&quoted)))
@@ -537,7 +543,7 @@ impl Store {
         Ok(after)
     }
 
-    /// Tickets newest first.
+    /// Tickets newest first, filtered and searched; see [`TicketFilter`].
     pub async fn list_tickets(
         &self,
         tenant_id: Uuid,
@@ -545,9 +551,6 @@ impl Store {
         before: Option<Uuid>,
         limit: u32,
     ) -> Result<Page<Ticket>, StoreError> {
-        let mut read = self.read().await?;
-        let statuses = crate::sql::status_set(filter.statuses.iter().map(|s| s.as_str()));
-        let pattern = crate::sql::contains_pattern(filter.query.as_deref());
         if filter.custom_fields.len() > MAX_FIELD_FILTERS {
             return Err(ValidationErrors::single(
                 "custom_fields",
@@ -556,70 +559,8 @@ impl Store {
             )
             .into());
         }
-        let field = |i: usize| {
-            filter
-                .custom_fields
-                .get(i)
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-        };
-        let rows = sql_all!(
-            TicketRow,
-            read.conn(),
-            concat!(
-                "SELECT ",
-                ticket_columns!(),
-                " FROM tickets WHERE tenant_id = $1
-                 AND ($2 IS NULL OR $2 LIKE '%,' || status || ',%')
-                 AND ($3 IS NULL OR assignee_id = $3)
-                 AND ($4 IS NULL OR group_id = $4)
-                 AND ($5 IS NULL OR requester_id = $5)
-                 AND ($6 IS NULL OR id < $6)
-                 AND ($8 IS NULL OR lower(subject) LIKE $8 ESCAPE '\\' OR lower(description) LIKE $8 ESCAPE '\\'
-                      OR EXISTS (SELECT 1 FROM ticket_comments tc WHERE tc.tenant_id = tickets.tenant_id
-                                 AND tc.ticket_id = tickets.id AND lower(tc.body) LIKE $8 ESCAPE '\\'))
-                 AND ($9 IS NULL OR EXISTS (SELECT 1 FROM ticket_slas s WHERE s.tenant_id = tickets.tenant_id
-                                 AND s.ticket_id = tickets.id AND s.completed_at IS NULL
-                                 AND ((s.state = 'active' AND s.due_at <= $9) OR s.state = 'breached')))
-                 AND ($10 IS NULL OR EXISTS (SELECT 1 FROM ticket_field_values v WHERE v.tenant_id = tickets.tenant_id
-                                 AND v.ticket_id = tickets.id AND v.field_key = $10 AND v.value = $11))
-                 AND ($12 IS NULL OR EXISTS (SELECT 1 FROM ticket_field_values v WHERE v.tenant_id = tickets.tenant_id
-                                 AND v.ticket_id = tickets.id AND v.field_key = $12 AND v.value = $13))
-                 AND ($14 IS NULL OR EXISTS (SELECT 1 FROM ticket_field_values v WHERE v.tenant_id = tickets.tenant_id
-                                 AND v.ticket_id = tickets.id AND v.field_key = $14 AND v.value = $15))
-                 AND ($16 IS NULL OR $16 LIKE '%,' || priority || ',%')
-                 AND ($17 IS NULL OR $17 LIKE '%,' || ticket_type || ',%')
-                 AND ($18 = FALSE OR assignee_id IS NULL)
-                 AND ($19 IS NULL OR group_id IN (SELECT m.group_id FROM group_members m
-                                 WHERE m.tenant_id = tickets.tenant_id AND m.user_id = $19))
-                 AND ($20 IS NULL OR CAST(tags AS TEXT) LIKE $20 ESCAPE '\\')
-                 ORDER BY id DESC LIMIT $7"
-            ),
-            tenant_id,
-            statuses,
-            filter.assignee_id,
-            filter.group_id,
-            filter.requester_id,
-            before,
-            clamp_limit(limit),
-            pattern.as_deref(),
-            filter.breaching_by,
-            field(0).map(|f| f.0),
-            field(0).map(|f| f.1),
-            field(1).map(|f| f.0),
-            field(1).map(|f| f.1),
-            field(2).map(|f| f.0),
-            field(2).map(|f| f.1),
-            crate::sql::status_set(filter.priorities.iter().map(|p| p.as_str())),
-            crate::sql::status_set(filter.types.iter().map(|t| t.as_str())),
-            filter.unassigned,
-            filter.groups_of_member,
-            tag_pattern(filter.tag.as_deref())
-        )?;
-        let tickets = rows
-            .into_iter()
-            .map(Ticket::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_rows(tickets, limit, |t| t.id))
+        let mut read = self.read().await?;
+        crate::ticket_list::list(&mut read.conn(), tenant_id, filter, before, limit).await
     }
 
     /// Tickets of every tenant solved before `cutoff` and not closed since, oldest first: the
@@ -1089,4 +1030,18 @@ pub(crate) fn changed_fields(
             (field, serde_json::json!({"from": from, "to": value}))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod column_tests {
+    /// The qualified list is written out for joins; it must name the same columns as the
+    /// plain one, or a new column reads as missing in some queries only.
+    #[test]
+    fn qualified_columns_are_the_plain_ones() {
+        let qualified: Vec<String> = ticket_columns!()
+            .split(", ")
+            .map(|c| format!("tickets.{c}"))
+            .collect();
+        assert_eq!(super::TICKET_COLUMNS, qualified.join(", "));
+    }
 }

@@ -95,7 +95,11 @@ pub struct ListTickets {
     pub requester_id: Option<Uuid>,
     /// Tickets carrying this tag.
     pub tag: Option<String>,
-    /// Search subjects, descriptions and comments; `#1001` finds that ticket.
+    /// Search subjects, descriptions and comments (internal notes too): every word, split on
+    /// white space, must appear (case-insensitive substring; Chinese needs no spaces). Taken as
+    /// text, never as query syntax. `#1001` finds that ticket. A query made only of 1–2
+    /// character words looks through the newest 5,000 tickets per page: its page may then be
+    /// short and still carry `next_cursor` to look further back.
     pub q: Option<String>,
     /// `breaching`: only tickets whose SLA target is due within the hour or already breached
     /// (and still running).

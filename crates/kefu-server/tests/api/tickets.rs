@@ -500,3 +500,106 @@ async fn a_ticket_the_customer_never_answers_is_solved_after_the_tenants_busines
         "no business time has passed for Globex"
     );
 }
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The subjects `GET /api/v1/tickets?q=…` finds, newest first.
+async fn searched(app: &super::TestApp, token: &str, q: &str) -> Vec<String> {
+    let (status, body) = app
+        .get(&format!("/api/v1/tickets?q={}", urlencode(q)), token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{q:?}: {body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_finds_text_in_chinese_and_english_within_the_tenant() {
+    let app = spawn_app().await;
+    let org = app.org("acme").await;
+    let other = app.org("globex").await;
+    let (_, customer) = app
+        .post("/api/v1/customers", &org.agent, json!({"name": "王芳"}))
+        .await;
+    let mut ids = Vec::new();
+    for (subject, description) in [
+        ("申请退款失败", "银行卡退回"),
+        ("Printer offline", "The office printer shows error 50.4"),
+        ("优惠券 \"50% off\" AND *", "coupon_code x_y"),
+    ] {
+        let (status, ticket) = app
+            .post(
+                "/api/v1/tickets",
+                &org.agent,
+                json!({"subject": subject, "description": description, "requester_id": customer["id"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+        ids.push(ticket["id"].as_str().unwrap().to_owned());
+    }
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/tickets/{}/comments", ids[1]),
+            &org.agent,
+            json!({"body": "已联系厂商 vendor-ticket-9921", "public": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    assert_eq!(searched(&app, &org.agent, "退款").await, ["申请退款失败"]);
+    assert_eq!(
+        searched(&app, &org.agent, "申请退款").await,
+        ["申请退款失败"]
+    );
+    assert_eq!(
+        searched(&app, &org.agent, "PRINTER").await,
+        ["Printer offline"]
+    );
+    assert_eq!(
+        searched(&app, &org.agent, "vendor-ticket-9921").await,
+        ["Printer offline"],
+        "a term only in an internal note"
+    );
+    assert_eq!(
+        searched(&app, &org.agent, "厂商").await,
+        ["Printer offline"]
+    );
+    assert_eq!(
+        searched(&app, &org.agent, "\"50% off\"").await,
+        ["优惠券 \"50% off\" AND *"]
+    );
+    for q in [
+        "\"",
+        "AND",
+        "*",
+        "%",
+        "_",
+        "a OR b",
+        "NEAR(x y)",
+        "'; DROP TABLE tickets; --",
+    ] {
+        searched(&app, &org.agent, q).await;
+    }
+    assert!(searched(&app, &org.agent, "50%off").await.is_empty());
+    assert_eq!(
+        searched(&app, &org.agent, "#1002").await,
+        ["Printer offline"],
+        "#number still finds the ticket"
+    );
+    assert!(
+        searched(&app, &other.agent, "退款").await.is_empty(),
+        "another tenant finds nothing"
+    );
+    assert!(searched(&app, &other.agent, "printer").await.is_empty());
+}

@@ -20,6 +20,13 @@ pub struct Fixture {
     _db: TestDatabase,
 }
 
+impl Fixture {
+    /// The database's URL, for tests that write with SQL of their own.
+    pub fn url(&self) -> &str {
+        &self._db.url
+    }
+}
+
 pub async fn fixture() -> Fixture {
     let db = TestDatabase::create().await.expect("create test database");
     let store = db.store().await.expect("migrate");

@@ -434,3 +434,283 @@ async fn trigger_firings_apply_once_with_their_cursor() {
         Some(seq)
     );
 }
+
+/// The numbers of the tickets a search finds, newest first.
+async fn found(store: &kefu_store::Store, tenant: Uuid, query: &str) -> Vec<i64> {
+    let filter = TicketFilter {
+        query: Some(query.into()),
+        ..Default::default()
+    };
+    store
+        .list_tickets(tenant, &filter, None, 50)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|t| t.number)
+        .collect()
+}
+
+async fn comment(f: &Fixture, ticket: Uuid, public: bool, body: &str) {
+    f.store
+        .add_comment(
+            f.tenant.id,
+            ticket,
+            NewComment {
+                author_kind: CommentAuthor::System,
+                author_id: None,
+                public,
+                body: body.into(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn search_finds_chinese_and_english_text_in_any_field_and_takes_queries_as_text() {
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let create = |subject: &'static str, description: &'static str| {
+        let store = f.store.clone();
+        let tenant = f.tenant.id;
+        async move {
+            let mut new = new_ticket(requester, subject);
+            new.description = description.into();
+            store.create_ticket(tenant, new, &actor()).await.unwrap()
+        }
+    };
+    let refund = create("申请退款失败", "Refund failed twice, card ending 4242").await;
+    let invoice = create("发票抬头错误", "Invoice title is wrong").await;
+    let quoted = create("Special \"quoted\" 100% x_y AND *", "literal syntax").await;
+    comment(
+        &f,
+        invoice.id,
+        false,
+        "内部备注：客户要求加急 escalate-7788",
+    )
+    .await;
+    let search = |q: &'static str| found(&f.store, f.tenant.id, q);
+
+    assert_eq!(
+        search("退款").await,
+        [refund.number],
+        "2 characters, inside a word"
+    );
+    assert_eq!(
+        search("退款失败").await,
+        [refund.number],
+        "Chinese substring"
+    );
+    assert_eq!(search("refund").await, [refund.number], "English word");
+    assert_eq!(
+        search("REFUND FAILED").await,
+        [refund.number],
+        "any case, every word"
+    );
+    assert_eq!(
+        search("refund invoice").await,
+        Vec::<i64>::new(),
+        "every word must be there"
+    );
+    assert_eq!(
+        search("escalate-7788").await,
+        [invoice.number],
+        "only in an internal note"
+    );
+    assert_eq!(
+        search("加急").await,
+        [invoice.number],
+        "2 characters, only in a note"
+    );
+    assert_eq!(
+        search("抬头 wrong").await,
+        [invoice.number],
+        "short and long words together"
+    );
+    assert_eq!(
+        search("\"quoted\"").await,
+        [quoted.number],
+        "quotes are text"
+    );
+    assert_eq!(search("100%").await, [quoted.number], "% is text");
+    assert_eq!(search("x_y").await, [quoted.number], "_ is text");
+    assert!(search("x%y").await.is_empty(), "% matches only itself");
+    assert_eq!(search("AND *").await, [quoted.number], "FTS syntax is text");
+    for q in [
+        "\"",
+        "*",
+        "AND",
+        "NEAR(a b)",
+        "a OR b",
+        "(",
+        "'",
+        "\\",
+        "col:x",
+        "^abc",
+        "-x",
+    ] {
+        let filter = TicketFilter {
+            query: Some(q.into()),
+            ..Default::default()
+        };
+        f.store
+            .list_tickets(f.tenant.id, &filter, None, 50)
+            .await
+            .unwrap_or_else(|e| panic!("{q:?} failed: {e}"));
+    }
+    assert_eq!(
+        search("4242").await,
+        [refund.number],
+        "digits in the description"
+    );
+
+    // A later change of the subject is found; the old subject is not.
+    f.store
+        .update_ticket(
+            f.tenant.id,
+            invoice.id,
+            TicketPatch {
+                subject: Some("开票信息更正".into()),
+                ..Default::default()
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(search("开票信息").await, [invoice.number]);
+    assert!(search("发票抬头").await.is_empty());
+    assert_eq!(
+        search("escalate").await,
+        [invoice.number],
+        "comments survive the rebuild"
+    );
+
+    // Another tenant's tickets are never found.
+    let other = f
+        .store
+        .create_tenant("globex", "Globex", &Default::default(), &actor())
+        .await
+        .unwrap();
+    assert!(found(&f.store, other.id, "退款").await.is_empty());
+    assert!(found(&f.store, other.id, "refund").await.is_empty());
+}
+
+#[tokio::test]
+async fn search_pages_newest_first_and_keeps_the_other_filters() {
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let mut numbers = Vec::new();
+    for i in 0..5 {
+        let mut new = new_ticket(requester, &format!("物流延迟 case {i}"));
+        new.description = "快递".into();
+        numbers.push(
+            f.store
+                .create_ticket(f.tenant.id, new, &actor())
+                .await
+                .unwrap(),
+        );
+    }
+    for (query, expected) in [("物流延迟", 5), ("快递", 5)] {
+        let filter = TicketFilter {
+            query: Some(query.into()),
+            ..Default::default()
+        };
+        let first = f
+            .store
+            .list_tickets(f.tenant.id, &filter, None, 2)
+            .await
+            .unwrap();
+        let mut seen: Vec<i64> = first.items.iter().map(|t| t.number).collect();
+        let mut next = first.next_after;
+        while let Some(after) = next {
+            let page = f
+                .store
+                .list_tickets(f.tenant.id, &filter, Some(after), 2)
+                .await
+                .unwrap();
+            seen.extend(page.items.iter().map(|t| t.number));
+            next = page.next_after;
+        }
+        let mut newest_first: Vec<i64> = numbers.iter().map(|t| t.number).collect();
+        newest_first.reverse();
+        assert_eq!(seen, newest_first, "{query}");
+        assert_eq!(seen.len(), expected);
+    }
+    f.store
+        .update_ticket(
+            f.tenant.id,
+            numbers[1].id,
+            TicketPatch {
+                status: Some(S::Open),
+                ..Default::default()
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    for query in ["物流延迟", "快递"] {
+        let filter = TicketFilter {
+            query: Some(query.into()),
+            statuses: vec![S::Open],
+            ..Default::default()
+        };
+        let open = f
+            .store
+            .list_tickets(f.tenant.id, &filter, None, 50)
+            .await
+            .unwrap();
+        assert_eq!(
+            open.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+            [numbers[1].id],
+            "{query}"
+        );
+    }
+}
+
+/// A comment moved to another ticket by SQL of its own (as a merge does) is found on its new
+/// ticket only: the index follows whichever code writes.
+#[tokio::test]
+async fn search_follows_a_comment_moved_to_another_ticket() {
+    use sqlx::Connection;
+    let f = fixture().await;
+    let (store, tenant) = (f.store.clone(), f.tenant.clone());
+    let requester = customer(&f, "王芳").await;
+    let from = store
+        .create_ticket(tenant.id, new_ticket(requester, "原工单"), &actor())
+        .await
+        .unwrap();
+    let to = store
+        .create_ticket(tenant.id, new_ticket(requester, "目标工单"), &actor())
+        .await
+        .unwrap();
+    comment(&f, from.id, true, "挪动的评论 moved-comment").await;
+    assert_eq!(
+        found(&store, tenant.id, "moved-comment").await,
+        [from.number]
+    );
+    let sql = "UPDATE ticket_comments SET ticket_id = $1 WHERE tenant_id = $2 AND ticket_id = $3";
+    if f.url().starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(f.url()).await.unwrap();
+        sqlx::query(sql)
+            .bind(to.id)
+            .bind(tenant.id)
+            .bind(from.id)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(f.url()).await.unwrap();
+        sqlx::query(sql)
+            .bind(to.id)
+            .bind(tenant.id)
+            .bind(from.id)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    assert_eq!(found(&store, tenant.id, "moved-comment").await, [to.number]);
+    assert_eq!(found(&store, tenant.id, "挪动").await, [to.number]);
+    assert_eq!(found(&store, tenant.id, "原工单").await, [from.number]);
+}
