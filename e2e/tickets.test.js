@@ -383,6 +383,7 @@ describe("tickets", { timeout: 150_000 }, () => {
     await expectText(page.getByRole("region", { name: "Comments" }), "收到，谢谢！");
     await page.screenshot({ path: join(ARTIFACTS, "ticket-live.png"), fullPage: true });
     assert.deepEqual(dialogs, [], "no browser dialog opened");
+  });
 
   it("adds a sub-task that blocks solving the parent, and merges a duplicate into it", async () => {
     const cookie = await adminCookie(server.url);
