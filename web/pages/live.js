@@ -82,9 +82,16 @@ function useToday() {
   const [state, setState] = useState({ goal: null, byQueue: new Map() });
   const soon = useRef(null);
   const load = useRef(null);
+  // The goal and time zone are read once per visit, and again only when the tenant changes
+  // (a `tenant.*` event), not with every refresh of today's figures.
+  const tenantSettings = useRef(null);
   load.current = async () => {
     try {
-      const tenant = await api.get("/tenant");
+      tenantSettings.current ||= api.get("/tenant");
+      const tenant = await tenantSettings.current.catch((err) => {
+        tenantSettings.current = null;
+        throw err;
+      });
       const goal = tenant.settings.service_level_goal || { target_percent: 80, threshold_secs: 20 };
       const day = localDate(tenant.settings.timezone);
       const report = await api.get("/reports/metrics", {
@@ -113,7 +120,8 @@ function useToday() {
     };
   }, []);
   useStream((frame) => {
-    if (!frame.kind.startsWith("conversation.")) return;
+    if (frame.kind.startsWith("tenant.")) tenantSettings.current = null;
+    else if (!frame.kind.startsWith("conversation.")) return;
     clearTimeout(soon.current);
     soon.current = setTimeout(() => load.current(), TODAY_EVENT_DELAY_MS);
   });
