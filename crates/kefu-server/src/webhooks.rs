@@ -5,7 +5,7 @@
 use chrono::Utc;
 use hmac::{KeyInit, Mac};
 use kefu_store::{AttemptOutcome, DueDelivery, Store};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -62,6 +62,11 @@ struct Inner {
     http: Option<reqwest::Client>,
     /// Tenants with at least one active webhook: only their commits are fanned out.
     tenants: Mutex<HashSet<Uuid>>,
+    /// How far this process has fanned out each tenant's log: spares reading the stored cursor
+    /// on every commit. Only a hint: the store re-reads the cursor in the transaction that moves
+    /// it and skips what another process already did, so a stale value costs a re-read, never a
+    /// double delivery.
+    fanned_out_to: Mutex<HashMap<Uuid, i64>>,
     /// Deliveries were queued (or re-queued by hand): the sender looks at once.
     queued: Notify,
     /// A tenant's webhooks changed: the fan-out looks at it at once.
@@ -89,6 +94,7 @@ impl Webhooks {
                 settings,
                 http,
                 tenants: Mutex::new(HashSet::new()),
+                fanned_out_to: Mutex::new(HashMap::new()),
                 queued: Notify::new(),
                 changed: Notify::new(),
                 closing,
@@ -159,9 +165,15 @@ impl Webhooks {
     async fn fan_out_tenant(&self, tenant_id: Uuid) {
         let store = &self.inner.store;
         loop {
-            let cursor = match store.webhook_cursor(tenant_id).await {
-                Ok(cursor) => cursor.unwrap_or(0),
-                Err(err) => return tracing::warn!(%err, "webhooks: reading the cursor"),
+            let known = crate::state::lock(&self.inner.fanned_out_to)
+                .get(&tenant_id)
+                .copied();
+            let cursor = match known {
+                Some(cursor) => cursor,
+                None => match store.webhook_cursor(tenant_id).await {
+                    Ok(cursor) => cursor.unwrap_or(0),
+                    Err(err) => return tracing::warn!(%err, "webhooks: reading the cursor"),
+                },
             };
             let events = match store
                 .events_since(tenant_id, cursor, crate::hub::LOG_BATCH)
@@ -172,10 +184,19 @@ impl Webhooks {
             };
             let full = events.len() == crate::hub::LOG_BATCH as usize;
             match store.fan_out_webhooks(tenant_id, &events).await {
-                Ok(0) => {}
-                Ok(_) => self.inner.queued.notify_one(),
-                // The next commit (or change) tries again from the same cursor.
-                Err(err) => return tracing::warn!(%err, "webhooks: queueing deliveries"),
+                Ok(queued) => {
+                    if let Some(last) = events.last() {
+                        crate::state::lock(&self.inner.fanned_out_to).insert(tenant_id, last.seq);
+                    }
+                    if queued > 0 {
+                        self.inner.queued.notify_one();
+                    }
+                }
+                // The next commit (or change) tries again from the stored cursor.
+                Err(err) => {
+                    crate::state::lock(&self.inner.fanned_out_to).remove(&tenant_id);
+                    return tracing::warn!(%err, "webhooks: queueing deliveries");
+                }
             }
             if !full {
                 return;
