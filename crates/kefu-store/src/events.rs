@@ -100,6 +100,35 @@ pub(crate) struct Change<'a> {
     pub audit: Option<(Option<serde_json::Value>, Option<serde_json::Value>)>,
 }
 
+/// The change of one tenant record (a trigger, a webhook, a field, a view…) made, changed or
+/// deleted: the event carries the record under `key` (as it is after, or was before a
+/// deletion), the audit entry both sides.
+pub(crate) fn record_change<'a, T: Serialize>(
+    tenant_id: Uuid,
+    kind: &'static str,
+    (entity_type, key): (&'static str, &'static str),
+    actor: &'a Actor,
+    before: Option<&T>,
+    after: Option<&T>,
+    id: Uuid,
+) -> Change<'a> {
+    let value = |record: Option<&T>| record.and_then(|r| serde_json::to_value(r).ok());
+    let mut payload = serde_json::Map::new();
+    payload.insert(
+        key.to_owned(),
+        value(after.or(before)).unwrap_or(serde_json::Value::Null),
+    );
+    Change {
+        tenant_id,
+        kind,
+        entity_type,
+        entity_id: Some(id),
+        actor,
+        payload: serde_json::Value::Object(payload),
+        audit: Some((value(before), value(after))),
+    }
+}
+
 /// Appends the change's event (and audit entry) inside the caller's transaction; returns its seq.
 pub(crate) async fn record(conn: &mut Conn<'_>, change: Change<'_>) -> Result<i64, StoreError> {
     let now = Utc::now();

@@ -158,18 +158,15 @@ fn change<'a>(
     after: Option<&TicketField>,
     id: Uuid,
 ) -> Change<'a> {
-    Change {
+    crate::events::record_change(
         tenant_id,
         kind,
-        entity_type: "ticket_field",
-        entity_id: Some(id),
+        ("ticket_field", "field"),
         actor,
-        payload: serde_json::json!({ "field": after.or(before) }),
-        audit: Some((
-            before.and_then(|b| serde_json::to_value(b).ok()),
-            after.and_then(|a| serde_json::to_value(a).ok()),
-        )),
-    }
+        before,
+        after,
+        id,
+    )
 }
 
 impl Store {

@@ -111,18 +111,15 @@ fn change<'a>(
     after: Option<&TicketTrigger>,
     id: Uuid,
 ) -> Change<'a> {
-    Change {
+    crate::events::record_change(
         tenant_id,
         kind,
-        entity_type: "trigger",
-        entity_id: Some(id),
+        ("trigger", "trigger"),
         actor,
-        payload: serde_json::json!({ "trigger": after.or(before) }),
-        audit: Some((
-            before.and_then(|b| serde_json::to_value(b).ok()),
-            after.and_then(|a| serde_json::to_value(a).ok()),
-        )),
-    }
+        before,
+        after,
+        id,
+    )
 }
 
 /// When the tenant's first active trigger appears, the follower starts at the log's end (after

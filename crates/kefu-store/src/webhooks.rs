@@ -240,18 +240,15 @@ fn change<'a>(
     after: Option<&Webhook>,
     id: Uuid,
 ) -> Change<'a> {
-    Change {
+    crate::events::record_change(
         tenant_id,
         kind,
-        entity_type: "webhook",
-        entity_id: Some(id),
+        ("webhook", "webhook"),
         actor,
-        payload: serde_json::json!({ "webhook": after.or(before) }),
-        audit: Some((
-            before.and_then(|b| serde_json::to_value(b).ok()),
-            after.and_then(|a| serde_json::to_value(a).ok()),
-        )),
-    }
+        before,
+        after,
+        id,
+    )
 }
 
 impl Store {
