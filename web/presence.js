@@ -1,6 +1,6 @@
 // The header's presence switcher for the signed-in user: available, away with a reason, offline;
 // it follows agent.presence_changed for them (the router's "missed", a restart's offline).
-import { html } from "./lib.js";
+import { html, useRef } from "./lib.js";
 import { api } from "./api.js";
 import { t, has } from "./i18n.js";
 import { ErrorBox, useAction } from "./ui.js";
@@ -21,8 +21,12 @@ const valueOf = (state, reason) => (state === "away" ? `away:${reason || ""}` : 
 export function PresenceSwitch({ session, setSession }) {
   const { user } = session;
   const action = useAction();
-  const show = (presence, away_reason) =>
+  // Counts the answers shown; a catch-up read started before a newer answer arrived is stale.
+  const shown = useRef(0);
+  const show = (presence, away_reason) => {
+    shown.current += 1;
     setSession((s) => (s ? { ...s, user: { ...s.user, presence, away_reason } } : s));
+  };
 
   useStream(
     (frame) => {
@@ -31,11 +35,13 @@ export function PresenceSwitch({ session, setSession }) {
       }
     },
     // Caught up after a (re)connect: whatever changed while we were away is in /auth/me.
-    () =>
+    () => {
+      const before = shown.current;
       api.get("/auth/me").then(
-        (me) => me.user && show(me.user.presence, me.user.away_reason),
+        (me) => me.user && shown.current === before && show(me.user.presence, me.user.away_reason),
         () => {},
-      ),
+      );
+    },
   );
 
   const current = valueOf(user.presence, user.away_reason);
