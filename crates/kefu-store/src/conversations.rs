@@ -562,95 +562,23 @@ impl Store {
             new.client_msg_id.as_deref(),
             attachment_ids.len(),
         )?;
-        let mut tx = self.write_for(tenant_id).await?;
-        let mut conn = tx.conn();
-        let conversation = load_conversation(&mut conn, tenant_id, conversation_id).await?;
-        if let Some(client_msg_id) = &new.client_msg_id {
-            let earlier = sql_optional!(
-                MessageRow,
-                &mut conn,
-                concat!(
-                    "SELECT ",
-                    message_columns!(),
-                    " FROM messages WHERE tenant_id = $1 AND conversation_id = $2 AND sender_kind = $3 AND client_msg_id = $4"
-                ),
-                tenant_id,
-                conversation_id,
-                new.sender_kind.as_str(),
-                client_msg_id
-            )?;
-            if let Some(earlier) = earlier {
-                return Ok(Posted {
-                    message: earlier.try_into()?,
-                    conversation,
-                    created: false,
-                });
-            }
-        }
-        let now = Utc::now().trunc_subsecs(6);
-        let closed = |conversation: &Conversation| {
-            StoreError::conflict(
-                "conversation_closed",
-                "the conversation is resolved; start a new one",
-                serde_json::json!({"conversation_id": conversation.id}),
-            )
-        };
-        match new.sender_kind {
-            SenderKind::Customer => {
-                let since = conversation
-                    .resolved_at
-                    .map(|resolved| (now - resolved).num_seconds());
-                let reopen =
-                    match customer_message_effect(conversation.status, since, reopen_window_secs) {
-                        CustomerMessageEffect::Append => None,
-                        CustomerMessageEffect::BackToAgent => {
-                            Some(ConversationMove::to(ConversationStatus::Assigned))
-                        }
-                        CustomerMessageEffect::Reopen => {
-                            Some(ConversationMove::to(ConversationStatus::Queued))
-                        }
-                        CustomerMessageEffect::NewConversation => {
-                            return Err(closed(&conversation));
-                        }
-                    };
-                if let Some(change) = reopen {
-                    apply_move(&mut conn, tenant_id, &conversation, &change, actor).await?;
-                }
-            }
-            // Notes may be added to a closed conversation; replies may not.
-            _ if conversation.status == ConversationStatus::Resolved
-                && new.kind == MessageKind::Text =>
-            {
-                return Err(closed(&conversation));
-            }
-            _ => {}
-        }
-        let attachments = claimable(
-            &mut conn,
-            tenant_id,
-            conversation_id,
-            new.sender_kind,
-            &attachment_ids,
-        )
-        .await?;
-        let message = insert_message(
-            &mut conn,
-            tenant_id,
-            &conversation,
-            new,
-            attachments,
-            None,
-            now,
-            actor,
-        )
-        .await?;
-        let conversation = load_conversation(&mut conn, tenant_id, conversation_id).await?;
-        tx.commit().await?;
-        Ok(Posted {
-            message,
-            conversation,
-            created: true,
+        let actor = actor.clone();
+        // Messages that arrive together share one transaction (see `group_commit`).
+        self.grouped(tenant_id, move |mut conn| {
+            Box::pin(async move {
+                post_message_in(
+                    &mut conn,
+                    tenant_id,
+                    conversation_id,
+                    new,
+                    attachment_ids,
+                    reopen_window_secs,
+                    &actor,
+                )
+                .await
+            })
         })
+        .await
     }
 
     /// A conversation's messages, oldest first; notes only when `include_notes` (agents).
@@ -892,4 +820,102 @@ impl Store {
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// The body of [`Store::post_message`], inside its group's transaction.
+async fn post_message_in(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    conversation_id: Uuid,
+    new: NewMessage,
+    attachment_ids: Vec<Uuid>,
+    reopen_window_secs: i64,
+    actor: &Actor,
+) -> Result<Posted, StoreError> {
+    let conversation = load_conversation(&mut *conn, tenant_id, conversation_id).await?;
+    if let Some(client_msg_id) = &new.client_msg_id {
+        let earlier = sql_optional!(
+            MessageRow,
+            &mut *conn,
+            concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE tenant_id = $1 AND conversation_id = $2 AND sender_kind = $3 AND client_msg_id = $4"
+            ),
+            tenant_id,
+            conversation_id,
+            new.sender_kind.as_str(),
+            client_msg_id
+        )?;
+        if let Some(earlier) = earlier {
+            return Ok(Posted {
+                message: earlier.try_into()?,
+                conversation,
+                created: false,
+            });
+        }
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    let closed = |conversation: &Conversation| {
+        StoreError::conflict(
+            "conversation_closed",
+            "the conversation is resolved; start a new one",
+            serde_json::json!({"conversation_id": conversation.id}),
+        )
+    };
+    match new.sender_kind {
+        SenderKind::Customer => {
+            let since = conversation
+                .resolved_at
+                .map(|resolved| (now - resolved).num_seconds());
+            let reopen =
+                match customer_message_effect(conversation.status, since, reopen_window_secs) {
+                    CustomerMessageEffect::Append => None,
+                    CustomerMessageEffect::BackToAgent => {
+                        Some(ConversationMove::to(ConversationStatus::Assigned))
+                    }
+                    CustomerMessageEffect::Reopen => {
+                        Some(ConversationMove::to(ConversationStatus::Queued))
+                    }
+                    CustomerMessageEffect::NewConversation => {
+                        return Err(closed(&conversation));
+                    }
+                };
+            if let Some(change) = reopen {
+                apply_move(&mut *conn, tenant_id, &conversation, &change, actor).await?;
+            }
+        }
+        // Notes may be added to a closed conversation; replies may not.
+        _ if conversation.status == ConversationStatus::Resolved
+            && new.kind == MessageKind::Text =>
+        {
+            return Err(closed(&conversation));
+        }
+        _ => {}
+    }
+    let attachments = claimable(
+        &mut *conn,
+        tenant_id,
+        conversation_id,
+        new.sender_kind,
+        &attachment_ids,
+    )
+    .await?;
+    let message = insert_message(
+        &mut *conn,
+        tenant_id,
+        &conversation,
+        new,
+        attachments,
+        None,
+        now,
+        actor,
+    )
+    .await?;
+    let conversation = load_conversation(&mut *conn, tenant_id, conversation_id).await?;
+    Ok(Posted {
+        message,
+        conversation,
+        created: true,
+    })
 }

@@ -14,6 +14,7 @@ mod bot;
 mod customers;
 mod error;
 mod events;
+mod group_commit;
 mod groups;
 mod imap;
 mod inboxes;
@@ -114,6 +115,8 @@ pub struct Store {
     pool: Pool,
     /// Tenant ids whose event log just grew (sent after each committed write).
     commits: tokio::sync::broadcast::Sender<Uuid>,
+    /// Writes waiting to share a transaction (see `group_commit`).
+    group_queue: group_commit::GroupQueue,
 }
 
 /// How many commit signals a slow listener may fall behind before it is told it lagged.
@@ -155,6 +158,17 @@ impl Store {
         Store {
             pool,
             commits: tokio::sync::broadcast::channel(COMMIT_SIGNALS).0,
+            group_queue: Default::default(),
+        }
+    }
+
+    /// The same database and commit signals, with a queue of its own: what the group commit
+    /// runner holds, so that it does not keep its own queue open and outlive every store.
+    fn without_group_queue(&self) -> Self {
+        Store {
+            pool: self.pool.clone(),
+            commits: self.commits.clone(),
+            group_queue: Default::default(),
         }
     }
 

@@ -714,3 +714,71 @@ async fn search_follows_a_comment_moved_to_another_ticket() {
     assert_eq!(found(&store, tenant.id, "挪动").await, [to.number]);
     assert_eq!(found(&store, tenant.id, "原工单").await, [from.number]);
 }
+
+#[tokio::test]
+async fn creates_that_arrive_together_share_a_commit_and_a_refused_one_spoils_none_of_the_others() {
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let other = f
+        .store
+        .create_tenant("globex", "Globex", &Default::default(), &actor())
+        .await
+        .unwrap();
+    let foreign = customer(
+        &Fixture {
+            store: f.store.clone(),
+            tenant: other.clone(),
+            ..fixture().await
+        },
+        "Hans",
+    )
+    .await;
+    // Spawned together, they wait in the queue while the first group commits.
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let store = f.store.clone();
+            let tenant = f.tenant.id;
+            let requester = if i % 7 == 3 { foreign } else { requester };
+            tokio::spawn(async move {
+                store
+                    .create_ticket(tenant, new_ticket(requester, &format!("第{i}单")), &actor())
+                    .await
+            })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(ticket) => {
+                assert_ne!(i % 7, 3, "ticket {i} with a foreign requester was taken");
+                assert_eq!(ticket.subject, format!("第{i}单"));
+                assert_eq!(
+                    f.store.ticket(f.tenant.id, ticket.id).await.unwrap(),
+                    ticket
+                );
+                numbers.push(ticket.number);
+            }
+            Err(StoreError::Invalid(e)) => {
+                assert_eq!(i % 7, 3, "ticket {i} refused: {e:?}");
+                assert_eq!(e.errors[0].field, "requester_id");
+            }
+            Err(other) => panic!("ticket {i}: {other:?}"),
+        }
+    }
+    numbers.sort_unstable();
+    let expected: Vec<i64> = (1001..1001 + numbers.len() as i64).collect();
+    assert_eq!(numbers, expected, "numbers have no gaps and no repeats");
+    let created = f
+        .store
+        .events_since(f.tenant.id, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "ticket.created")
+        .count();
+    assert_eq!(
+        created,
+        numbers.len(),
+        "one event per ticket taken, none for the refused"
+    );
+}
