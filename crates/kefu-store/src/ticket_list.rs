@@ -259,6 +259,9 @@ async fn plain(
     before: Option<Uuid>,
     limit: u32,
 ) -> Result<Page<Ticket>, StoreError> {
+    if let Some(by) = filter.breaching_by {
+        return breaching(conn, tenant_id, filter, by, before, limit).await;
+    }
     let statuses: Vec<Option<&str>> = if filter.statuses.is_empty() {
         vec![None]
     } else {
@@ -286,6 +289,47 @@ async fn plain(
     tickets.sort_by_key(|t: &Ticket| std::cmp::Reverse(t.id));
     tickets.dedup_by_key(|t| t.id);
     Ok(Page::from_rows(tickets, limit, |t| t.id))
+}
+
+/// "Breaching soon" without text: the running targets due by `by` or breached come from their
+/// partial index (a few per cent of the open tickets), and only their tickets are read and
+/// sorted. Walking the tickets in list order instead probes the targets of every open ticket
+/// until a page of matches turns up.
+async fn breaching(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    filter: &TicketFilter,
+    by: DateTime<Utc>,
+    before: Option<Uuid>,
+    limit: u32,
+) -> Result<Page<Ticket>, StoreError> {
+    let mut sql = Sql::new(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE "));
+    let tenant = sql.arg(Arg::Uuid(tenant_id));
+    // Two branches, one index: a breached target's due time is cleared, so it cannot be
+    // found by `due_at`.
+    sql.push(&format!(
+        "tickets.tenant_id = {tenant} AND tickets.id IN (
+           SELECT s.ticket_id FROM ticket_slas s WHERE s.tenant_id = {tenant}
+             AND s.state = 'breached' AND s.completed_at IS NULL
+           UNION
+           SELECT s.ticket_id FROM ticket_slas s WHERE s.tenant_id = {tenant}
+             AND s.state = 'active' AND s.completed_at IS NULL"
+    ));
+    sql.push_args(" AND s.due_at <= {})", [Arg::Time(by)]);
+    if let Some(before) = before {
+        sql.push_args(" AND tickets.id < {}", [Arg::Uuid(before)]);
+    }
+    let rest = TicketFilter {
+        breaching_by: None,
+        ..filter.clone()
+    };
+    push_filters(&mut sql, &tenant, &rest, true);
+    sql.push_args(
+        " ORDER BY tickets.id DESC LIMIT {}",
+        [Arg::Int(clamp_limit(limit))],
+    );
+    let rows: Vec<TicketRow> = fetch(conn, sql, false).await?;
+    Ok(Page::from_rows(into_tickets(rows)?, limit, |t| t.id))
 }
 
 /// Appends the checks of 1–2 character words on the search text `body` (ASCII case folded, as

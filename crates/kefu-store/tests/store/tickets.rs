@@ -782,3 +782,104 @@ async fn creates_that_arrive_together_share_a_commit_and_a_refused_one_spoils_no
         "one event per ticket taken, none for the refused"
     );
 }
+
+#[tokio::test]
+async fn breaching_soon_lists_running_targets_due_by_then_or_breached_newest_first() {
+    use chrono::{TimeDelta, Utc};
+    use kefu_store::TicketSlaTarget;
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let now = Utc::now();
+    let target = |state: &str, due: Option<TimeDelta>, completed: bool| TicketSlaTarget {
+        target: "resolution".into(),
+        policy: "standard".into(),
+        state: state.into(),
+        started_at: now - TimeDelta::hours(5),
+        goal_secs: 4 * 3600,
+        elapsed_secs: 3600,
+        warn_at: None,
+        due_at: due.map(|d| now + d),
+        breached_at: (state == "breached").then_some(now - TimeDelta::hours(1)),
+        completed_at: completed.then_some(now),
+    };
+    // Oldest first: breached with its due time cleared, due in 30 min, due tomorrow,
+    // breached but completed, none at all, and breached but put on hold.
+    let cases = [
+        Some(target("breached", None, false)),
+        Some(target("active", Some(TimeDelta::minutes(30)), false)),
+        Some(target("active", Some(TimeDelta::hours(20)), false)),
+        Some(target("breached", None, true)),
+        None,
+        Some(target("breached", None, false)),
+    ];
+    let mut ids = Vec::new();
+    for (i, sla) in cases.into_iter().enumerate() {
+        let ticket = f
+            .store
+            .create_ticket(
+                f.tenant.id,
+                new_ticket(requester, &format!("第{i}单")),
+                &actor(),
+            )
+            .await
+            .unwrap();
+        if let Some(sla) = sla {
+            f.store
+                .save_ticket_sla(f.tenant.id, ticket.id, &[sla])
+                .await
+                .unwrap();
+        }
+        ids.push(ticket.id);
+    }
+    f.store
+        .update_ticket(
+            f.tenant.id,
+            ids[5],
+            TicketPatch {
+                status: Some(S::OnHold),
+                ..Default::default()
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let filter = |statuses: Vec<S>| TicketFilter {
+        statuses,
+        breaching_by: Some(now + TimeDelta::hours(1)),
+        ..Default::default()
+    };
+    let listed = |page: kefu_store::Page<kefu_store::Ticket>| {
+        page.items.iter().map(|t| t.id).collect::<Vec<_>>()
+    };
+    let all = f
+        .store
+        .list_tickets(f.tenant.id, &filter(vec![]), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(listed(all), [ids[5], ids[1], ids[0]]);
+    let first = f
+        .store
+        .list_tickets(f.tenant.id, &filter(vec![]), None, 2)
+        .await
+        .unwrap();
+    assert_eq!(first.next_after, Some(ids[1]));
+    let rest = f
+        .store
+        .list_tickets(f.tenant.id, &filter(vec![]), first.next_after, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (listed(rest.clone()), rest.next_after),
+        (vec![ids[0]], None)
+    );
+    let working = f
+        .store
+        .list_tickets(f.tenant.id, &filter(vec![S::New, S::Open]), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(working),
+        [ids[1], ids[0]],
+        "the status filter still applies"
+    );
+}
