@@ -239,6 +239,7 @@ impl Config {
                     username: self.relay_user.clone(),
                     password: self.relay_password.as_ref().map(|p| p.expose().to_owned()),
                     timeout_secs: 60,
+                    extra_roots: kefu_mail::ExtraRoots::default(),
                 })
             }
             None => None,

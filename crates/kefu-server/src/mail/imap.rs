@@ -153,6 +153,7 @@ impl Poller {
             password: m.password.clone(),
             folder: m.folder.clone(),
             timeout: STEP_TIMEOUT,
+            extra_roots: kefu_mail::ExtraRoots::default(),
         };
         let mut session = ImapSession::connect(&config).await?;
         let result = self.take_new(&mut session).await;

@@ -32,6 +32,7 @@ pub(super) fn config(relay_port: Option<u16>) -> ServerConfig {
                 username: None,
                 password: None,
                 timeout_secs: 5,
+                extra_roots: Default::default(),
             }),
             retry_base: Duration::from_millis(100),
             retry_max: Duration::from_millis(400),
