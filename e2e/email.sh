@@ -3,8 +3,10 @@
 # listener and a real relay (Debian's aiosmtpd writing a Maildir), email the demo's support
 # address with swaks, find the ticket, reply as an agent, receive the reply at the relay with
 # its threading headers, signed Reply-To and the PDF the agent attached, answer it with swaks
-# and see it thread.
-# Needs: the built binary (cargo build -p kefu), swaks, python3-aiosmtpd, curl.
+# and see it thread. The listener offers STARTTLS with a certificate made here (openssl): one
+# more mail goes in with `swaks --tls` verifying it, and a plain STARTTLS-less session still works.
+# Needs: the built binary (cargo build -p kefu), swaks with TLS (libnet-ssleay-perl),
+# python3-aiosmtpd, openssl, curl.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,8 @@ done
 [ -n "$PY" ] || { echo "FAIL: python3-aiosmtpd is missing (apt-get install -y python3-aiosmtpd)"; exit 1; }
 command -v swaks >/dev/null || { echo "FAIL: swaks is missing (apt-get install -y swaks)"; exit 1; }
 [ -x "$KEFU" ] || { echo "FAIL: no kefu binary at $KEFU (cargo build -p kefu)"; exit 1; }
+command -v openssl >/dev/null || { echo "FAIL: openssl is missing (apt-get install -y openssl)"; exit 1; }
+swaks --support 2>&1 | grep "TLS supported" >/dev/null || { echo "FAIL: swaks cannot do TLS (apt-get install -y libnet-ssleay-perl)"; exit 1; }
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -31,11 +35,18 @@ free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 HTTP=$(free_port); SMTP=$(free_port); RELAY=$(free_port)
 URL="http://127.0.0.1:$HTTP"
 
+# A self-signed certificate for the listener's STARTTLS, trusted by swaks below.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$WORK/smtp-key.pem" -out "$WORK/smtp-cert.pem" 2>"$WORK/openssl.log" \
+    || fail "openssl could not make a certificate: $(cat "$WORK/openssl.log")"
+
 "$PY" -m aiosmtpd -n -l "127.0.0.1:$RELAY" -c aiosmtpd.handlers.Mailbox "$WORK/maildir" 2>"$WORK/sink.log" &
 PIDS+=($!)
 env -i PATH="$PATH" HOME="$WORK" \
     KEFU_SMTP_LISTEN="127.0.0.1:$SMTP" KEFU_RELAY_HOST=127.0.0.1 KEFU_RELAY_PORT="$RELAY" \
     KEFU_RELAY_TLS=none KEFU_MAIL_TOKEN_SECRET=e2e-token-secret-0123456789 \
+    KEFU_SMTP_TLS_CERT="$WORK/smtp-cert.pem" KEFU_SMTP_TLS_KEY="$WORK/smtp-key.pem" \
     "$KEFU" serve --demo --listen "127.0.0.1:$HTTP" --data-dir "$WORK/data" >"$WORK/kefu.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do
@@ -94,9 +105,18 @@ swaks --server "127.0.0.1:$SMTP" --from zhang@example.com --to "$REPLY_TO" \
 LAST=$(api "$URL/api/v1/tickets/$TICKET/comments" | json 'd["items"][-1]["author_kind"] + "|" + d["items"][-1]["body"]')
 [ "$LAST" = "customer|Thank you!" ] || fail "the answer did not thread: $LAST"
 
+# Over STARTTLS, with swaks verifying the listener's certificate against the one made above.
+swaks --server "127.0.0.1:$SMTP" --tls --tls-verify --tls-ca-path "$WORK/smtp-cert.pem" \
+    --from li.si@example.com --to support@demo.kefu.dev \
+    --header "Subject: Sent over TLS 1002-e2e" --body "Please check my order." >"$WORK/swaks-tls.log" 2>&1 \
+    || fail "the TLS delivery failed: $(tail -n 8 "$WORK/swaks-tls.log")"
+grep -q "TLS started" "$WORK/swaks-tls.log" || fail "swaks did not use TLS: $(tail -n 8 "$WORK/swaks-tls.log")"
+TLS_SUBJECT=$(api "$URL/api/v1/tickets?q=1002-e2e" | json 'd["items"][0]["subject"]') || fail "no ticket from the TLS mail"
+[ "$TLS_SUBJECT" = "Sent over TLS 1002-e2e" ] || fail "TLS mail ticket subject $TLS_SUBJECT"
+
 # A recipient kefu does not serve is refused at RCPT time.
 if swaks --server "127.0.0.1:$SMTP" --from a@example.com --to nobody@demo.kefu.dev >"$WORK/swaks3.log" 2>&1; then
     fail "mail to an unknown recipient was accepted"
 fi
 grep -q "<\*\* 550" "$WORK/swaks3.log" || fail "no 550 for an unknown recipient: $(tail -n 5 "$WORK/swaks3.log")"
-echo "PASS: mail → ticket #$NUMBER → reply relayed with threading headers and its PDF → answer threaded"
+echo "PASS: mail → ticket #$NUMBER → reply relayed with threading headers and its PDF → answer threaded; mail over STARTTLS → ticket"

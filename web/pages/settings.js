@@ -146,24 +146,16 @@ function Mailboxes() {
   const paged = usePaged((cursor) => api.get("/mailboxes", { cursor }), []);
   const groups = useGroups();
   const groupName = namer(groups.data);
-  const blank = {
-    address: "", display_name: "", group_id: "",
-    imap_host: "", imap_port: "", imap_security: "tls", imap_username: "", imap_password: "", imap_folder: "INBOX", imap_poll: "60",
-  };
+  const blank = { address: "", display_name: "", group_id: "", ...imapDraft(null) };
   const [draft, setDraft] = useState(blank);
+  const [editing, setEditing] = useState(null);
   const add = useAction();
   const change = useAction();
   const submit = async (e) => {
     e.preventDefault();
     const body = { address: draft.address, display_name: draft.display_name, group_id: draft.group_id || null };
     // IMAP only when a host is given: the mailbox is then polled instead of (or besides) SMTP.
-    if (draft.imap_host.trim()) {
-      body.imap = {
-        host: draft.imap_host.trim(), security: draft.imap_security, username: draft.imap_username,
-        password: draft.imap_password, folder: draft.imap_folder || "INBOX", poll_seconds: Number(draft.imap_poll) || 60,
-      };
-      if (draft.imap_port) body.imap.port = Number(draft.imap_port);
-    }
+    if (draft.imap_host.trim()) body.imap = imapBody(draft);
     if (await add.run(() => api.post("/mailboxes", body), t("common.saved"))) {
       setDraft(blank);
       paged.reload();
@@ -176,10 +168,13 @@ function Mailboxes() {
     if (await change.run(() => api.del(`/mailboxes/${m.id}`))) paged.reload();
   };
   const stopImap = async (m) => {
-    if (await change.run(() => api.patch(`/mailboxes/${m.id}`, { imap: null }))) paged.reload();
+    if (await change.run(() => api.patch(`/mailboxes/${m.id}`, { imap: null }))) {
+      if (editing === m.id) setEditing(null);
+      paged.reload();
+    }
   };
-  const set = (key) => (e) => setDraft({ ...draft, [key]: e.target.value });
-  return html`<div class="card">
+  const editingMailbox = paged.items.find((m) => m.id === editing);
+  return html`<div class="card" role="region" aria-label=${t("mailboxes.title")}>
     <h2>${t("mailboxes.title")}</h2>
     <p class="muted">${t("mailboxes.hint")}</p>
     <table class="list">
@@ -195,8 +190,13 @@ function Mailboxes() {
             <td>${m.group_id ? groupName(m.group_id) : ""}</td>
             <td><label><input type="checkbox" checked=${m.enabled} disabled=${change.busy}
               onChange=${() => toggle(m)} /> ${m.enabled ? t("mailboxes.on") : t("mailboxes.off")}</label></td>
-            <td>${m.imap ? html`<${ImapStatus} imap=${m.imap} />
-              <${ConfirmButton} label=${t("mailboxes.imap_stop")} onConfirm=${() => stopImap(m)} />` : "—"}</td>
+            <td>${m.imap ? html`<${ImapStatus} imap=${m.imap} />` : "—"}
+              <div class="actions">
+                <button type="button" aria-label=${`${m.imap ? t("mailboxes.imap_edit") : t("mailboxes.imap_setup")} ${m.address}`}
+                  onClick=${() => setEditing(editing === m.id ? null : m.id)}>
+                  ${m.imap ? t("mailboxes.imap_edit") : t("mailboxes.imap_setup")}</button>
+                ${m.imap && html`<${ConfirmButton} label=${t("mailboxes.imap_stop")} onConfirm=${() => stopImap(m)} />`}
+              </div></td>
             <td><${ConfirmButton} label=${t("common.delete")} onConfirm=${() => remove(m)} /></td>
           </tr>`,
         )}
@@ -204,7 +204,10 @@ function Mailboxes() {
     </table>
     <${LoadMore} paged=${paged} />
     <${ErrorBox} error=${change.error} />
-    <form class="form" onSubmit=${submit}>
+    ${editingMailbox && html`<${ImapEditor} key=${editingMailbox.id} mailbox=${editingMailbox}
+      onDone=${() => { setEditing(null); paged.reload(); }} onCancel=${() => setEditing(null)} />`}
+    <form class="form" onSubmit=${submit} aria-label=${t("mailboxes.add")}>
+      <h3>${t("mailboxes.add")}</h3>
       <${Field} label=${t("mailboxes.address")} error=${fieldError(add.error, "address")}>
         <input name="mailbox-address" type="email" required placeholder="support@example.com" value=${draft.address}
           onInput=${(e) => setDraft({ ...draft, address: e.target.value })} />
@@ -220,40 +223,92 @@ function Mailboxes() {
         </select>
       <//>
       <p class="muted">${t("mailboxes.imap_hint")}</p>
-      <${Field} label=${t("mailboxes.imap_host")} error=${fieldError(add.error, "imap.host")}>
-        <input name="imap-host" placeholder="imap.example.com" value=${draft.imap_host} onInput=${set("imap_host")} />
-      <//>
-      <${Field} label=${t("mailboxes.imap_security")} error=${fieldError(add.error, "imap.security")}>
-        <select name="imap-security" value=${draft.imap_security} onChange=${set("imap_security")}>
-          <option value="tls">TLS</option><option value="starttls">STARTTLS</option>
-          <option value="none">${t("mailboxes.imap_plain")}</option>
-        </select>
-      <//>
-      <${Field} label=${t("mailboxes.imap_port")} error=${fieldError(add.error, "imap.port")}>
-        <input name="imap-port" type="number" min="1" max="65535" placeholder="993 / 143" value=${draft.imap_port} onInput=${set("imap_port")} />
-      <//>
-      <${Field} label=${t("mailboxes.imap_username")} error=${fieldError(add.error, "imap.username")}>
-        <input name="imap-username" autocomplete="off" value=${draft.imap_username} onInput=${set("imap_username")} />
-      <//>
-      <${Field} label=${t("mailboxes.imap_password")} error=${fieldError(add.error, "imap.password")}>
-        <input name="imap-password" type="password" autocomplete="new-password" value=${draft.imap_password} onInput=${set("imap_password")} />
-      <//>
-      <${Field} label=${t("mailboxes.imap_folder")} error=${fieldError(add.error, "imap.folder")}>
-        <input name="imap-folder" value=${draft.imap_folder} onInput=${set("imap_folder")} />
-      <//>
-      <${Field} label=${t("mailboxes.imap_poll")} error=${fieldError(add.error, "imap.poll_seconds")}>
-        <input name="imap-poll" type="number" min="1" max="3600" value=${draft.imap_poll} onInput=${set("imap_poll")} />
-      <//>
+      <${ImapFields} draft=${draft} setDraft=${setDraft} error=${add.error} passwordSet=${null} />
       <${FormFoot} action=${add} label=${t("mailboxes.add")} />
     </form>
   </div>`;
+}
+
+/** The form's IMAP values from a mailbox's settings (`null`: none yet). Never a password. */
+function imapDraft(imap) {
+  return {
+    imap_host: imap?.host || "", imap_port: imap ? String(imap.port) : "", imap_security: imap?.security || "tls",
+    imap_username: imap?.username || "", imap_password: "", imap_folder: imap?.folder || "INBOX",
+    imap_poll: String(imap?.poll_seconds ?? 60),
+  };
+}
+
+/** The API's `imap` object; an empty password is left out, so the stored one is kept. */
+function imapBody(draft) {
+  const imap = {
+    host: draft.imap_host.trim(), security: draft.imap_security, username: draft.imap_username,
+    folder: draft.imap_folder || "INBOX", poll_seconds: Number(draft.imap_poll) || 60,
+  };
+  if (draft.imap_password) imap.password = draft.imap_password;
+  if (draft.imap_port) imap.port = Number(draft.imap_port);
+  return imap;
+}
+
+/**
+ * Host, security, port, login, password, folder and interval. The password is write-only:
+ * `passwordSet` (true, false, or null for a new mailbox) is all that is shown of it.
+ */
+function ImapFields({ draft, setDraft, error, passwordSet }) {
+  const set = (key) => (e) => setDraft({ ...draft, [key]: e.target.value });
+  const passwordHint = passwordSet === null ? null
+    : `${passwordSet ? t("mailboxes.imap_password_set") : t("mailboxes.imap_password_unset")}${passwordSet ? ` · ${t("mailboxes.imap_password_keep")}` : ""}`;
+  return html`
+    <${Field} label=${t("mailboxes.imap_host")} error=${fieldError(error, "imap.host")}>
+      <input name="imap-host" placeholder="imap.example.com" value=${draft.imap_host} onInput=${set("imap_host")} />
+    <//>
+    <${Field} label=${t("mailboxes.imap_security")} error=${fieldError(error, "imap.security")}>
+      <select name="imap-security" value=${draft.imap_security} onChange=${set("imap_security")}>
+        <option value="tls">TLS</option><option value="starttls">STARTTLS</option>
+        <option value="none">${t("mailboxes.imap_plain")}</option>
+      </select>
+    <//>
+    <${Field} label=${t("mailboxes.imap_port")} error=${fieldError(error, "imap.port")}>
+      <input name="imap-port" type="number" min="1" max="65535" placeholder="993 / 143" value=${draft.imap_port} onInput=${set("imap_port")} />
+    <//>
+    <${Field} label=${t("mailboxes.imap_username")} error=${fieldError(error, "imap.username")}>
+      <input name="imap-username" autocomplete="off" value=${draft.imap_username} onInput=${set("imap_username")} />
+    <//>
+    <${Field} label=${t("mailboxes.imap_password")} hint=${passwordHint} error=${fieldError(error, "imap.password")}>
+      <input name="imap-password" type="password" autocomplete="new-password" value=${draft.imap_password} onInput=${set("imap_password")} />
+    <//>
+    <${Field} label=${t("mailboxes.imap_folder")} error=${fieldError(error, "imap.folder")}>
+      <input name="imap-folder" value=${draft.imap_folder} onInput=${set("imap_folder")} />
+    <//>
+    <${Field} label=${t("mailboxes.imap_poll")} error=${fieldError(error, "imap.poll_seconds")}>
+      <input name="imap-poll" type="number" min="1" max="3600" value=${draft.imap_poll} onInput=${set("imap_poll")} />
+    <//>`;
+}
+
+/** Sets or changes one mailbox's IMAP settings; the stored password stays unless a new one is typed. */
+function ImapEditor({ mailbox, onDone, onCancel }) {
+  const [draft, setDraft] = useState(imapDraft(mailbox.imap));
+  const save = useAction();
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = { imap: imapBody(draft) };
+    if (await save.run(() => api.patch(`/mailboxes/${mailbox.id}`, body), t("common.saved"))) onDone();
+  };
+  const title = t("mailboxes.imap_of", { x: mailbox.address });
+  return html`<form class="form" onSubmit=${submit} aria-label=${title}>
+    <h3>${title}</h3>
+    <${ImapFields} draft=${draft} setDraft=${setDraft} error=${save.error} passwordSet=${Boolean(mailbox.imap?.password_set)} />
+    <${FormFoot} action=${save} label=${t("mailboxes.imap_save")}>
+      <button type="button" onClick=${onCancel}>${t("common.cancel")}</button>
+    <//>
+  </form>`;
 }
 
 /** Where a mailbox is polled and how the last poll went (the password is never shown). */
 function ImapStatus({ imap }) {
   const when = (at) => (at ? new Date(at).toLocaleString() : "—");
   return html`<div>
-    <div>${imap.username}@${imap.host}:${imap.port} / ${imap.folder}</div>
+    <div>${imap.username}@${imap.host}:${imap.port} (${imap.security}) / ${imap.folder}</div>
+    <div class="muted">${imap.password_set ? t("mailboxes.imap_password_set") : t("mailboxes.imap_password_unset")}</div>
     ${imap.last_error
       ? html`<div class="error">${t("mailboxes.imap_failed")} ${when(imap.last_error_at)}: ${imap.last_error}</div>`
       : html`<div class="muted">${t("mailboxes.imap_polled")} ${when(imap.polled_at)}</div>`}

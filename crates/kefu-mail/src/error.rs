@@ -39,6 +39,9 @@ pub enum MailError {
     /// Never carries the password.
     #[error("imap: {0}")]
     Imap(String),
+    /// A certificate, key or CA file is missing, unreadable or unusable (checked at start-up).
+    #[error("tls: {0}")]
+    Tls(String),
     /// Listener socket I/O (bind, accept) failed for good.
     #[error("smtp listener i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -57,6 +60,7 @@ impl MailError {
             Self::RelayConfig(_) => "relay_config_invalid",
             Self::Relay { .. } => "relay_failed",
             Self::Imap(_) => "imap_failed",
+            Self::Tls(_) => "tls_config_invalid",
             Self::Io(_) => "listener_io",
         }
     }
@@ -84,6 +88,7 @@ mod tests {
                 message: "x".into(),
             },
             MailError::Imap("x".into()),
+            MailError::Tls("x".into()),
             MailError::Io(std::io::Error::other("x")),
         ];
         let mut codes: Vec<&str> = all.iter().map(MailError::code).collect();

@@ -5,6 +5,7 @@
 //! module to flag it, so a crash between the two re-reads a mail rather than losing it.
 
 use crate::MailError;
+use crate::tls::{ExtraRoots, provider};
 use async_imap::{Client, Session};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -17,8 +18,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::rustls::pki_types::ServerName;
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 /// How the connection to the IMAP server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,6 +64,8 @@ pub struct ImapConfig {
     pub folder: String,
     /// Limit for each step (connect, handshake, each command).
     pub timeout: Duration,
+    /// Trusted besides the public roots, for a server with a certificate of a private CA.
+    pub extra_roots: ExtraRoots,
 }
 
 impl fmt::Debug for ImapConfig {
@@ -74,6 +77,7 @@ impl fmt::Debug for ImapConfig {
             .field("username", &self.username)
             .field("password", &"[redacted]")
             .field("folder", &self.folder)
+            .field("extra_roots", &self.extra_roots)
             .finish()
     }
 }
@@ -272,12 +276,10 @@ async fn tls_handshake(
     config: &ImapConfig,
     tcp: TcpStream,
 ) -> Result<TlsStream<TcpStream>, MailError> {
-    let roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let tls = ClientConfig::builder_with_provider(provider)
+    let tls = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|err| imap_error("tls", err))?
-        .with_root_certificates(roots)
+        .with_root_certificates(config.extra_roots.root_store())
         .with_no_client_auth();
     let name = ServerName::try_from(config.host.clone())
         .map_err(|err| imap_error("tls server name", err))?;
@@ -311,6 +313,7 @@ mod tests {
             password: "hunter2-secret".into(),
             folder: "INBOX".into(),
             timeout: Duration::from_secs(5),
+            extra_roots: ExtraRoots::default(),
         };
         assert!(!format!("{config:?}").contains("hunter2"));
     }

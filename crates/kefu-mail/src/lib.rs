@@ -30,6 +30,7 @@ pub mod parse;
 pub mod quote;
 pub mod smtp;
 pub mod thread;
+pub mod tls;
 
 pub use error::MailError;
 pub use html::html_to_text;
@@ -45,3 +46,4 @@ pub use thread::{
     ThreadBy, ThreadHint, ThreadHints, make_reply_token, reply_address, reply_token_of,
     subject_ticket, thread_hints, verify_reply_token,
 };
+pub use tls::{ExtraRoots, ServerTls};

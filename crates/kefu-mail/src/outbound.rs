@@ -9,12 +9,13 @@ use lettre::message::{
     Attachment as LettreAttachment, Mailbox as LettreMailbox, MultiPart, SinglePart,
 };
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 
 use crate::error::MailError;
 use crate::parse::{Attachment, Mailbox};
+use crate::tls::ExtraRoots;
 
 /// References kept at most: the thread's first id plus the newest ones. Long threads
 /// otherwise grow the header without bound, and some servers reject huge headers.
@@ -277,6 +278,10 @@ pub struct RelayConfig {
     /// Per-command timeout in seconds (lettre's default is 60).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Trusted besides the public roots when the relay's certificate comes from a private
+    /// CA. Loaded from the deployment's `tls_extra_ca`, never from a tenant's input.
+    #[serde(skip)]
+    pub extra_roots: ExtraRoots,
 }
 
 fn default_timeout() -> u64 {
@@ -293,6 +298,7 @@ impl fmt::Debug for RelayConfig {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("timeout_secs", &self.timeout_secs)
+            .field("extra_roots", &self.extra_roots)
             .finish()
     }
 }
@@ -311,7 +317,14 @@ impl Relay {
         let tls = match config.tls {
             RelayTls::None => Tls::None,
             RelayTls::Starttls | RelayTls::Tls => {
-                let params = TlsParameters::new(config.host.clone())
+                let mut params = TlsParameters::builder(config.host.clone());
+                for der in config.extra_roots.certificates() {
+                    let root = Certificate::from_der(der.to_vec())
+                        .map_err(|e| MailError::RelayConfig(e.to_string()))?;
+                    params = params.add_root_certificate(root);
+                }
+                let params = params
+                    .build()
                     .map_err(|e| MailError::RelayConfig(e.to_string()))?;
                 if config.tls == RelayTls::Tls {
                     Tls::Wrapper(params)
@@ -493,6 +506,7 @@ mod tests {
             username: Some("u".into()),
             password: Some("hunter2".into()),
             timeout_secs: 10,
+            extra_roots: ExtraRoots::default(),
         };
         assert!(!format!("{config:?}").contains("hunter2"));
         let half = RelayConfig {

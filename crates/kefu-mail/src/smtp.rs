@@ -1,5 +1,6 @@
 //! The inbound SMTP listener: mailin's protocol state machine driven over tokio sockets, with
-//! the mini-redis lifecycle (connection-limit semaphore, shutdown broadcast, drain on exit).
+//! the mini-redis lifecycle (connection-limit semaphore, shutdown broadcast, drain on exit),
+//! and STARTTLS (RFC 3207) when a certificate is configured.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -7,12 +8,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use mailin::{Action, Handler, Response, SessionBuilder};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::time::timeout;
 
 use crate::error::MailError;
+use crate::tls::ServerTls;
 
 /// Longest command line accepted (RFC 5321 allows 512; extensions add a little).
 const MAX_COMMAND_LINE: usize = 4096;
@@ -84,6 +86,10 @@ pub struct SmtpConfig {
     pub max_recipients: usize,
     /// How long to wait for the next line before closing (RFC 5321 suggests 5 minutes).
     pub idle_timeout: Duration,
+    /// Certificate and key for STARTTLS; without them STARTTLS is neither offered nor taken.
+    pub tls: Option<ServerTls>,
+    /// Refuse `MAIL FROM` (530) until the client has switched to TLS.
+    pub require_tls: bool,
 }
 
 impl Default for SmtpConfig {
@@ -94,15 +100,17 @@ impl Default for SmtpConfig {
             max_connections: 256,
             max_recipients: 100,
             idle_timeout: Duration::from_secs(300),
+            tls: None,
+            require_tls: false,
         }
     }
 }
 
 /// The SMTP server: configuration, recipient policy and sink.
 ///
-/// Plain SMTP only, no STARTTLS or AUTH: it is meant to receive from the site's MX or a
-/// TLS-terminating relay, or to be the MX on a network where opportunistic TLS is done in
-/// front of it. Recipients are checked at `RCPT TO` (550 when the policy refuses), size at
+/// No AUTH: it is meant to be an MX (or to receive from the site's MX). With a certificate in
+/// [`SmtpConfig::tls`] it offers STARTTLS, and with [`SmtpConfig::require_tls`] it takes mail
+/// over TLS only. Recipients are checked at `RCPT TO` (550 when the policy refuses), size at
 /// `MAIL FROM SIZE=` and at end of data (552); accepted mail goes to the [`MailSink`] byte
 /// for byte, and 250 is only answered once the sink has taken it.
 pub struct SmtpServer<S> {
@@ -288,47 +296,141 @@ enum Data {
     TooLarge,
 }
 
+/// Where a connection stands with TLS; decides what STARTTLS and MAIL FROM get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsState {
+    /// No certificate configured: STARTTLS is not offered.
+    Unavailable,
+    /// Offered in EHLO, not started yet.
+    Offered,
+    /// The session runs inside TLS.
+    Active,
+}
+
+/// Answers the listener gives itself, before mailin sees the command: STARTTLS when it cannot
+/// be taken (mailin would say 503 to all of them) and MAIL FROM in the clear when TLS is
+/// required. `None` hands the command to mailin.
+fn tls_gate(line: &[u8], tls: TlsState, require_tls: bool) -> Option<&'static str> {
+    if is_starttls(line) {
+        return match tls {
+            TlsState::Unavailable => Some("454 4.7.0 TLS not available\r\n"),
+            TlsState::Active => Some("503 5.5.1 TLS already active\r\n"),
+            TlsState::Offered => None,
+        };
+    }
+    if require_tls && tls != TlsState::Active && is_mail_from(line) {
+        return Some("530 5.7.0 Must issue a STARTTLS command first\r\n");
+    }
+    None
+}
+
+/// How serving one leg of a connection (before or after STARTTLS) ended.
+enum Leg {
+    Closed,
+    /// 220 was sent for STARTTLS: the TLS handshake comes next.
+    StartTls,
+}
+
 impl<S: MailSink> Connection<S> {
     async fn run(mut self, socket: TcpStream) -> std::io::Result<()> {
-        let (read, mut write) = socket.into_split();
-        let mut reader = BufReader::new(read);
         let config = &self.shared.config;
+        let tls = if config.tls.is_some() {
+            TlsState::Offered
+        } else {
+            TlsState::Unavailable
+        };
+        let mut plain = BufReader::new(socket);
+        let greeting = format!("220 {} ESMTP\r\n", config.hostname);
+        send(&mut plain, greeting.as_bytes()).await?;
+        match self.serve(&mut plain, tls).await? {
+            Leg::Closed => return Ok(()),
+            Leg::StartTls => {}
+        }
+        let Some(server_tls) = self.shared.config.tls.clone() else {
+            return Ok(());
+        };
+        // Whatever the client sent after STARTTLS without waiting for the 220 came in the
+        // clear: taking the socket out of its buffer drops it, so it can never pass for
+        // commands given inside TLS (the STARTTLS injection of CVE-2011-0411).
+        let socket = plain.into_inner();
+        let handshake = timeout(
+            self.shared.config.idle_timeout,
+            server_tls.acceptor().accept(socket),
+        );
+        let secured = tokio::select! {
+            secured = handshake => secured,
+            _ = self.shutdown.recv() => return Ok(()),
+        };
+        let stream = match secured {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => {
+                tracing::debug!(peer = %self.peer, error = %err, "smtp tls handshake failed");
+                return Ok(());
+            }
+            Err(_) => return Ok(()),
+        };
+        // No greeting after the handshake: the client starts again with EHLO (RFC 3207 4.2).
+        let mut secure = BufReader::new(stream);
+        self.serve(&mut secure, TlsState::Active).await?;
+        Ok(())
+    }
+
+    /// One SMTP session on `stream`, with a fresh mailin session and envelope: after
+    /// STARTTLS nothing said before it counts (RFC 3207 4.2).
+    async fn serve<T: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut BufReader<T>,
+        tls: TlsState,
+    ) -> std::io::Result<Leg> {
+        let shared = Arc::clone(&self.shared);
+        let config = &shared.config;
         let envelope = Arc::new(Mutex::new(Envelope::default()));
-        let mut session = SessionBuilder::new(config.hostname.clone()).build(
+        let mut builder = SessionBuilder::new(config.hostname.clone());
+        if tls == TlsState::Offered {
+            builder.enable_start_tls();
+        }
+        let mut session = builder.build(
             self.peer.ip(),
             SessionHandler {
-                policy: Arc::clone(&self.shared.policy),
+                policy: Arc::clone(&shared.policy),
                 max_recipients: config.max_recipients,
                 envelope: Arc::clone(&envelope),
             },
         );
-        write.write_all(&session.greeting().buffer()?).await?;
+        if tls == TlsState::Active {
+            session.tls_active();
+        }
         let mut line = Vec::with_capacity(512);
         loop {
             let read = tokio::select! {
-                read = timeout(config.idle_timeout, read_line(&mut reader, &mut line, MAX_COMMAND_LINE)) => read,
-                _ = self.shutdown.recv() => {
-                    write.write_all(b"421 4.3.2 Service shutting down\r\n").await?;
-                    return Ok(());
-                }
+                read = timeout(config.idle_timeout, read_line(stream, &mut line, MAX_COMMAND_LINE)) => Some(read),
+                _ = self.shutdown.recv() => None,
+            };
+            let Some(read) = read else {
+                send(stream, b"421 4.3.2 Service shutting down\r\n").await?;
+                return Ok(Leg::Closed);
             };
             let Ok(read) = read else {
-                write.write_all(b"421 4.4.2 Idle timeout\r\n").await?;
-                return Ok(());
+                send(stream, b"421 4.4.2 Idle timeout\r\n").await?;
+                return Ok(Leg::Closed);
             };
             match read? {
-                Line::Eof => return Ok(()),
+                Line::Eof => return Ok(Leg::Closed),
                 Line::TooLong => {
-                    write.write_all(b"500 5.5.2 Line too long\r\n").await?;
+                    send(stream, b"500 5.5.2 Line too long\r\n").await?;
                     continue;
                 }
                 Line::Complete => {}
             }
             crlf(&mut line);
+            if let Some(reply) = tls_gate(&line, tls, config.require_tls) {
+                send(stream, reply.as_bytes()).await?;
+                continue;
+            }
             let mail_from = parse_mail_from(&line);
             if let Some(from) = &mail_from {
                 if from.size.is_some_and(|size| size > config.max_message_size) {
-                    write.write_all(SIZE_REFUSED.as_bytes()).await?;
+                    send(stream, SIZE_REFUSED.as_bytes()).await?;
                     continue;
                 }
                 line = from.for_mailin();
@@ -344,10 +446,12 @@ impl<S: MailSink> Connection<S> {
                 if is_ehlo(&line) && response.code == 250 {
                     bytes = advertise_size(&bytes, config.max_message_size);
                 }
-                write.write_all(&bytes).await?;
+                send(stream, &bytes).await?;
             }
-            if response.action == Action::Close || response.action == Action::UpgradeTls {
-                return Ok(());
+            match response.action {
+                Action::Close => return Ok(Leg::Closed),
+                Action::UpgradeTls => return Ok(Leg::StartTls),
+                _ => {}
             }
             if response.code != 354 {
                 continue;
@@ -355,10 +459,10 @@ impl<S: MailSink> Connection<S> {
             // DATA is read here rather than line by line through mailin: mailin stays in its
             // DATA state when end-of-data is refused, so a 552 from its handler would make it
             // swallow the client's next command as message text.
-            let data = read_data(&mut reader, config.max_message_size, config.idle_timeout).await?;
+            let data = read_data(stream, config.max_message_size, config.idle_timeout).await?;
             let _ = session.process(b".\r\n");
             let reply = match data {
-                None => return Ok(()),
+                None => return Ok(Leg::Closed),
                 Some(Data::TooLarge) => format!(
                     "552 5.3.4 Message exceeds the maximum size of {} bytes\r\n",
                     config.max_message_size
@@ -374,7 +478,7 @@ impl<S: MailSink> Connection<S> {
                             data,
                         }
                     };
-                    match self.shared.sink.deliver(mail).await {
+                    match shared.sink.deliver(mail).await {
                         Ok(()) => "250 2.0.0 Message accepted\r\n".to_string(),
                         Err(SinkRefusal::Temporary(reason)) => {
                             tracing::warn!(peer = %self.peer, %reason, "inbound mail deferred");
@@ -387,9 +491,15 @@ impl<S: MailSink> Connection<S> {
                     }
                 }
             };
-            write.write_all(reply.as_bytes()).await?;
+            send(stream, reply.as_bytes()).await?;
         }
     }
+}
+
+/// Writes a reply and flushes it: a TLS stream holds written bytes until flushed.
+async fn send<W: AsyncWrite + Unpin>(stream: &mut W, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
 }
 
 /// Reads the message after 354 up to the lone-dot line, undoing dot-stuffing. Past the
@@ -522,6 +632,15 @@ fn parse_mail_from(line: &[u8]) -> Option<MailFrom> {
     Some(from)
 }
 
+fn is_starttls(line: &[u8]) -> bool {
+    line.trim_ascii_end().eq_ignore_ascii_case(b"starttls")
+}
+
+fn is_mail_from(line: &[u8]) -> bool {
+    line.get(..5)
+        .is_some_and(|c| c.eq_ignore_ascii_case(b"mail "))
+}
+
 fn is_ehlo(line: &[u8]) -> bool {
     line.get(..4)
         .is_some_and(|c| c.eq_ignore_ascii_case(b"ehlo"))
@@ -563,16 +682,20 @@ mod tests {
     }
 
     async fn start(max_message_size: usize) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = mpsc::channel(8);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let config = SmtpConfig {
+        start_with(SmtpConfig {
             hostname: "mx.test".into(),
             max_message_size,
             max_recipients: 2,
             ..SmtpConfig::default()
-        };
+        })
+        .await
+    }
+
+    async fn start_with(config: SmtpConfig) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = mpsc::channel(8);
+        let (stop, stopped) = oneshot::channel::<()>();
         let policy = |a: &str| a.to_ascii_lowercase().starts_with("support");
         let server = SmtpServer::new(config, policy, tx);
         let done = tokio::spawn(server.run(listener, async {
@@ -707,5 +830,151 @@ mod tests {
         assert_eq!(c.cmd("Subject: s\r\n\r\nb\r\n.\r\n").await, 451);
         stop.send(()).unwrap();
         done.await.unwrap().unwrap();
+    }
+
+    #[test]
+    fn the_tls_gate_answers_starttls_and_plain_mail_from() {
+        use TlsState::*;
+        let gate = |line: &str, tls, require| tls_gate(line.as_bytes(), tls, require);
+        assert_eq!(
+            gate("STARTTLS\r\n", Unavailable, false),
+            Some("454 4.7.0 TLS not available\r\n")
+        );
+        assert_eq!(
+            gate("starttls\r\n", Offered, false),
+            None,
+            "mailin answers 220 or 503"
+        );
+        assert_eq!(
+            gate("StartTLS\r\n", Active, false),
+            Some("503 5.5.1 TLS already active\r\n")
+        );
+        let refused = Some("530 5.7.0 Must issue a STARTTLS command first\r\n");
+        assert_eq!(gate("MAIL FROM:<a@b.c>\r\n", Offered, true), refused);
+        assert_eq!(gate("mail from:<>\r\n", Offered, true), refused);
+        assert_eq!(gate("MAIL FROM:<a@b.c>\r\n", Active, true), None);
+        assert_eq!(gate("MAIL FROM:<a@b.c>\r\n", Offered, false), None);
+        assert_eq!(
+            gate("EHLO c\r\n", Offered, true),
+            None,
+            "EHLO is how STARTTLS is found"
+        );
+        assert_eq!(gate("STARTTLSX\r\n", Unavailable, false), None);
+    }
+
+    /// A self-signed certificate for 127.0.0.1 and the listener's TLS made from it.
+    fn test_tls() -> (ServerTls, tokio_rustls::TlsConnector) {
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+        let server = ServerTls::from_pem(
+            made.cert.pem().as_bytes(),
+            made.signing_key.serialize_pem().as_bytes(),
+        )
+        .unwrap();
+        let roots = crate::tls::ExtraRoots::from_pem(made.cert.pem().as_bytes()).unwrap();
+        let client =
+            tokio_rustls::rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots.root_store())
+                .with_no_client_auth();
+        (server, tokio_rustls::TlsConnector::from(Arc::new(client)))
+    }
+
+    async fn reply_of<R: AsyncBufRead + Unpin>(reader: &mut R) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).await.unwrap();
+            assert!(line.len() >= 4, "short reply {line:?}");
+            all.push_str(&line);
+            if line.as_bytes()[3] == b' ' {
+                return all;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn starttls_upgrades_forgets_the_plain_session_and_is_taken_once() {
+        let (tls, connector) = test_tls();
+        let mut server = start_with(SmtpConfig {
+            hostname: "mx.test".into(),
+            tls: Some(tls),
+            require_tls: true,
+            ..SmtpConfig::default()
+        })
+        .await;
+        let mut c = Client::connect(server.addr).await;
+        c.writer.write_all(b"EHLO client.test\r\n").await.unwrap();
+        assert!(reply_of(&mut c.reader).await.contains("250-STARTTLS\r\n"));
+        assert_eq!(c.cmd("MAIL FROM:<a@b.c>\r\n").await, 530);
+        // A command pipelined behind STARTTLS came in the clear: it must not count inside TLS.
+        c.writer
+            .write_all(b"STARTTLS\r\nMAIL FROM:<injected@evil.example>\r\n")
+            .await
+            .unwrap();
+        assert_eq!(c.reply().await, 220);
+        let socket = c.reader.into_inner().reunite(c.writer).unwrap();
+        let name = tokio_rustls::rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let secure = connector.connect(name, socket).await.unwrap();
+        let (read, mut write) = tokio::io::split(secure);
+        let mut read = BufReader::new(read);
+        let mut cmd = async |line: &str| {
+            write.write_all(line.as_bytes()).await.unwrap();
+            write.flush().await.unwrap();
+            reply_of(&mut read).await
+        };
+        assert!(
+            cmd("RCPT TO:<support@acme.example>\r\n")
+                .await
+                .starts_with("503"),
+            "no MAIL survived the upgrade"
+        );
+        assert!(
+            cmd("MAIL FROM:<a@b.c>\r\n").await.starts_with("503"),
+            "EHLO is needed again"
+        );
+        let ehlo = cmd("EHLO client.test\r\n").await;
+        assert!(
+            ehlo.starts_with("250-") && !ehlo.contains("STARTTLS"),
+            "{ehlo}"
+        );
+        assert!(cmd("STARTTLS\r\n").await.starts_with("503 5.5.1"));
+        assert!(cmd("MAIL FROM:<a@b.c>\r\n").await.starts_with("250"));
+        assert!(
+            cmd("RCPT TO:<support@acme.example>\r\n")
+                .await
+                .starts_with("250")
+        );
+        assert!(cmd("DATA\r\n").await.starts_with("354"));
+        assert!(
+            cmd("Subject: over tls\r\n\r\nhi\r\n.\r\n")
+                .await
+                .starts_with("250")
+        );
+        assert!(cmd("QUIT\r\n").await.starts_with("221"));
+        let mail = server.rx.recv().await.unwrap();
+        assert_eq!(
+            (mail.envelope_from.as_str(), mail.helo.as_str()),
+            ("a@b.c", "client.test")
+        );
+        assert_eq!(mail.data, b"Subject: over tls\r\n\r\nhi\r\n");
+        server.stop.send(()).unwrap();
+        server.done.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn starttls_without_a_certificate_is_454_and_not_offered() {
+        let server = start(1000).await;
+        let mut c = Client::connect(server.addr).await;
+        c.writer.write_all(b"EHLO client.test\r\n").await.unwrap();
+        assert!(!reply_of(&mut c.reader).await.contains("STARTTLS"));
+        assert_eq!(c.cmd("STARTTLS\r\n").await, 454);
+        assert_eq!(
+            c.cmd("MAIL FROM:<a@b.c>\r\n").await,
+            250,
+            "the session goes on in the clear"
+        );
+        server.stop.send(()).unwrap();
+        server.done.await.unwrap().unwrap();
     }
 }

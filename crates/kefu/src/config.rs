@@ -69,6 +69,16 @@ pub struct Config {
     pub smtp_listen: Option<SocketAddr>,
     /// Largest inbound message in bytes; bigger ones are refused with 552.
     pub smtp_max_bytes: usize,
+    /// PEM certificate chain (leaf first) for STARTTLS on the SMTP listener; set together with
+    /// `smtp_tls_key`. Unset: STARTTLS is not offered.
+    pub smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key of `smtp_tls_cert`.
+    pub smtp_tls_key: Option<PathBuf>,
+    /// Refuse mail (530) from clients that have not switched to TLS with STARTTLS.
+    pub smtp_require_tls: bool,
+    /// PEM file of extra CA certificates that IMAP polling and the SMTP relay trust besides
+    /// the public roots, for servers with certificates of a private CA.
+    pub tls_extra_ca: Option<PathBuf>,
     /// Signs each ticket's reply address (`support+t-<token>@…`); at least 16 characters.
     pub mail_token_secret: Option<Secret>,
     /// SMTP relay for outbound replies; replies stay queued while it is unset.
@@ -114,6 +124,10 @@ impl Default for Config {
             left_message_ticket_secs: 300,
             smtp_listen: None,
             smtp_max_bytes: 25 * 1024 * 1024,
+            smtp_tls_cert: None,
+            smtp_tls_key: None,
+            smtp_require_tls: false,
+            tls_extra_ca: None,
             mail_token_secret: None,
             relay_host: None,
             relay_port: 587,
@@ -147,6 +161,10 @@ pub const ENV_KEYS: &[&str] = &[
     "left_message_ticket_secs",
     "smtp_listen",
     "smtp_max_bytes",
+    "smtp_tls_cert",
+    "smtp_tls_key",
+    "smtp_require_tls",
+    "tls_extra_ca",
     "mail_token_secret",
     "relay_host",
     "relay_port",
@@ -211,8 +229,25 @@ impl Config {
     }
 
     /// The email channel's settings, checked: a reply-token secret long enough to be
-    /// unguessable, and relay credentials given together.
+    /// unguessable, relay credentials given together, and the TLS files readable and usable
+    /// (a bad certificate stops the start rather than the first STARTTLS).
     pub fn mail(&self) -> Result<kefu_server::mail::MailSettings, String> {
+        let smtp_tls = match (&self.smtp_tls_cert, &self.smtp_tls_key) {
+            (Some(cert), Some(key)) => Some(
+                kefu_mail::ServerTls::from_pem_files(cert, key)
+                    .map_err(|err| format!("smtp_tls_cert / smtp_tls_key: {err}"))?,
+            ),
+            (None, None) => None,
+            _ => return Err("smtp_tls_cert and smtp_tls_key go together".into()),
+        };
+        if self.smtp_require_tls && smtp_tls.is_none() {
+            return Err("smtp_require_tls needs smtp_tls_cert and smtp_tls_key".into());
+        }
+        let extra_roots = match &self.tls_extra_ca {
+            Some(path) => kefu_mail::ExtraRoots::from_pem_file(path)
+                .map_err(|err| format!("tls_extra_ca: {err}"))?,
+            None => kefu_mail::ExtraRoots::default(),
+        };
         let token_secret = match &self.mail_token_secret {
             Some(secret) if secret.expose().len() < kefu_mail::thread::MIN_SECRET_LEN => {
                 return Err(format!(
@@ -239,6 +274,9 @@ impl Config {
                     username: self.relay_user.clone(),
                     password: self.relay_password.as_ref().map(|p| p.expose().to_owned()),
                     timeout_secs: 60,
+                    // The server adds `tls_extra_ca` (MailSettings::extra_roots) to every
+                    // outbound connection, the relay's included.
+                    extra_roots: kefu_mail::ExtraRoots::default(),
                 })
             }
             None => None,
@@ -251,6 +289,9 @@ impl Config {
         Ok(kefu_server::mail::MailSettings {
             smtp_listen: self.smtp_listen,
             smtp_max_bytes: self.smtp_max_bytes,
+            smtp_tls,
+            smtp_require_tls: self.smtp_require_tls,
+            extra_roots,
             token_secret,
             relay,
             ..Default::default()
@@ -372,6 +413,42 @@ mod tests {
             None,
             "off by default"
         );
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs_and_are_read_at_start() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KEFU_SMTP_TLS_CERT", "/nonexistent/kefu-cert.pem");
+            let config = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(
+                config.mail().unwrap_err(),
+                "smtp_tls_cert and smtp_tls_key go together"
+            );
+            jail.set_env("KEFU_SMTP_TLS_KEY", "/nonexistent/kefu-key.pem");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap()
+                .mail()
+                .unwrap_err();
+            assert!(err.contains("/nonexistent/kefu-cert.pem"), "{err}");
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KEFU_SMTP_REQUIRE_TLS", "true");
+            let config = Config::load(None, &Overrides::default()).unwrap();
+            assert!(config.mail().unwrap_err().contains("smtp_require_tls"));
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("ca.pem", "not a certificate\n")?;
+            jail.set_env("KEFU_TLS_EXTRA_CA", "ca.pem");
+            let config = Config::load(None, &Overrides::default()).unwrap();
+            let err = config.mail().unwrap_err();
+            assert!(
+                err.starts_with("tls_extra_ca:") && err.contains("ca.pem"),
+                "{err}"
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -207,6 +207,9 @@ fn print_demo_logins(url: Option<&str>) {
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    // Checked (TLS files read) before anything listens, so a bad setting never looks started.
+    let mail = config.mail().map_err(anyhow::Error::msg)?;
+    let public_url = config.public_url()?;
     let store = open_store(&config).await?;
     let seeded = if demo {
         Some(seed_demo(&store).await?)
@@ -224,7 +227,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         store.backend()
     );
     if let Some(smtp) = config.smtp_listen {
-        println!("Inbound mail (SMTP) on {smtp}");
+        let tls = match (config.smtp_tls_cert.is_some(), config.smtp_require_tls) {
+            (true, true) => ", STARTTLS required",
+            (true, false) => ", STARTTLS offered",
+            (false, _) => "",
+        };
+        println!("Inbound mail (SMTP) on {smtp}{tls}");
     }
     if let Some(seeded) = seeded {
         print_demo_logins(Some(&url));
@@ -267,8 +275,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             allow_private_targets: config.webhook_allow_private_targets,
             ..Default::default()
         },
-        mail: config.mail().map_err(anyhow::Error::msg)?,
-        public_url: config.public_url()?,
+        mail,
+        public_url,
     };
     kefu_server::serve(
         listener,

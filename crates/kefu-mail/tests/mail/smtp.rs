@@ -28,6 +28,10 @@ struct Listener {
 
 impl Listener {
     async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    async fn start_with(tls: Option<kefu_mail::ServerTls>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, inbox) = mpsc::channel(16);
@@ -42,6 +46,7 @@ impl Listener {
         let config = SmtpConfig {
             hostname: "mx.acme.example".into(),
             max_message_size: MAX_SIZE,
+            tls,
             ..SmtpConfig::default()
         };
         let (stop, stopped) = oneshot::channel::<()>();
@@ -249,6 +254,7 @@ async fn reply_through_relay_arrives_threaded() {
         username: None,
         password: None,
         timeout_secs: 10,
+        extra_roots: Default::default(),
     })
     .unwrap();
     relay.send(&built.message).await.unwrap();
@@ -276,5 +282,60 @@ async fn reply_through_relay_arrives_threaded() {
             by: kefu_mail::ThreadBy::MessageId(built.message_id.clone())
         }
     );
+    listener.stop().await;
+}
+
+#[tokio::test]
+async fn the_relay_verifies_a_private_ca_given_as_extra_roots() {
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (cert, key) = (made.cert.pem(), made.signing_key.serialize_pem());
+    let tls = kefu_mail::ServerTls::from_pem(cert.as_bytes(), key.as_bytes()).unwrap();
+    let mut listener = Listener::start_with(Some(tls)).await;
+    let reply = OutboundReply {
+        from: Mailbox {
+            address: "support@acme.example".into(),
+            name: None,
+        },
+        reply_to: None,
+        to: vec![Mailbox {
+            address: "zhang.san@customer.example".into(),
+            name: None,
+        }],
+        cc: vec![],
+        subject: "退货".into(),
+        ticket: 1001,
+        text: "已收到。".into(),
+        html: None,
+        attachments: vec![],
+        in_reply_to: None,
+        references: vec![],
+        automatic: false,
+    };
+    let built = build_reply(&reply).unwrap();
+    let relay = |extra_roots| {
+        Relay::new(&RelayConfig {
+            host: "127.0.0.1".into(),
+            port: listener.addr.port(),
+            tls: RelayTls::Starttls,
+            username: None,
+            password: None,
+            timeout_secs: 10,
+            extra_roots,
+        })
+        .unwrap()
+    };
+    let err = relay(Default::default())
+        .send(&built.message)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "relay_failed");
+    assert!(err.to_string().contains("certificate"), "{err}");
+    relay(kefu_mail::ExtraRoots::from_pem(cert.as_bytes()).unwrap())
+        .send(&built.message)
+        .await
+        .unwrap();
+    let delivered = listener.inbox.recv().await.unwrap();
+    assert_eq!(delivered.recipients, vec!["zhang.san@customer.example"]);
+    assert!(listener.inbox.try_recv().is_err(), "one delivery only");
     listener.stop().await;
 }

@@ -80,6 +80,7 @@ impl Mail {
                 continue;
             }
             let poller = Poller {
+                extra_roots: self.inner.settings.extra_roots.clone(),
                 store: store.clone(),
                 inbound: Inbound::new(store.clone(), self.clone()),
                 mailbox: mailbox.clone(),
@@ -94,6 +95,8 @@ impl Mail {
 }
 
 struct Poller {
+    /// The deployment's private CA, trusted besides the public roots.
+    extra_roots: kefu_mail::ExtraRoots,
     store: Store,
     inbound: Inbound,
     mailbox: ImapMailbox,
@@ -153,6 +156,7 @@ impl Poller {
             password: m.password.clone(),
             folder: m.folder.clone(),
             timeout: STEP_TIMEOUT,
+            extra_roots: self.extra_roots.clone(),
         };
         let mut session = ImapSession::connect(&config).await?;
         let result = self.take_new(&mut session).await;

@@ -33,8 +33,8 @@ impl fmt::Debug for MailSecret {
     }
 }
 
-/// Email channel settings; the binary builds them from `smtp_*`, `relay_*` and
-/// `mail_token_secret`.
+/// Email channel settings; the binary builds them from `smtp_*`, `relay_*`, `tls_extra_ca`
+/// and `mail_token_secret`.
 #[derive(Debug, Clone)]
 pub struct MailSettings {
     /// Where the SMTP listener binds; `None` runs no listener.
@@ -43,6 +43,12 @@ pub struct MailSettings {
     pub smtp_max_bytes: usize,
     /// The name in the SMTP greeting.
     pub smtp_hostname: String,
+    /// Certificate and key for STARTTLS on the listener; `None` offers no TLS.
+    pub smtp_tls: Option<kefu_mail::ServerTls>,
+    /// Refuse mail (530) on a connection that has not switched to TLS.
+    pub smtp_require_tls: bool,
+    /// A private CA trusted (besides the public roots) by the IMAP pollers and the relay.
+    pub extra_roots: kefu_mail::ExtraRoots,
     /// Signs the reply address of each ticket (`support+t-<token>@…`); without it, replies
     /// carry no token and inbound tokens are not trusted.
     pub token_secret: Option<MailSecret>,
@@ -63,6 +69,9 @@ impl Default for MailSettings {
             smtp_listen: None,
             smtp_max_bytes: 25 * 1024 * 1024,
             smtp_hostname: "localhost".into(),
+            smtp_tls: None,
+            smtp_require_tls: false,
+            extra_roots: kefu_mail::ExtraRoots::default(),
             token_secret: None,
             relay: None,
             retry_base: Duration::from_secs(30),
@@ -146,6 +155,8 @@ impl Mail {
         let config = kefu_mail::SmtpConfig {
             hostname: settings.smtp_hostname.clone(),
             max_message_size: settings.smtp_max_bytes,
+            tls: settings.smtp_tls.clone(),
+            require_tls: settings.smtp_require_tls,
             ..kefu_mail::SmtpConfig::default()
         };
         let server = kefu_mail::SmtpServer::new(
@@ -196,7 +207,11 @@ impl Mail {
         let Some(relay) = &self.inner.settings.relay else {
             return;
         };
-        match kefu_mail::Relay::new(relay) {
+        let relay = kefu_mail::RelayConfig {
+            extra_roots: self.inner.settings.extra_roots.clone(),
+            ..relay.clone()
+        };
+        match kefu_mail::Relay::new(&relay) {
             Ok(relay) => {
                 let worker = outbound::Outbox::new(store, self.clone(), relay, public_url);
                 tokio::spawn(worker.run(closing));

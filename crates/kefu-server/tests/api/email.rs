@@ -5,6 +5,7 @@ use super::{TestApp, spawn_app_with};
 use kefu_server::ServerConfig;
 use kefu_server::mail::{MailSecret, MailSettings, RelayConfig, RelayTls};
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -24,6 +25,9 @@ pub(super) fn config(relay_port: Option<u16>) -> ServerConfig {
             smtp_listen: Some("127.0.0.1:0".parse().unwrap()),
             smtp_max_bytes: MAX_BYTES,
             smtp_hostname: "mx.kefu.test".into(),
+            smtp_tls: None,
+            smtp_require_tls: false,
+            extra_roots: Default::default(),
             token_secret: Some(MailSecret("test-token-secret-0123456789".into())),
             relay: relay_port.map(|port| RelayConfig {
                 host: "127.0.0.1".into(),
@@ -32,6 +36,7 @@ pub(super) fn config(relay_port: Option<u16>) -> ServerConfig {
                 username: None,
                 password: None,
                 timeout_secs: 5,
+                extra_roots: Default::default(),
             }),
             retry_base: Duration::from_millis(100),
             retry_max: Duration::from_millis(400),
@@ -39,6 +44,53 @@ pub(super) fn config(relay_port: Option<u16>) -> ServerConfig {
             poll_interval: Duration::from_millis(100),
         },
         ..ServerConfig::default()
+    }
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made for one test, with its PEM
+/// files on disk (for Dovecot and `tls_extra_ca`); the files go with it.
+pub(super) struct TestCert {
+    pub(super) cert_pem: String,
+    pub(super) key_pem: String,
+    pub(super) cert_path: PathBuf,
+    pub(super) key_path: PathBuf,
+    dir: PathBuf,
+}
+
+impl TestCert {
+    pub(super) fn new() -> TestCert {
+        let made = rcgen::generate_simple_self_signed(vec![
+            "127.0.0.1".to_owned(),
+            "localhost".to_owned(),
+        ])
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("kefu-cert-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cert = TestCert {
+            cert_pem: made.cert.pem(),
+            key_pem: made.signing_key.serialize_pem(),
+            cert_path: dir.join("cert.pem"),
+            key_path: dir.join("key.pem"),
+            dir,
+        };
+        std::fs::write(&cert.cert_path, &cert.cert_pem).unwrap();
+        std::fs::write(&cert.key_path, &cert.key_pem).unwrap();
+        cert
+    }
+
+    pub(super) fn server_tls(&self) -> kefu_mail::ServerTls {
+        kefu_mail::ServerTls::from_pem_files(&self.cert_path, &self.key_path).unwrap()
+    }
+
+    /// What `tls_extra_ca` pointing at this certificate gives the server.
+    pub(super) fn as_extra_ca(&self) -> kefu_mail::ExtraRoots {
+        kefu_mail::ExtraRoots::from_pem_file(&self.cert_path).unwrap()
+    }
+}
+
+impl Drop for TestCert {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -906,4 +958,66 @@ async fn an_agents_reply_is_mailed_with_its_attachment_byte_for_byte() {
         String::from_utf8_lossy(&sent[0]).contains("multipart/mixed"),
         "not multipart"
     );
+}
+
+#[tokio::test]
+async fn mail_over_starttls_becomes_a_ticket_and_plain_mail_is_refused_when_tls_is_required() {
+    let cert = TestCert::new();
+    let mut settings = config(None);
+    settings.mail.smtp_tls = Some(cert.server_tls());
+    settings.mail.smtp_require_tls = true;
+    let app = spawn_app_with(settings).await;
+    let org = app.org("acme").await;
+    mailbox(&app, &org.admin, "support@acme.example").await;
+    let smtp = app.smtp.unwrap();
+
+    // In the clear: STARTTLS is offered, MAIL FROM is refused until it is used.
+    let codes = raw_session(smtp, "zhang@example.com", &[], b"").await;
+    assert_eq!(codes, vec![220, 250, 530]);
+    let message = || {
+        Message::builder()
+            .from("张三 <zhang@example.com>".parse().unwrap())
+            .to("support@acme.example".parse().unwrap())
+            .subject("Sent over TLS")
+            .header(ContentType::TEXT_PLAIN)
+            .body("加密传输的邮件".to_owned())
+            .unwrap()
+    };
+    let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(smtp.port())
+        .build();
+    let err = plain.send(message()).await.unwrap_err();
+    assert!(err.to_string().contains("530"), "{err}");
+
+    // Verification stays on: without the test certificate as a root the handshake fails.
+    let untrusted = TlsParameters::new("127.0.0.1".into()).unwrap();
+    let err = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(smtp.port())
+        .tls(Tls::Required(untrusted))
+        .build()
+        .send(message())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("invalid peer certificate"),
+        "{err}"
+    );
+    assert!(tickets(&app, &org.agent).await.is_empty());
+
+    // With it, lettre upgrades with STARTTLS and the mail is taken.
+    let trusted = TlsParameters::builder("127.0.0.1".into())
+        .add_root_certificate(Certificate::from_pem(cert.cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(smtp.port())
+        .tls(Tls::Required(trusted))
+        .build()
+        .send(message())
+        .await
+        .unwrap();
+    let list = tickets(&app, &org.agent).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["subject"], "Sent over TLS");
+    assert_eq!(list[0]["description"], "加密传输的邮件");
 }

@@ -1,7 +1,7 @@
 //! IMAP polling end to end: a real Dovecot (Debian's dovecot-imapd) on a free port with its own
 //! Maildir in a temp dir; messages appended over IMAP become tickets and comments, once each,
 //! also across a restart, and a server that cannot be reached is reported on its mailbox.
-use super::email::{config, free_port, hex_bytes};
+use super::email::{TestCert, config, free_port, hex_bytes};
 use super::{TestApp, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -21,7 +21,10 @@ const DEADLINE: Duration = Duration::from_secs(90);
 struct Dovecot {
     child: Child,
     dir: PathBuf,
+    /// Plain IMAP, where the harness appends and inspects messages.
     port: u16,
+    /// IMAPS (TLS from the first byte), when started with a certificate.
+    tls_port: Option<u16>,
 }
 
 impl Drop for Dovecot {
@@ -50,8 +53,16 @@ fn id(flag: &str) -> String {
 
 impl Dovecot {
     async fn start() -> Dovecot {
+        Dovecot::start_with(None).await
+    }
+
+    /// With a certificate: `ssl = required` and an IMAPS listener using it. The plain port
+    /// stays for the harness, which Dovecot lets log in because it is a loopback connection
+    /// from a trusted network.
+    async fn start_with(cert: Option<&TestCert>) -> Dovecot {
         let binary = dovecot_binary();
         let port = free_port();
+        let tls_port = cert.map(|_| free_port());
         let dir = std::env::temp_dir().join(format!("kefu-dovecot-{}", Uuid::new_v4().simple()));
         for sub in ["mail", "run", "state"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
@@ -81,6 +92,17 @@ impl Dovecot {
         }
         std::fs::write(dir.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
         let d = dir.display();
+        let (ssl, imaps) = match (cert, tls_port) {
+            (Some(cert), Some(tls_port)) => (
+                format!(
+                    "ssl = required\nssl_cert = <{}\nssl_key = <{}\nlogin_trusted_networks = 127.0.0.0/8\n",
+                    cert.cert_path.display(),
+                    cert.key_path.display()
+                ),
+                format!("address = 127.0.0.1\n    port = {tls_port}\n    ssl = yes"),
+            ),
+            _ => ("ssl = no\n".to_owned(), "port = 0".to_owned()),
+        };
         let conf = format!(
             "protocols = imap
 listen = 127.0.0.1
@@ -89,8 +111,7 @@ state_dir = {d}/state
 instance_name = kefu-test-{port}
 log_path = {d}/dovecot.log
 info_log_path = {d}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
+{ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
 default_login_user = {login}
@@ -109,7 +130,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    {imaps}
   }}
 }}
 service stats {{
@@ -128,11 +149,21 @@ service stats {{
             .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
             .spawn()
             .expect("starting dovecot");
-        let dovecot = Dovecot { child, dir, port };
+        let dovecot = Dovecot {
+            child,
+            dir,
+            port,
+            tls_port,
+        };
         let started = std::time::Instant::now();
         while started.elapsed() < DEADLINE {
+            let imaps_up = match tls_port {
+                Some(tls_port) => TcpStream::connect(("127.0.0.1", tls_port)).await.is_ok(),
+                None => true,
+            };
             if let Ok(mut session) = ImapClient::connect(port).await
                 && session.command("LOGIN kefu imap-pass-123").await.is_ok()
+                && imaps_up
             {
                 return dovecot;
             }
@@ -463,4 +494,65 @@ async fn mail_polled_over_imap_becomes_tickets_and_comments_once() {
     assert!(updated["imap"].is_null(), "{updated}");
     let (_, all) = app.get("/api/v1/mailboxes", &org.admin).await;
     assert!(!all.to_string().contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn mail_is_polled_over_imaps_from_a_server_with_a_private_ca() {
+    let cert = TestCert::new();
+    let dovecot = Dovecot::start_with(Some(&cert)).await;
+    let tls_port = dovecot.tls_port.unwrap();
+    dovecot
+        .append(b"From: Wang Wu <wangwu@example.com>\r\nTo: help@acme.example\r\nSubject: Invoice over TLS\r\nMessage-ID: <imaps-1@example.com>\r\n\r\nPlease send the invoice again.\r\n")
+        .await;
+
+    // The same server without the private CA: verification fails, nothing is read.
+    let imap = |extra_roots| kefu_mail::ImapConfig {
+        host: "127.0.0.1".into(),
+        port: tls_port,
+        security: kefu_mail::ImapSecurity::Tls,
+        username: USER.into(),
+        password: PASSWORD.into(),
+        folder: "INBOX".into(),
+        timeout: DEADLINE,
+        extra_roots,
+    };
+    let Err(err) = kefu_mail::ImapSession::connect(&imap(Default::default())).await else {
+        panic!("a certificate of an unknown CA was accepted");
+    };
+    assert!(err.to_string().contains("certificate"), "{err}");
+    kefu_mail::ImapSession::connect(&imap(cert.as_extra_ca()))
+        .await
+        .unwrap()
+        .logout()
+        .await;
+
+    let mut settings = config(None);
+    settings.mail.extra_roots = cert.as_extra_ca();
+    let app = spawn_app_with(settings).await;
+    let org = app.org("acme").await;
+    let (status, created) = app
+        .post(
+            "/api/v1/mailboxes",
+            &org.admin,
+            json!({"address": "help@acme.example", "display_name": "Acme",
+                   "imap": {"host": "127.0.0.1", "port": tls_port, "security": "tls",
+                            "username": USER, "password": PASSWORD, "poll_seconds": 1}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let mailbox_id = created["id"].as_str().unwrap().to_owned();
+    eventually("the mail polled over IMAPS is a ticket", || async {
+        tickets(&app, &org.agent).await.len() == 1
+    })
+    .await;
+    assert_eq!(
+        tickets(&app, &org.agent).await[0]["subject"],
+        "Invoice over TLS"
+    );
+    eventually("it is flagged \\Seen", || async {
+        dovecot.seen().await == (1, 1)
+    })
+    .await;
+    let status = mailbox_of(&app, &org.admin, &mailbox_id).await;
+    assert!(status["imap"]["last_error"].is_null(), "{status}");
 }
