@@ -6,6 +6,7 @@ pub mod auth;
 mod autoclose;
 pub mod bot;
 pub mod demo;
+mod demo_articles;
 pub mod error;
 pub mod extract;
 pub mod hours;
