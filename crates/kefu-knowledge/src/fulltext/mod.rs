@@ -610,7 +610,7 @@ mod tests {
     fn ranges_count_characters_and_merge() {
         let h = highlighted_in("ab退货cd", 0, &[2..5, 2..8, 9..10]);
         assert_eq!(h.ranges, [[2, 4], [5, 6]]);
-        let shifted = highlighted_in("退货cd", 3, &[0..3]);
+        let shifted = highlighted_in("退货cd", 3, std::slice::from_ref(&(0..3)));
         assert_eq!(shifted.ranges, [[1, 2]]);
     }
 }
