@@ -17,8 +17,9 @@ function modules(dir = WEB) {
 }
 
 // Just enough of a browser for the modules to load; the entry modules that render at once
-// (main.js, the agents' app, and status.js, the customer's status page) are left out.
-const ENTRIES = ["main.js", "status.js"];
+// (main.js, the agents' app, status.js, the customer's status page, and help.js, the public
+// help center) are left out.
+const ENTRIES = ["main.js", "status.js", "help.js"];
 globalThis.document = { documentElement: {} };
 Object.defineProperty(globalThis, "navigator", { value: { languages: ["en"] }, configurable: true });
 globalThis.localStorage = { getItem: () => null, setItem() {} };

@@ -11,4 +11,4 @@ import {
 import htm from "./vendor/htm.module.js";
 
 export const html = htm.bind(h);
-export { render, useState, useEffect, useCallback, useRef, useMemo };
+export { h, render, useState, useEffect, useCallback, useRef, useMemo };

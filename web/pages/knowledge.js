@@ -1,5 +1,6 @@
-// The knowledge base (知识库): FAQ list with search and category filter, the FAQ editor, CSV/JSONL
-// import (line errors shown) and export, the bot's settings, and "Try the bot" on /kb/match.
+// The knowledge base (知识库): search over everything, then two tabs — FAQs (list with search and
+// category filter, the FAQ editor, CSV/JSONL import and export, the bot's settings, "Try the bot")
+// and help articles (pages/articles.js) — and the category tree both share.
 import { html, useState, useEffect } from "../lib.js";
 import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
@@ -7,6 +8,7 @@ import {
   rank, ErrorBox, Notice, Field, ChipInput, usePaged, LoadMore, useLoad, useAction, fieldError,
   ConfirmButton, PageHead, FormFoot, useDebounced, RowList,
 } from "../ui.js";
+import { ArticlesTab, KbSearch } from "./articles.js";
 
 const canWrite = (user) => rank(user.role) >= rank("supervisor");
 
@@ -30,28 +32,52 @@ export function KnowledgePage({ session }) {
   const writer = canWrite(session.user);
   const categories = useLoad(() => api.get("/kb/categories"), []);
   const paths = categoryPaths(categories.data || []);
+  const [tab, setTab] = useState("faqs");
   const [editing, setEditing] = useState(null);
+  const [article, setArticle] = useState(null);
   const [version, setVersion] = useState(0);
   const changed = () => {
     setVersion(version + 1);
     categories.reload();
   };
+  const tabs = [
+    ["faqs", t("kb.faqs")],
+    ["articles", t("kb.articles")],
+  ];
   return html`<section class="knowledge">
     <${PageHead} title=${t("nav.knowledge")}>
-      ${writer && html`<button type="button" class="primary" onClick=${() => setEditing("new")}>${t("kb.new")}</button>`}
+      ${writer && tab === "faqs" && html`<button type="button" class="primary" onClick=${() => setEditing("new")}>${t("kb.new")}</button>`}
     <//>
     <p class="muted">${t("kb.intro")}</p>
-    <${TryBot} />
-    ${editing &&
-    html`<${FaqEditor} key=${editing} id=${editing} paths=${paths} writer=${writer}
-      onDone=${() => {
-        setEditing(null);
-        changed();
-      }} />`}
-    <${FaqList} paths=${paths} version=${version} onOpen=${setEditing} />
+    <${KbSearch}
+      onOpenFaq=${(id) => {
+        setTab("faqs");
+        setEditing(id);
+      }}
+      onOpenArticle=${(id) => {
+        setTab("articles");
+        setArticle(id);
+      }} />
+    <div class="tabs" role="tablist" aria-label=${t("nav.knowledge")}>
+      ${tabs.map(
+        ([name, label]) => html`<button type="button" role="tab" key=${name} aria-selected=${tab === name ? "true" : "false"}
+          class=${tab === name ? "tab active" : "tab"} onClick=${() => setTab(name)}>${label}</button>`,
+      )}
+    </div>
+    ${tab === "articles"
+      ? html`<${ArticlesTab} writer=${writer} paths=${paths} CategorySelect=${CategorySelect}
+          editing=${article} setEditing=${setArticle} />`
+      : html`<${TryBot} />
+          ${editing &&
+          html`<${FaqEditor} key=${editing} id=${editing} paths=${paths} writer=${writer}
+            onDone=${() => {
+              setEditing(null);
+              changed();
+            }} />`}
+          <${FaqList} paths=${paths} version=${version} onOpen=${setEditing} />`}
     ${writer && html`<${Categories} paths=${paths} onChange=${changed} />`}
-    <${ImportExport} writer=${writer} onImported=${changed} />
-    <${BotSettings} writer=${writer} />
+    ${tab === "faqs" && html`<${ImportExport} writer=${writer} onImported=${changed} />
+      <${BotSettings} writer=${writer} />`}
   </section>`;
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod eval;
 pub mod exchange;
 pub mod features;
+pub mod fulltext;
 pub mod labeled;
 pub mod matcher;
 pub mod model;

@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// The embedded jieba dictionary takes a noticeable moment to load, so every analyser shares one
 /// immutable copy; tenant words never go into it (they are matched before jieba sees the text).
-fn shared_jieba() -> &'static Jieba {
+pub(crate) fn shared_jieba() -> &'static Jieba {
     static JIEBA: OnceLock<Jieba> = OnceLock::new();
     JIEBA.get_or_init(Jieba::new)
 }

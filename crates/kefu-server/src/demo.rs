@@ -184,6 +184,7 @@ pub const DEMO_MAILBOX: &str = "support@demo.kefu.dev";
 pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     if store.tenant_by_slug(DEMO_SLUG).await?.is_some() {
         demo_knowledge(store).await?;
+        demo_help(store).await?;
         return Ok(Seeded {
             created: false,
             inbox: demo_inbox(store).await?,
@@ -255,6 +256,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
             .await?;
     }
     demo_knowledge(store).await?;
+    demo_help(store).await?;
     Ok(Seeded {
         created: true,
         inbox: demo_inbox(store).await?,
@@ -598,6 +600,14 @@ pub async fn demo_knowledge(store: &Store) -> Result<(), DemoError> {
     store
         .import_faqs(tenant.id, faqs, &Actor::system(), &mut |_| {})
         .await?;
+    Ok(())
+}
+
+/// The demo's help articles (after its FAQs, whose categories they are filed under).
+async fn demo_help(store: &Store) -> Result<(), DemoError> {
+    if let Some(tenant) = store.tenant_by_slug(DEMO_SLUG).await? {
+        crate::demo_articles::demo_articles(store, tenant.id).await?;
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 mod autoclose;
 pub mod bot;
 pub mod demo;
+mod demo_articles;
 pub mod error;
 pub mod extract;
 pub mod hours;
@@ -19,6 +20,7 @@ pub mod ratelimit;
 pub mod reports;
 pub mod routes;
 pub mod routing;
+pub mod search;
 mod signals;
 pub mod sla;
 pub mod sockets;
@@ -35,10 +37,11 @@ pub use state::{AppState, ServerConfig};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use routes::{
-    attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations, customers,
-    events, groups, knowledge as kb, mailboxes, mails, reports as report_routes, sla as sla_routes,
-    tenant, ticket_fields, ticket_links, ticket_status, ticket_views, tickets, tokens,
-    triggers as trigger_routes, users, webhooks as webhook_routes, wfm, widget,
+    articles, attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations,
+    customers, events, groups, help, kb_search, knowledge as kb, mailboxes, mails,
+    reports as report_routes, sla as sla_routes, tenant, ticket_fields, ticket_links,
+    ticket_status, ticket_views, tickets, tokens, triggers as trigger_routes, users,
+    webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -72,7 +75,8 @@ use utoipa_axum::routes;
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
         (name = "reports", description = "Contact-center metrics from the event log, as JSON or CSV"),
-        (name = "knowledge", description = "The knowledge base: FAQs, categories, vocabulary, revisions, bot settings, CSV/JSONL import and export, and matching (agent assist, try the bot)"),
+        (name = "knowledge", description = "The knowledge base: articles, FAQs, categories, vocabulary, revisions, bot settings, CSV/JSONL import and export, full-text search, and matching (agent assist, try the bot)"),
+        (name = "help", description = "The public help center of a tenant: its published articles and FAQs and their search, without login"),
         (name = "webhooks", description = "Outgoing webhooks: events POSTed to your systems, signed (HMAC-SHA256), retried with backoff, with a delivery log"),
         (name = "bot", description = "The service bot: what it did in a conversation, its answer and handoff rates, what it could not answer"),
         (name = "ops", description = "Health and metrics"),
@@ -260,6 +264,21 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(kb::match_question))
         .routes(routes!(kb::import_faqs))
         .routes(routes!(kb::export_faqs))
+        .routes(routes!(articles::list_articles, articles::create_article))
+        .routes(routes!(
+            articles::get_article,
+            articles::update_article,
+            articles::delete_article
+        ))
+        .routes(routes!(articles::publish_article))
+        .routes(routes!(articles::unpublish_article))
+        .routes(routes!(articles::article_revisions))
+        .routes(routes!(kb_search::search))
+        .routes(routes!(help::help_center))
+        .routes(routes!(help::help_article))
+        .routes(routes!(help::help_faqs))
+        .routes(routes!(help::help_faq_by_id))
+        .routes(routes!(help::help_search))
         .routes(routes!(stream::staff_stream))
         .routes(routes!(stream::visitor_stream))
         .routes(routes!(wfm::erlang_c))
@@ -328,6 +347,7 @@ pub async fn serve_with_smtp(
     state.webhooks().start().await;
     state.sla().start().await;
     state.triggers().start().await;
+    state.search().start().await;
     if let Some(after) = state.config().ticket_auto_close {
         // Often enough that a ticket closes within a few percent of its time, at most hourly.
         let check_every = (after / 20).clamp(Duration::from_millis(50), Duration::from_secs(3600));

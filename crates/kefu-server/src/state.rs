@@ -72,6 +72,7 @@ struct Inner {
     config: ServerConfig,
     login_failures_by_ip: RateLimiter,
     login_failures_by_account: RateLimiter,
+    help_searches: RateLimiter,
     /// Becomes true when the server starts shutting down: open sockets close with "reconnect".
     closing: tokio::sync::watch::Sender<bool>,
     hubs: crate::hub::Hubs,
@@ -85,6 +86,7 @@ struct Inner {
     mail: crate::mail::Mail,
     rollups: crate::reports::maintainer::Rollups,
     knowledge: crate::knowledge::KnowledgeBases,
+    search: crate::search::SearchIndexes,
 }
 
 impl AppState {
@@ -123,6 +125,7 @@ impl AppState {
                 mail: crate::mail::Mail::new(config.mail.clone()),
                 rollups: crate::reports::maintainer::Rollups::new(store.clone()),
                 knowledge: crate::knowledge::KnowledgeBases::new(),
+                search: crate::search::SearchIndexes::new(store.clone(), closing.subscribe()),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -130,6 +133,9 @@ impl AppState {
                 login_failures_by_ip: RateLimiter::new(30, Duration::from_secs(300)),
                 // Guessing one account's password stops after ten misses for fifteen minutes.
                 login_failures_by_account: RateLimiter::new(10, Duration::from_secs(900)),
+                // Public help-center searches per address: a person typing stays far below a
+                // search a second; a scraper walking the index does not.
+                help_searches: RateLimiter::new(120, Duration::from_secs(60)),
                 closing,
             }),
         }
@@ -149,6 +155,10 @@ impl AppState {
 
     pub fn login_failures_by_account(&self) -> &RateLimiter {
         &self.inner.login_failures_by_account
+    }
+
+    pub fn help_searches(&self) -> &RateLimiter {
+        &self.inner.help_searches
     }
 }
 
@@ -181,6 +191,11 @@ impl AppState {
     /// The per-tenant compiled knowledge bases (FAQ matcher and bot settings).
     pub fn knowledge(&self) -> &crate::knowledge::KnowledgeBases {
         &self.inner.knowledge
+    }
+
+    /// The per-tenant full-text indexes of articles and FAQs.
+    pub fn search(&self) -> &crate::search::SearchIndexes {
+        &self.inner.search
     }
 
     /// The per-tenant fan-out of live events.

@@ -20,9 +20,12 @@ pub async fn static_or_api_not_found(uri: Uri) -> Response {
         )
         .into_response();
     }
-    // A ticket's status link (`/t/{token}`) is its own small page, outside the agents' app.
+    // A ticket's status link (`/t/{token}`) and a tenant's public help center
+    // (`/help/{slug}/…`) are their own small pages, outside the agents' app.
     let path = if path.starts_with("t/") {
         "status.html"
+    } else if path == "help" || path.starts_with("help/") {
+        "help.html"
     } else {
         path
     };

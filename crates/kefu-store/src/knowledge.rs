@@ -762,11 +762,12 @@ impl Store {
             tenant_id,
             id
         )?;
-        if children > 0 || faqs > 0 {
+        let articles = Store::articles_in_category(&mut conn, tenant_id, id).await?;
+        if children > 0 || faqs > 0 || articles > 0 {
             return Err(StoreError::conflict(
                 "category_not_empty",
-                "move or delete the category's subcategories and FAQs first",
-                serde_json::json!({"subcategories": children, "faqs": faqs}),
+                "move or delete the category's subcategories, FAQs and articles first",
+                serde_json::json!({"subcategories": children, "faqs": faqs, "articles": articles}),
             ));
         }
         sql_execute!(

@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod sql;
+mod articles;
 mod attachments;
 mod audit;
 mod auth;
@@ -38,6 +39,9 @@ mod webhooks;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use articles::{
+    Article, ArticleFilter, ArticlePatch, ArticleRevision, ArticleStatus, NewArticle,
+};
 pub use attachments::{Attachment, AttachmentMeta, NewAttachment};
 pub use audit::AuditEntry;
 pub use auth::{ApiToken, NewApiToken, SessionPrincipal, TokenPrincipal};

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, one module per resource. Handlers parse, check the caller's
 //! rights, call the domain rules and the store, and shape the answer; they own no rules.
 
+pub mod articles;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -10,6 +11,8 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod groups;
+pub mod help;
+pub mod kb_search;
 pub mod knowledge;
 pub mod mailboxes;
 pub mod mails;

@@ -1,3 +1,4 @@
+mod articles;
 mod attachments;
 mod auth;
 mod bot;
