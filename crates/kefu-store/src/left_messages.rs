@@ -58,8 +58,10 @@ async fn open_ticket_of(
     let id = sql_scalar_optional!(
         Uuid,
         &mut *conn,
-        "SELECT id FROM tickets WHERE tenant_id = $1 AND conversation_id = $2 AND status <> 'closed'
-         ORDER BY number DESC LIMIT 1",
+        "SELECT tickets.id FROM ticket_conversations
+           JOIN tickets ON tickets.tenant_id = ticket_conversations.tenant_id AND tickets.id = ticket_conversations.ticket_id
+         WHERE ticket_conversations.tenant_id = $1 AND ticket_conversations.conversation_id = $2 AND tickets.status <> 'closed'
+         ORDER BY tickets.number DESC LIMIT 1",
         tenant_id,
         conversation_id
     )?;

@@ -6,7 +6,10 @@
 use crate::events::{Actor, Change, record};
 use crate::page::{Page, clamp_limit};
 use crate::sql::Conn;
-use crate::tickets::{NewComment, NewTicket, Ticket, TicketComment, insert_comment, insert_ticket};
+use crate::ticket_followers::add_cc_in;
+use crate::tickets::{
+    CommentAuthor, NewComment, NewTicket, Ticket, TicketComment, insert_comment, insert_ticket,
+};
 use crate::{Store, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
@@ -311,6 +314,9 @@ pub struct IngestMail {
     pub mail: NewMailRecord,
     pub action: MailAction,
     pub files: Vec<NewTicketFile>,
+    /// Customer-side addresses the mail was copied to (normalised, kefu's own and the
+    /// sender's left out): added to the CC of the ticket it opens or answers.
+    pub cc: Vec<String>,
 }
 
 /// What taking a mail in did.
@@ -765,13 +771,20 @@ impl Store {
             }
         }
         let (ticket, comment) = match ingest.action {
-            MailAction::NewTicket(new) => (
-                Some(insert_ticket(&mut conn, tenant_id, new, actor).await?),
-                None,
-            ),
+            MailAction::NewTicket(new) => {
+                let ticket = insert_ticket(&mut conn, tenant_id, new, actor).await?;
+                add_cc_in(&mut conn, tenant_id, ticket.id, &ingest.cc, actor).await?;
+                (Some(ticket), None)
+            }
             MailAction::Comment { ticket_id, comment } => {
+                // Only the customer's own mail speaks for who is copied; a note about an
+                // out-of-office answer does not.
+                let customer = comment.author_kind == CommentAuthor::Customer;
                 let (comment, ticket) =
                     insert_comment(&mut conn, tenant_id, ticket_id, comment, &[], actor).await?;
+                if customer {
+                    add_cc_in(&mut conn, tenant_id, ticket_id, &ingest.cc, actor).await?;
+                }
                 (Some(ticket), Some(comment))
             }
             MailAction::Record { ticket_id } => {

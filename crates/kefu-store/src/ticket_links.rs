@@ -386,8 +386,8 @@ impl Store {
     }
 
     /// Merges `source_id` into `target_id` in one transaction: the source's comments, files,
-    /// mails (so replies to its email thread land on the target), conversation link, tags and
-    /// children go to the target, a note on both says so, and the source closes naming where
+    /// mails (so replies to its email thread land on the target), conversation links,
+    /// followers, CC, tags and children go to the target, a note on both says so, and the source closes naming where
     /// it went. Answers `(source, target)` as they are afterwards.
     pub async fn merge_ticket(
         &self,
@@ -433,7 +433,17 @@ impl Store {
         // Both lists were valid; only their union can be too long, and the target's come first.
         tags.truncate(kefu_core::customer::MAX_TAGS);
         let tags = normalize_tags(tags)?;
-        let conversation = target.conversation_id.or(source.conversation_id);
+        // Every conversation the source carried goes to the target (not just one), and the
+        // target's first link stays its `conversation_id`.
+        let conversations_moved =
+            crate::ticket_conversations::merge_into(&mut conn, tenant_id, source.id, target.id)
+                .await?;
+        let conversation = crate::ticket_conversations::links_in(&mut conn, tenant_id, target.id)
+            .await?
+            .first()
+            .map(|l| l.conversation_id);
+        crate::ticket_followers::merge_into(&mut conn, tenant_id, source.id, target.id, actor)
+            .await?;
         let now = Utc::now().trunc_subsecs(6);
         sql_execute!(
             &mut conn,
@@ -530,7 +540,7 @@ impl Store {
             source.id,
             target.id,
             now,
-            target.conversation_id.is_none() && source.conversation_id.is_some()
+            source.conversation_id.is_some()
         )?;
         let source_after = load_ticket(&mut conn, tenant_id, source.id).await?;
         record(
@@ -557,7 +567,7 @@ impl Store {
             ),
             (
                 target.id,
-                serde_json::json!({"from": ref_of(&source_after), "comments_moved": moved_comments}),
+                serde_json::json!({"from": ref_of(&source_after), "comments_moved": moved_comments, "conversations_moved": conversations_moved}),
             ),
         ] {
             record(

@@ -5,6 +5,7 @@
 use crate::events::{Actor, ActorKind, Change, record};
 use crate::page::{Page, clamp_limit};
 use crate::sql::Conn;
+use crate::ticket_followers::{FollowReason, follow_in, to_notify};
 use crate::{Store, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use kefu_core::ticket::{check_comment, check_ticket_text};
@@ -510,6 +511,22 @@ pub(crate) async fn insert_ticket(
         },
     )
     .await?;
+    if let Some(conversation_id) = new.conversation_id {
+        crate::ticket_conversations::link_in(&mut *conn, tenant_id, id, conversation_id, now)
+            .await?;
+    }
+    // The assignee follows the ticket, so they hear of it after handing it on.
+    if let Some(assignee) = new.assignee_id {
+        follow_in(
+            &mut *conn,
+            tenant_id,
+            id,
+            &[assignee],
+            FollowReason::Assigned,
+            actor,
+        )
+        .await?;
+    }
     Ok(ticket)
 }
 
@@ -919,6 +936,14 @@ async fn update_one(
     let after = load_ticket(&mut *conn, tenant_id, id).await?;
     let changes = changed_fields(&before, &after);
     if !changes.is_empty() {
+        let mut payload = serde_json::json!({"changes": changes, "ticket": after});
+        // Followers hear of status changes, named the way @mentions are on comments.
+        if after.status != before.status {
+            with_notify(
+                &mut payload,
+                to_notify(&mut *conn, tenant_id, id, actor).await?,
+            );
+        }
         record(
             &mut *conn,
             Change {
@@ -927,9 +952,21 @@ async fn update_one(
                 entity_type: "ticket",
                 entity_id: Some(id),
                 actor,
-                payload: serde_json::json!({"changes": changes, "ticket": after}),
+                payload,
                 audit: None,
             },
+        )
+        .await?;
+    }
+    // Whoever is given the ticket follows it from then on.
+    if let Some(assignee) = after.assignee_id.filter(|a| before.assignee_id != Some(*a)) {
+        follow_in(
+            &mut *conn,
+            tenant_id,
+            id,
+            &[assignee],
+            FollowReason::Assigned,
+            actor,
         )
         .await?;
     }
@@ -986,6 +1023,18 @@ pub(crate) async fn insert_comment(
         body: new.body.trim().to_owned(),
         created_at: now,
     };
+    let mut payload = if mentions.is_empty() {
+        serde_json::json!({"comment": comment, "number": before.number})
+    } else {
+        serde_json::json!({"comment": comment, "number": before.number, "mentions": mentions})
+    };
+    // Followers hear of public replies and of what the customer writes, not of internal notes.
+    if new.public {
+        with_notify(
+            &mut payload,
+            to_notify(&mut *conn, tenant_id, ticket_id, actor).await?,
+        );
+    }
     record(
         &mut *conn,
         Change {
@@ -994,13 +1043,31 @@ pub(crate) async fn insert_comment(
             entity_type: "ticket",
             entity_id: Some(ticket_id),
             actor,
-            payload: if mentions.is_empty() {
-                serde_json::json!({"comment": comment, "number": before.number})
-            } else {
-                serde_json::json!({"comment": comment, "number": before.number, "mentions": mentions})
-            },
+            payload,
             audit: None,
         },
+    )
+    .await?;
+    // Writing on a ticket or being @mentioned on it makes an agent follow it; the writer is
+    // the actor and the mentioned were told already, so neither is in this comment's `notify`.
+    if let (CommentAuthor::Agent, Some(author)) = (new.author_kind, new.author_id) {
+        follow_in(
+            &mut *conn,
+            tenant_id,
+            ticket_id,
+            &[author],
+            FollowReason::Commented,
+            actor,
+        )
+        .await?;
+    }
+    follow_in(
+        &mut *conn,
+        tenant_id,
+        ticket_id,
+        mentions,
+        FollowReason::Mentioned,
+        actor,
     )
     .await?;
     let reopen = match (new.author_kind, before.status) {
@@ -1011,6 +1078,7 @@ pub(crate) async fn insert_comment(
         _ => None,
     };
     let mut after = before.clone();
+    // The reopening below carries no `notify`: the comment event told the followers already.
     if let Some(status) = reopen {
         sql_execute!(
             &mut *conn,
@@ -1036,6 +1104,13 @@ pub(crate) async fn insert_comment(
         .await?;
     }
     Ok((comment, after))
+}
+
+/// Adds the users to tell to an event's payload as `notify`, when there are any.
+fn with_notify(payload: &mut Value, notify: Vec<Uuid>) {
+    if let (Value::Object(map), false) = (payload, notify.is_empty()) {
+        map.insert("notify".to_owned(), serde_json::json!(notify));
+    }
 }
 
 /// `{field: {from, to}}` for every field that differs.

@@ -169,6 +169,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
                     action: kefu_store::MailAction::Record {
                         ticket_id: on_ticket,
                     },
+                    cc: vec![],
                     files: vec![kefu_store::NewTicketFile {
                         name: "Acme Secret.txt".into(),
                         content_type: "text/plain".into(),

@@ -188,6 +188,7 @@ async fn ingest_opens_a_ticket_threads_a_reply_and_ignores_a_retry() {
                 mail: inbound(mb.id, "m1@example.com"),
                 action: MailAction::NewTicket(new_ticket(requester)),
                 files: vec![file.clone()],
+                cc: vec![],
             },
             &actor(),
         )
@@ -221,6 +222,7 @@ async fn ingest_opens_a_ticket_threads_a_reply_and_ignores_a_retry() {
                 mail: inbound(mb.id, "m1@example.com"),
                 action: MailAction::NewTicket(new_ticket(requester)),
                 files: vec![file],
+                cc: vec![],
             },
             &actor(),
         )
@@ -273,6 +275,7 @@ async fn ingest_opens_a_ticket_threads_a_reply_and_ignores_a_retry() {
                     },
                 },
                 files: vec![],
+                cc: vec![],
             },
             &actor(),
         )
@@ -323,6 +326,7 @@ async fn a_bounce_is_recorded_without_a_ticket_and_a_failed_action_stores_nothin
                 mail: bounce,
                 action: MailAction::Record { ticket_id: None },
                 files: vec![],
+                cc: vec![],
             },
             &actor(),
         )
@@ -358,6 +362,7 @@ async fn a_bounce_is_recorded_without_a_ticket_and_a_failed_action_stores_nothin
                     },
                 },
                 files: vec![],
+                cc: vec![],
             },
             &actor(),
         )
