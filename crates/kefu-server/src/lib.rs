@@ -39,8 +39,8 @@ use axum::extract::DefaultBodyLimit;
 use routes::{
     articles, attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations,
     customers, events, groups, help, kb_search, knowledge as kb, mailboxes, mails,
-    reports as report_routes, sla as sla_routes, tenant, ticket_fields, ticket_links,
-    ticket_status, ticket_views, tickets, tokens, triggers as trigger_routes, users,
+    reports as report_routes, sla as sla_routes, tenant, ticket_fields, ticket_followers,
+    ticket_links, ticket_status, ticket_views, tickets, tokens, triggers as trigger_routes, users,
     webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
@@ -193,6 +193,17 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::bulk_update))
         .routes(routes!(tickets::list_comments, tickets::add_comment))
         .routes(routes!(tickets::ticket_from_conversation))
+        .routes(routes!(ticket_followers::list_followers))
+        .routes(routes!(
+            ticket_followers::add_follower,
+            ticket_followers::remove_follower
+        ))
+        .routes(routes!(ticket_followers::get_cc, ticket_followers::set_cc))
+        .routes(routes!(ticket_followers::list_conversations))
+        .routes(routes!(
+            ticket_followers::link_conversation,
+            ticket_followers::unlink_conversation
+        ))
         .routes(routes!(
             ticket_fields::list_fields,
             ticket_fields::create_field

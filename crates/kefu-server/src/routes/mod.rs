@@ -20,6 +20,7 @@ pub mod reports;
 pub mod sla;
 pub mod tenant;
 pub mod ticket_fields;
+pub mod ticket_followers;
 pub mod ticket_links;
 pub mod ticket_status;
 pub mod ticket_views;

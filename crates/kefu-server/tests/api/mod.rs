@@ -20,6 +20,7 @@ mod ticket_links;
 mod ticket_status;
 mod ticket_views;
 mod tickets;
+mod tickets_followers;
 mod triggers;
 mod users;
 mod webhooks;

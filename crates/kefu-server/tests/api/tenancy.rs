@@ -357,6 +357,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace("/inboxes/{id}", &format!("/inboxes/{}", a.inbox_id))
                 .replace("{inbox_id}", &a.inbox_id)
                 .replace("/tickets/{id}", &format!("/tickets/{}", a.ticket_id))
+                .replace("{user_id}", &a.user_id.to_string())
+                .replace("{conversation_id}", &a.conversation_id)
                 .replace(
                     "/conversations/{id}",
                     &format!("/conversations/{}", a.conversation_id),
@@ -491,6 +493,11 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         Some(json!({"parent_id": a.ticket_id, "kind": "subtask"}))
                     }
                     ("POST", "/api/v1/tickets/{id}/subtasks") => Some(json!({"subject": "pwned"})),
+                    ("PUT", "/api/v1/tickets/{id}/followers/{user_id}") => None,
+                    ("PUT", "/api/v1/tickets/{id}/conversations/{conversation_id}") => None,
+                    ("PUT", "/api/v1/tickets/{id}/cc") => {
+                        Some(json!({"emails": ["pwned@example.com"]}))
+                    }
                     ("POST", "/api/v1/tickets/{id}/merge") => {
                         Some(json!({"into": uuid::Uuid::now_v7()}))
                     }

@@ -445,7 +445,7 @@ async fn a_merge_moves_history_tags_children_and_the_mail_thread_and_closes_the_
 }
 
 #[tokio::test]
-async fn a_merge_carries_the_conversation_link() {
+async fn a_merge_carries_every_conversation_link_the_followers_and_cc() {
     let app = spawn_app().await;
     let org = app.org("acme").await;
     let inbox = app.inbox(&org.admin).await;
@@ -475,6 +475,32 @@ async fn a_merge_carries_the_conversation_link() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{from_chat}");
     let requester = from_chat["requester_id"].as_str().unwrap();
+    // A second conversation, a follower and a CC on the merged ticket go along too.
+    let visitor = app.visitor(inbox["id"].as_str().unwrap()).await;
+    let (_, second) = app
+        .call(
+            Method::POST,
+            "/api/v1/widget/conversations",
+            Some(&visitor),
+            Some(json!({})),
+        )
+        .await;
+    let second_id = second["id"].as_str().unwrap();
+    let source = format!("/api/v1/tickets/{}", id(&from_chat));
+    for path in [
+        format!("{source}/conversations/{second_id}"),
+        format!("{source}/followers/{}", org.supervisor_id),
+    ] {
+        let (status, answer) = app.call(Method::PUT, &path, Some(&org.agent), None).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    app.call(
+        Method::PUT,
+        &format!("{source}/cc"),
+        Some(&org.agent),
+        Some(json!({"emails": ["finance@example.com"]})),
+    )
+    .await;
     let target = ticket(&app, &org.agent, requester, "发票", "question").await;
     let (status, merged) = app
         .post(
@@ -486,6 +512,29 @@ async fn a_merge_carries_the_conversation_link() {
     assert_eq!(status, StatusCode::OK, "{merged}");
     assert_eq!(merged["target"]["conversation_id"], conversation_id);
     assert!(merged["source"]["conversation_id"].is_null());
+    let into = format!("/api/v1/tickets/{}", id(&target));
+    let (_, links) = app.get(&format!("{into}/conversations"), &org.agent).await;
+    let linked: Vec<&str> = links["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["conversation_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(linked, [conversation_id, second_id], "every link, not one");
+    let (_, left) = app
+        .get(&format!("{source}/conversations"), &org.agent)
+        .await;
+    assert_eq!(left["items"], json!([]));
+    let (_, followers) = app.get(&format!("{into}/followers"), &org.agent).await;
+    assert!(
+        followers["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["user_id"] == org.supervisor_id.to_string())
+    );
+    let (_, cc) = app.get(&format!("{into}/cc"), &org.agent).await;
+    assert_eq!(cc["emails"], json!(["finance@example.com"]));
 }
 
 #[tokio::test]
