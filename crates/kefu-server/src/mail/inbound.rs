@@ -246,7 +246,22 @@ impl Inbound {
                 custom_fields: Default::default(),
             }),
         };
-        self.ingest(tenant, record, action, files, position).await
+        let cc = self.copied(mail, &sender);
+        self.ingest_copied(tenant, record, action, files, cc, position)
+            .await
+    }
+
+    /// The customer-side addresses in the mail's Cc: kefu's own support addresses (any
+    /// tenant's: copying them would loop) and the sender's are left out, as are ones that are
+    /// not addresses; the store drops repeats and cuts what a ticket cannot keep.
+    fn copied(&self, mail: &InboundMail, sender: &str) -> Vec<String> {
+        let sender = kefu_core::normalize_identity(IdentityKind::Email, sender).ok();
+        mail.cc
+            .iter()
+            .filter_map(|m| kefu_core::normalize_identity(IdentityKind::Email, &m.address).ok())
+            .filter(|a| Some(a) != sender.as_ref())
+            .filter(|a| self.mail.inner.directory.route(a).is_none())
+            .collect()
     }
 
     async fn ingest(
@@ -257,6 +272,19 @@ impl Inbound {
         files: Vec<NewTicketFile>,
         position: Option<ImapPosition>,
     ) -> Result<(), StoreError> {
+        self.ingest_copied(tenant, mail, action, files, Vec::new(), position)
+            .await
+    }
+
+    async fn ingest_copied(
+        &self,
+        tenant: Uuid,
+        mail: NewMailRecord,
+        action: MailAction,
+        files: Vec<NewTicketFile>,
+        cc: Vec<String>,
+        position: Option<ImapPosition>,
+    ) -> Result<(), StoreError> {
         let ingested = self
             .store
             .ingest_mail_at(
@@ -265,6 +293,7 @@ impl Inbound {
                     mail,
                     action,
                     files,
+                    cc,
                 },
                 position.as_ref(),
                 &Actor::system(),

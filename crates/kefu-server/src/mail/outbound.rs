@@ -339,7 +339,19 @@ impl Outbox {
                 address: to.value.clone(),
                 name: Some(customer.name.clone()),
             }],
-            cc: vec![],
+            // The ticket's CC (set by agents, or taken from the customer's mail) hear the
+            // answer as the customer does.
+            cc: self
+                .store
+                .ticket_cc(tenant, ticket.id)
+                .await?
+                .into_iter()
+                .filter(|address| *address != to.value)
+                .map(|address| Address {
+                    address,
+                    name: None,
+                })
+                .collect(),
             subject: ticket.subject.clone(),
             ticket: number,
             text: self.reply_text(tenant, &ticket, comment.body).await?,

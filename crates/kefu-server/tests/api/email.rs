@@ -210,13 +210,25 @@ pub(super) async fn send(
         .to(to.parse().unwrap())
         .subject(subject)
         .header(ContentType::TEXT_PLAIN);
+    let mut copied = false;
     for (name, value) in headers {
         builder = match *name {
             "Message-ID" => builder.message_id(Some((*value).to_owned())),
             "In-Reply-To" => builder.in_reply_to((*value).to_owned()),
             "References" => builder.references((*value).to_owned()),
+            "Cc" => {
+                copied = true;
+                builder.cc(value.parse().unwrap())
+            }
             other => panic!("unsupported header {other}"),
         };
+    }
+    // The copies go to their own servers: the listener is handed the support address only.
+    if copied {
+        let from: lettre::message::Mailbox = from.parse().unwrap();
+        let to: lettre::message::Mailbox = to.parse().unwrap();
+        builder = builder
+            .envelope(lettre::address::Envelope::new(Some(from.email), vec![to.email]).unwrap());
     }
     let message = builder.body(body.to_owned()).unwrap();
     AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
@@ -1020,4 +1032,77 @@ async fn mail_over_starttls_becomes_a_ticket_and_plain_mail_is_refused_when_tls_
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["subject"], "Sent over TLS");
     assert_eq!(list[0]["description"], "加密传输的邮件");
+}
+
+#[tokio::test]
+async fn a_mail_copied_to_others_keeps_them_copied_on_the_threaded_reply() {
+    let relay_port = free_port();
+    let sink = Sink::start(relay_port).await;
+    let app = spawn_app_with(config(Some(relay_port))).await;
+    let org = app.org("acme").await;
+    mailbox(&app, &org.admin, "support@acme.example").await;
+    send(
+        app.smtp.unwrap(),
+        "张三 <zhang@example.com>",
+        "support@acme.example",
+        "发票抬头错误",
+        "抬头应为上海某某公司",
+        &[("Message-ID", "<cc1@example.com>"), ("Cc", "a@x.test")],
+    )
+    .await;
+    let ticket = tickets(&app, &org.agent).await[0].clone();
+    let ticket_id = ticket["id"].as_str().unwrap();
+    let (_, cc) = app
+        .get(&format!("/api/v1/tickets/{ticket_id}/cc"), &org.agent)
+        .await;
+    assert_eq!(
+        cc["emails"],
+        json!(["a@x.test"]),
+        "taken from the Cc header"
+    );
+
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/tickets/{ticket_id}/comments"),
+            &org.agent,
+            json!({"body": "已为您重开发票", "public": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let sent = sink.wait_for(1).await;
+    let out = kefu_mail::parse(&sent[0], 1 << 20).unwrap();
+    assert_eq!(out.to[0].address, "zhang@example.com");
+    let copied: Vec<&str> = out.cc.iter().map(|m| m.address.as_str()).collect();
+    assert_eq!(copied, ["a@x.test"]);
+    assert!(
+        String::from_utf8_lossy(&sent[0])
+            .lines()
+            .any(|line| line.trim_end() == "Cc: a@x.test"),
+        "{}",
+        String::from_utf8_lossy(&sent[0])
+    );
+    assert_eq!(out.in_reply_to, vec!["cc1@example.com"]);
+    assert_eq!(out.references, vec!["cc1@example.com"]);
+    assert_eq!(out.subject, "[#1001] 发票抬头错误");
+
+    // A reply-all that copies kefu's own address and someone new adds only the new one.
+    send(
+        app.smtp.unwrap(),
+        "张三 <zhang@example.com>",
+        "support@acme.example",
+        "Re: [#1001] 发票抬头错误",
+        "谢谢",
+        &[
+            ("Message-ID", "<cc2@example.com>"),
+            ("In-Reply-To", "<cc1@example.com>"),
+            ("Cc", "support@acme.example"),
+            ("Cc", "b@x.test"),
+        ],
+    )
+    .await;
+    let (_, cc) = app
+        .get(&format!("/api/v1/tickets/{ticket_id}/cc"), &org.agent)
+        .await;
+    assert_eq!(cc["emails"], json!(["a@x.test", "b@x.test"]));
+    assert_eq!(tickets(&app, &org.agent).await.len(), 1, "it threaded");
 }
