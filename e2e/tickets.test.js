@@ -444,4 +444,35 @@ describe("tickets", { timeout: 150_000 }, () => {
     // The demo tenant speaks Chinese: the system note is in its language.
     await expectText(page.getByRole("region", { name: "Comments" }), `#${duplicate.number} 已合并到 #${parent.number}`);
   });
+
+  it("an agent follows a ticket and copies an address on it; a reload shows both", async () => {
+    const page = await newPage("en-US");
+    await signIn(page, "lina@demo.kefu.dev");
+    await page.getByRole("navigation").getByRole("link", { name: "Tickets" }).click();
+    await page.getByRole("searchbox", { name: "Search" }).fill("#1001");
+    await page.getByRole("row").filter({ hasText: "#1001" }).getByRole("link", { name: "#1001" }).click();
+    await expectText(page.getByRole("heading", { level: 1 }), "#1001");
+    // Li Na follows #1001 already: she was assigned and wrote on it. She stops, then follows again.
+    const followers = page.getByRole("region", { name: "Followers" });
+    await expectText(followers.locator("ul"), "You");
+    await followers.getByRole("button", { name: "Unfollow" }).click();
+    await followers.getByRole("button", { name: "Follow", exact: true }).waitFor();
+    assert.ok(!(await followers.locator("ul").innerText()).includes("You"), "unfollowed");
+    await followers.getByRole("button", { name: "Follow", exact: true }).click();
+    await followers.getByRole("button", { name: "Unfollow" }).waitFor();
+
+    const cc = page.getByRole("region", { name: "CC", exact: true });
+    await cc.getByLabel("Email addresses").fill("not-an-address");
+    await cc.getByRole("button", { name: "Save" }).click();
+    await cc.getByRole("alert").waitFor();
+    await cc.getByLabel("Email addresses").fill("Finance@Example.com");
+    await cc.getByRole("button", { name: "Save" }).click();
+    await page.waitForFunction(() => document.querySelector("[aria-label=CC] textarea").value === "finance@example.com");
+
+    await page.reload();
+    await expectText(page.getByRole("heading", { level: 1 }), "#1001");
+    await expectText(page.getByRole("region", { name: "Followers" }).locator("ul"), "You");
+    await page.waitForFunction(() => document.querySelector("[aria-label=CC] textarea")?.value === "finance@example.com");
+    assert.deepEqual(dialogs, [], "no browser dialog opened");
+  });
 });

@@ -1,6 +1,7 @@
 // Ticket alerts for the signed-in user, wherever they are in the app: SLA warnings and breaches
-// (logged once, naming who is to be told), internal notes that @mention them and triggers that
-// notify them pop up as a notice linking to the ticket, with a chime and a desktop notification.
+// (logged once, naming who is to be told), internal notes that @mention them, triggers that
+// notify them and changes to tickets they follow pop up as a notice linking to the ticket,
+// with a chime and a desktop notification.
 import { html, useState } from "./lib.js";
 import { t } from "./i18n.js";
 import { useStream } from "./stream.js";
@@ -23,6 +24,18 @@ function alertOf(frame, me) {
   if (frame.kind === "ticket.comment_added" && (p.mentions || []).includes(me)) {
     return { kind: "mention", ticket: frame.entity_id, tag: `mention-${p.comment?.id}`,
       text: t("tickets.alert.mention", { number: p.number }) };
+  }
+  // Followers are named in `notify` the same way, on public replies, the customer's answers
+  // and status changes.
+  if (!(p.notify || []).includes(me)) return null;
+  if (frame.kind === "ticket.comment_added") {
+    const who = p.comment?.author_kind === "customer" ? "customer" : "reply";
+    return { kind: "follow", ticket: frame.entity_id, tag: `follow-${p.comment?.id}`,
+      text: t(`tickets.alert.follow.${who}`, { number: p.number }) };
+  }
+  if (frame.kind === "ticket.updated" && p.ticket) {
+    return { kind: "follow", ticket: frame.entity_id, tag: `follow-${frame.seq}`,
+      text: t("tickets.alert.follow.status", { number: p.ticket.number, status: t(`ticket.status.${p.ticket.status}`) }) };
   }
   return null;
 }

@@ -2,8 +2,8 @@
 // set apart, public replies marked as sent), a composer, the side panel of fields, and for
 // email tickets the mails in and out with their source and the files they brought, and the SLA
 // targets of the policy that applies (due times, paused, met or breached), its links (parent,
-// children, sub-tasks, merge, and ticked comments split off; see ticket-links.js), and the
-// customer's status link. It follows the event stream, so a colleague's change or the
+// children, sub-tasks, merge, and ticked comments split off; see ticket-links.js), its
+// followers, CC and linked conversations (ticket-followers.js), and the customer's status link. It follows the event stream, so a colleague's change or the
 // customer's answer shows without a reload.
 import { html, useState, useRef, useEffect } from "../lib.js";
 import { useStream } from "../stream.js";
@@ -14,6 +14,7 @@ import { useGroups, useUsers, namer } from "../lookups.js";
 import { StatusBadge, ticketNumber, useCustomerName } from "../ticket-rules.js";
 import { TicketFields } from "./ticket-fields.js";
 import { LinkBanner, LinksPanel, SplitForm } from "../ticket-links.js";
+import { FollowersPanel, CcPanel, ConversationsPanel } from "../ticket-followers.js";
 
 const fileUrl = (ticket, f) =>
   `/api/v1/tickets/${encodeURIComponent(ticket)}/files/${encodeURIComponent(f.id)}`;
@@ -273,6 +274,9 @@ export function TicketPage({ id, session }) {
           onStale=${ticket.reload} />
         <${LinksPanel} ticket=${tk} users=${users.data || []} groups=${groups.data || []} version=${version}
           onChanged=${sent} />
+        <${FollowersPanel} ticket=${tk} users=${users.data || []} me=${session.user.id} version=${version} />
+        <${CcPanel} ticket=${tk} version=${version} />
+        <${ConversationsPanel} ticket=${tk} version=${version} />
       </div>
     </div>
   </section>`;
