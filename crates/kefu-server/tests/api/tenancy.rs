@@ -23,6 +23,7 @@ struct TenantA {
     mail_id: String,
     file_id: String,
     faq_id: String,
+    article_id: String,
     kb_category_id: String,
     term_id: String,
     field_id: String,
@@ -205,6 +206,15 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{faq}");
+    let (status, article) = app
+        .post(
+            "/api/v1/kb/articles",
+            &org.supervisor,
+            json!({"title": "Acme Secret article", "body": "Acme Secret body", "language": "en",
+                   "status": "published", "category_id": kb_category["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{article}");
     let (status, term) = app
         .post(
             "/api/v1/kb/vocabulary",
@@ -254,6 +264,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         view_id: view["id"].as_str().unwrap().into(),
         status_token: link["token"].as_str().unwrap().into(),
         faq_id: faq["id"].as_str().unwrap().into(),
+        article_id: article["id"].as_str().unwrap().into(),
         kb_category_id: kb_category["id"].as_str().unwrap().into(),
         term_id: term["id"].as_str().unwrap().into(),
         field_id: field["id"].as_str().unwrap().into(),
@@ -303,6 +314,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.webhook_id.clone(),
         "acme-secret.example.com".into(),
         a.faq_id.clone(),
+        a.article_id.clone(),
         a.kb_category_id.clone(),
         a.term_id.clone(),
         "acmesecretsynonym".into(),
@@ -380,6 +392,10 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace("{message_id}", &a.message_id)
                 .replace("/kb/faqs/{id}", &format!("/kb/faqs/{}", a.faq_id))
                 .replace(
+                    "/kb/articles/{id}",
+                    &format!("/kb/articles/{}", a.article_id),
+                )
+                .replace(
                     "/kb/categories/{id}",
                     &format!("/kb/categories/{}", a.kb_category_id),
                 )
@@ -431,6 +447,27 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 checked += 1;
                 continue;
             }
+            if path.starts_with("/api/v1/help/") {
+                // The help center is public and names its tenant by slug: under B's slug,
+                // A's FAQ never shows, by id or by search.
+                let mut concrete = path
+                    .replace("{tenant_slug}", "globex")
+                    .replace("/faqs/{id}", &format!("/faqs/{}", a.faq_id))
+                    .replace("/articles/{id}", &format!("/articles/{}", a.article_id));
+                if concrete.ends_with("/search") {
+                    concrete.push_str("?q=Acme%20Secret%20parcels");
+                }
+                let (status, response) = app.call(method.clone(), &concrete, None, None).await;
+                let expected = if path.contains("{id}") {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::OK
+                };
+                assert_eq!(status, expected, "{label}: {response}");
+                assert_no_leak(&a, &label, &response);
+                checked += 1;
+                continue;
+            }
             assert!(!concrete.contains('{'), "no tenant-A id for {label}");
             if path.contains('{') {
                 // Every operation on a tenant-A record: 404 with nothing of A in the body.
@@ -466,6 +503,10 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     }
                     ("PATCH", "/api/v1/canned-responses/{id}") => Some(json!({"title": "pwned"})),
                     ("PATCH", "/api/v1/tickets/{id}") => Some(json!({"subject": "pwned"})),
+                    ("PATCH", "/api/v1/kb/articles/{id}") => Some(json!({"title": "pwned"})),
+                    ("POST", p) if p.ends_with("/publish") || p.ends_with("/unpublish") => {
+                        Some(json!({}))
+                    }
                     ("PATCH", "/api/v1/webhooks/{id}") => Some(json!({"active": false})),
                     ("PATCH", "/api/v1/ticket-fields/{id}") => Some(json!({"label": "pwned"})),
                     ("PATCH", "/api/v1/triggers/{id}") => Some(json!({"active": false})),
@@ -591,11 +632,15 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     }
                     // B's knowledge base is B's own: A's FAQ is never matched, listed or exported.
                     ("POST", "/api/v1/kb/faqs") => app.post(path, &b.supervisor, json!({"question": "Where is my parcel?", "answer": "b"})).await,
+                    ("POST", "/api/v1/kb/articles") => app.post(path, &b.supervisor, json!({"title": "b", "body": "b", "language": "en"})).await,
                     ("POST", "/api/v1/kb/categories") => app.post(path, &b.supervisor, json!({"name": "b"})).await,
                     ("POST", "/api/v1/kb/vocabulary") => app.post(path, &b.supervisor, json!({"term": "b"})).await,
                     ("PUT", "/api/v1/kb/settings") => app.call(method.clone(), path, Some(&b.owner), Some(json!({"margin": 0.2}))).await,
                     ("POST", "/api/v1/kb/match") => app.post(path, &b.agent, json!({"question": "question about parcels"})).await,
                     ("POST", "/api/v1/kb/import") => super::knowledge::import(&app, &b.supervisor, "csv", "question,answer\nHow do I pay?,b\n").await,
+                    ("GET", "/api/v1/kb/search") => {
+                        app.get(&format!("{path}?q=Acme%20Secret%20article"), &b.supervisor).await
+                    }
                     ("GET", _) => app.get(path, caller).await,
                     ("POST", p) if p.starts_with("/api/v1/wfm/") => {
                         app.post(path, &b.owner, super::wfm::question(p)).await
