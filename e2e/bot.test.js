@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { start, expectText } from "./server.js";
+import { start, expectText, expectValue } from "./server.js";
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "artifacts");
 const WAIT_MS = 10_000;
@@ -122,7 +122,7 @@ describe("the service bot answers, offers choices and hands off with context", {
     const before = await messages.locator("li.msg").count();
     await suggestions.getByRole("button", { name: "Insert answer" }).first().click();
     const box = thread.getByLabel("Reply to the customer");
-    assert.equal(await box.inputValue(), answer);
+    await expectValue(box, answer);
     assert.equal(await messages.locator("li.msg").count(), before, "inserting sends nothing");
 
     await visitor.screenshot({ path: join(ARTIFACTS, "bot-visitor.png") });

@@ -141,3 +141,16 @@ export async function expectText(locator, pattern, ms = WAIT_MS) {
   }
   assert.fail(`expected ${pattern} in ${JSON.stringify(text)}`);
 }
+
+/** Polls a field's value until it equals `expected`: the page fills it after a render and an
+ *  effect, which a loaded machine may run after the click that asked for it has returned. */
+export async function expectValue(locator, expected, ms = WAIT_MS) {
+  const deadline = Date.now() + ms;
+  let value = "";
+  while (Date.now() < deadline) {
+    value = await locator.inputValue({ timeout: ms }).catch(() => "");
+    if (value === expected) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(value, expected);
+}
