@@ -11,9 +11,8 @@
 use kefu_knowledge::VocabEntry;
 use kefu_knowledge::fulltext::{DocKind, FullTextIndex, IndexChange, IndexDoc};
 use kefu_store::{Article, ArticleStatus, Faq, FaqStatus, Store, StoreError};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use uuid::Uuid;
 
 /// Why a tenant's index could not be had.
@@ -211,36 +210,14 @@ impl SearchIndexes {
     async fn follow(self) {
         let mut commits = self.inner.store.subscribe_commits();
         let mut closing = self.inner.closing.clone();
-        loop {
-            let mut tenants = HashSet::new();
-            tokio::select! {
-                commit = commits.recv() => match commit {
-                    Ok(tenant) => {
-                        tenants.insert(tenant);
+        while let Some(woken) = crate::state::next_commits(&mut commits, &mut closing).await {
+            match woken {
+                crate::state::Woken::Everything => self.catch_up_all().await,
+                crate::state::Woken::Tenants(tenants) => {
+                    for tenant in tenants {
+                        self.catch_up(tenant).await;
                     }
-                    Err(RecvError::Lagged(_)) => {
-                        self.catch_up_all().await;
-                        continue;
-                    }
-                    Err(RecvError::Closed) => return,
-                },
-                () = crate::state::until_closing(&mut closing) => return,
-            }
-            // Commits that came meanwhile are one batch: one read and one index commit each.
-            loop {
-                match commits.try_recv() {
-                    Ok(tenant) => {
-                        tenants.insert(tenant);
-                    }
-                    Err(TryRecvError::Lagged(_)) => {
-                        self.catch_up_all().await;
-                        tenants.clear();
-                    }
-                    Err(_) => break,
                 }
-            }
-            for tenant in tenants {
-                self.catch_up(tenant).await;
             }
         }
     }

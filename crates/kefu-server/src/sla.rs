@@ -12,7 +12,6 @@ use kefu_store::{Actor, Event, Store, Ticket, TicketPatch, TicketSlaTarget};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use uuid::Uuid;
 
 /// A tenant whose events are not about tickets still has its cursor stored this often, so a
@@ -78,36 +77,14 @@ impl SlaKeeper {
         let mut commits = self.inner.store.subscribe_commits();
         let mut closing = self.inner.closing.clone();
         self.catch_up_all().await;
-        loop {
-            let mut tenants = HashSet::new();
-            tokio::select! {
-                commit = commits.recv() => match commit {
-                    Ok(tenant) => {
-                        tenants.insert(tenant);
+        while let Some(woken) = crate::state::next_commits(&mut commits, &mut closing).await {
+            match woken {
+                crate::state::Woken::Everything => self.catch_up_all().await,
+                crate::state::Woken::Tenants(tenants) => {
+                    for tenant in tenants {
+                        self.catch_up(tenant).await;
                     }
-                    Err(RecvError::Lagged(_)) => {
-                        self.catch_up_all().await;
-                        continue;
-                    }
-                    Err(RecvError::Closed) => return,
-                },
-                () = crate::state::until_closing(&mut closing) => return,
-            }
-            // A busy chat commits many times a second: one read per tenant for all of them.
-            loop {
-                match commits.try_recv() {
-                    Ok(tenant) => {
-                        tenants.insert(tenant);
-                    }
-                    Err(TryRecvError::Lagged(_)) => {
-                        self.catch_up_all().await;
-                        tenants.clear();
-                    }
-                    Err(_) => break,
                 }
-            }
-            for tenant in tenants {
-                self.catch_up(tenant).await;
             }
         }
     }

@@ -240,6 +240,42 @@ pub async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = closing.wait_for(|closing| *closing).await.map(|_| ());
 }
 
+/// What woke a follower of the event log.
+pub enum Woken {
+    /// These tenants committed; signals that came together are one batch.
+    Tenants(std::collections::HashSet<uuid::Uuid>),
+    /// Signals were lost (the follower lagged): every tenant may have committed.
+    Everything,
+}
+
+/// Waits for the next commit signal and takes every one already waiting with it, so a busy
+/// chat's many commits cost a follower one read per tenant. `None` once the server is closing
+/// or the store is gone.
+pub async fn next_commits(
+    commits: &mut tokio::sync::broadcast::Receiver<uuid::Uuid>,
+    closing: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Woken> {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+    let first = tokio::select! {
+        commit = commits.recv() => match commit {
+            Ok(tenant) => tenant,
+            Err(RecvError::Lagged(_)) => return Some(Woken::Everything),
+            Err(RecvError::Closed) => return None,
+        },
+        () = until_closing(closing) => return None,
+    };
+    let mut tenants = std::collections::HashSet::from([first]);
+    loop {
+        match commits.try_recv() {
+            Ok(tenant) => {
+                tenants.insert(tenant);
+            }
+            Err(TryRecvError::Lagged(_)) => return Some(Woken::Everything),
+            Err(_) => return Some(Woken::Tenants(tenants)),
+        }
+    }
+}
+
 /// Locks a mutex whose holders change it by single inserts, removes or replacements, so the
 /// data is consistent even if one of them panicked: a poisoned lock is taken as it is.
 pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
