@@ -134,12 +134,12 @@ pub(crate) async fn record(conn: &mut Conn<'_>, change: Change<'_>) -> Result<i6
     let now = Utc::now();
     let seq = sql_scalar!(
         i64,
-        conn,
+        &mut *conn,
         "UPDATE event_sequences SET last_seq = last_seq + 1 WHERE tenant_id = $1 RETURNING last_seq",
         change.tenant_id
     )?;
     sql_execute!(
-        conn,
+        &mut *conn,
         "INSERT INTO events (tenant_id, seq, kind, entity_type, entity_id, actor_type, actor_id, payload, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         change.tenant_id,
@@ -152,26 +152,85 @@ pub(crate) async fn record(conn: &mut Conn<'_>, change: Change<'_>) -> Result<i6
         Json(&change.payload),
         now
     )?;
-    if let Some((before, after)) = change.audit {
-        sql_execute!(
-            conn,
-            "INSERT INTO audit_log (id, tenant_id, event_seq, actor_type, actor_id, ip, action, entity_type, entity_id, before_state, after_state, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            Uuid::now_v7(),
-            change.tenant_id,
-            seq,
-            change.actor.kind.as_str(),
-            change.actor.id,
-            change.actor.ip.as_deref(),
-            change.kind,
-            change.entity_type,
-            change.entity_id,
-            before.map(Json),
-            after.map(Json),
-            now
-        )?;
-    }
+    record_audit(conn, &change, seq, now).await?;
     Ok(seq)
+}
+
+/// Appends changes in order. Those of one tenant (a batch of writes under group commit) take
+/// one step of the sequence and one statement; mixed tenants are recorded one by one.
+pub(crate) async fn record_all(
+    conn: &mut Conn<'_>,
+    changes: Vec<Change<'_>>,
+) -> Result<(), StoreError> {
+    let Some(tenant_id) = changes.first().map(|change| change.tenant_id) else {
+        return Ok(());
+    };
+    let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
+    if count == 1 || changes.iter().any(|change| change.tenant_id != tenant_id) {
+        for change in changes {
+            record(&mut *conn, change).await?;
+        }
+        return Ok(());
+    }
+    let last = sql_scalar!(
+        i64,
+        &mut *conn,
+        "UPDATE event_sequences SET last_seq = last_seq + $2 WHERE tenant_id = $1 RETURNING last_seq",
+        tenant_id,
+        count
+    )?;
+    let first = last - count + 1;
+    let now = Utc::now();
+    sql_built_execute!(&mut *conn, |query| {
+        query.push(
+            "INSERT INTO events (tenant_id, seq, kind, entity_type, entity_id, actor_type, actor_id, payload, created_at) ",
+        );
+        query.push_values(changes.iter().zip(first..), |mut row, (change, seq)| {
+            row.push_bind(tenant_id)
+                .push_bind(seq)
+                .push_bind(change.kind)
+                .push_bind(change.entity_type)
+                .push_bind(change.entity_id)
+                .push_bind(change.actor.kind.as_str())
+                .push_bind(change.actor.id)
+                .push_bind(Json(&change.payload))
+                .push_bind(now);
+        });
+    })?;
+    for (change, seq) in changes.iter().zip(first..) {
+        record_audit(&mut *conn, change, seq, now).await?;
+    }
+    Ok(())
+}
+
+/// The audit entry of an admin's change, if it has one.
+async fn record_audit(
+    conn: &mut Conn<'_>,
+    change: &Change<'_>,
+    seq: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some((before, after)) = &change.audit else {
+        return Ok(());
+    };
+    sql_execute!(
+        conn,
+        "INSERT INTO audit_log (id, tenant_id, event_seq, actor_type, actor_id, ip, action, entity_type, entity_id, before_state, after_state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        Uuid::now_v7(),
+        change.tenant_id,
+        seq,
+        change.actor.kind.as_str(),
+        change.actor.id,
+        change.actor.ip.as_deref(),
+        change.kind,
+        change.entity_type,
+        change.entity_id,
+        before.as_ref().map(Json),
+        after.as_ref().map(Json),
+        now
+    )?;
+    Ok(())
 }
 
 impl Store {

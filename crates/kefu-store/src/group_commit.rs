@@ -7,9 +7,13 @@
 //! One runner task drains a queue: it takes whatever is waiting (up to `MAX_GROUP`), commits
 //! it, then looks again. A lone write therefore waits for nothing; under load, groups grow by
 //! themselves while the previous one commits.
+//!
+//! Ticket creations are queued as data rather than as closures: a group's creations of one
+//! tenant are written together by `ticket_create`, a few statements for the lot.
 
-use crate::sql::Conn;
-use crate::{Store, StoreError};
+use crate::sql::{Conn, WriteTx};
+use crate::ticket_create::{Creation, insert_tickets};
+use crate::{Store, StoreError, Ticket};
 use std::future::Future;
 use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
@@ -29,13 +33,33 @@ pub(crate) type WriteFuture<'c, T> =
 /// The queue's end held by the store; replaced when its runner has gone (its runtime ended).
 pub(crate) type GroupQueue = std::sync::Arc<std::sync::Mutex<Option<mpsc::Sender<Queued>>>>;
 
-pub(crate) struct Queued {
-    tenant_id: Uuid,
-    write: Box<dyn GroupedWrite>,
+pub(crate) enum Queued {
+    Write {
+        tenant_id: Uuid,
+        write: Box<dyn GroupedWrite>,
+    },
+    Ticket {
+        tenant_id: Uuid,
+        creation: Box<Creation>,
+        reply: oneshot::Sender<Result<Ticket, StoreError>>,
+    },
+}
+
+impl Queued {
+    /// The group could not start: the write never ran.
+    fn refuse(self, error: &StoreError) {
+        match self {
+            Queued::Write { write, .. } => write.refuse(error),
+            // The caller may have gone (a dropped request); nobody is left to tell.
+            Queued::Ticket { reply, .. } => {
+                let _ = reply.send(Err(group_failed(error)));
+            }
+        }
+    }
 }
 
 /// A write waiting for its group; type-erased so writes of every kind share one queue.
-trait GroupedWrite: Send {
+pub(crate) trait GroupedWrite: Send {
     fn run<'c>(
         self: Box<Self>,
         conn: Conn<'c>,
@@ -45,7 +69,7 @@ trait GroupedWrite: Send {
 }
 
 /// A write that has run and waits to hear whether its group committed.
-trait Settle: Send {
+pub(crate) trait Settle: Send {
     fn succeeded(&self) -> bool;
     fn settle(self: Box<Self>, commit: Result<(), &StoreError>);
 }
@@ -117,17 +141,39 @@ impl Store {
         F: for<'c> FnOnce(Conn<'c>) -> WriteFuture<'c, T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let queued = Queued {
+        let queued = Queued::Write {
             tenant_id,
             write: Box::new(Pending { op, reply }),
         };
+        self.queue_and_wait(queued, answer).await
+    }
+
+    /// Creates a ticket in the next group, batched with the tenant's other creations there.
+    pub(crate) async fn grouped_creation(
+        &self,
+        tenant_id: Uuid,
+        creation: Creation,
+    ) -> Result<Ticket, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let queued = Queued::Ticket {
+            tenant_id,
+            creation: Box::new(creation),
+            reply,
+        };
+        self.queue_and_wait(queued, answer).await
+    }
+
+    async fn queue_and_wait<T>(
+        &self,
+        queued: Queued,
+        answer: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let stopped = || StoreError::Unavailable("the group commit runner stopped".into());
         self.group_queue()
             .send(queued)
             .await
-            .map_err(|_| StoreError::Unavailable("the group commit runner stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the group commit runner stopped".into()))?
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     /// The queue, starting its runner on first use (and again if the runtime that ran the
@@ -160,7 +206,7 @@ async fn commit_group(store: &Store, group: Vec<Queued>) {
         Ok(tx) => tx,
         Err(error) => {
             for queued in group {
-                queued.write.refuse(&error);
+                queued.refuse(&error);
             }
             return;
         }
@@ -169,7 +215,37 @@ async fn commit_group(store: &Store, group: Vec<Queued>) {
     let alone = group.len() == 1;
     let mut ran: Vec<(Uuid, Box<dyn Settle>)> = Vec::with_capacity(group.len());
     let mut broken: Option<StoreError> = None;
-    for Queued { tenant_id, write } in group {
+    let mut writes = Vec::new();
+    let mut creations: Vec<(Uuid, Vec<(Creation, Reply)>)> = Vec::new();
+    for queued in group {
+        match queued {
+            Queued::Write { tenant_id, write } => writes.push((tenant_id, write)),
+            Queued::Ticket {
+                tenant_id,
+                creation,
+                reply,
+            } => match creations
+                .iter_mut()
+                .find(|(tenant, _)| *tenant == tenant_id)
+            {
+                Some((_, batch)) => batch.push((*creation, reply)),
+                None => creations.push((tenant_id, vec![(*creation, reply)])),
+            },
+        }
+    }
+    for (tenant_id, batch) in creations {
+        if let Some(error) = &broken {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(group_failed(error)));
+            }
+            continue;
+        }
+        match create_tickets(&mut tx, tenant_id, batch, !alone).await {
+            Ok(settled) => ran.extend(settled.into_iter().map(|settle| (tenant_id, settle))),
+            Err(error) => broken = Some(error),
+        }
+    }
+    for (tenant_id, write) in writes {
         if let Some(error) = &broken {
             write.refuse(error);
             continue;
@@ -227,4 +303,78 @@ async fn commit_group(store: &Store, group: Vec<Queued>) {
             }
         }
     }
+}
+
+type Reply = oneshot::Sender<Result<Ticket, StoreError>>;
+
+/// Creates one tenant's tickets of a group as one batch, in a savepoint unless the group is
+/// this one creation. Should the batch fail as a whole (the database refusing a row, not a
+/// ticket refused by its checks), each creation is tried again alone, so one bad row spoils
+/// no other. `Err` means the transaction itself broke; every creation has then been told.
+async fn create_tickets(
+    tx: &mut WriteTx,
+    tenant_id: Uuid,
+    batch: Vec<(Creation, Reply)>,
+    savepoints: bool,
+) -> Result<Vec<Box<dyn Settle>>, StoreError> {
+    let (creations, replies): (Vec<Creation>, Vec<Reply>) = batch.into_iter().unzip();
+    let answers = if savepoints {
+        match answered_in_savepoints(tx, tenant_id, &creations).await {
+            Ok(answers) => answers,
+            Err(error) => {
+                for reply in replies {
+                    let _ = reply.send(Err(group_failed(&error)));
+                }
+                return Err(error);
+            }
+        }
+    } else {
+        // The whole group: a failure drops the transaction, and with it the ticket's rows.
+        insert_tickets(&mut tx.conn(), tenant_id, &creations)
+            .await
+            .unwrap_or_else(|error| vec![Err(error)])
+    };
+    Ok(replies
+        .into_iter()
+        .zip(answers)
+        .map(|(reply, result)| Box::new(Ran { result, reply }) as Box<dyn Settle>)
+        .collect())
+}
+
+/// The answers to `creations`, written as one batch or, if that fails, one by one.
+async fn answered_in_savepoints(
+    tx: &mut WriteTx,
+    tenant_id: Uuid,
+    creations: &[Creation],
+) -> Result<Vec<Result<Ticket, StoreError>>, StoreError> {
+    match in_savepoint(tx, tenant_id, creations).await? {
+        Ok(answers) => Ok(answers),
+        Err(error) if creations.len() == 1 => Ok(vec![Err(error)]),
+        Err(_) => {
+            let mut answers = Vec::with_capacity(creations.len());
+            for creation in creations {
+                match in_savepoint(tx, tenant_id, std::slice::from_ref(creation)).await? {
+                    Ok(one) => answers.extend(one),
+                    Err(error) => answers.push(Err(error)),
+                }
+            }
+            Ok(answers)
+        }
+    }
+}
+
+/// Runs a batch in a savepoint, undoing it if it fails. The outer error is the savepoint's
+/// own (the transaction broke); the inner one the batch's, already rolled back.
+async fn in_savepoint(
+    tx: &mut WriteTx,
+    tenant_id: Uuid,
+    creations: &[Creation],
+) -> Result<Result<Vec<Result<Ticket, StoreError>>, StoreError>, StoreError> {
+    sql_execute!(tx.conn(), SAVEPOINT)?;
+    let outcome = insert_tickets(&mut tx.conn(), tenant_id, creations).await;
+    if outcome.is_err() {
+        sql_execute!(tx.conn(), ROLLBACK_TO)?;
+    }
+    sql_execute!(tx.conn(), RELEASE)?;
+    Ok(outcome)
 }

@@ -28,6 +28,7 @@ mod sla;
 mod status_links;
 mod tenants;
 mod ticket_conversations;
+mod ticket_create;
 mod ticket_fields;
 mod ticket_followers;
 mod ticket_links;

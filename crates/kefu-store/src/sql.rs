@@ -109,6 +109,49 @@ macro_rules! sql_all {
     };
 }
 
+/// A statement whose text depends on the data (multi-row INSERTs, `IN` lists): `$build`
+/// writes it into `$query`, a `QueryBuilder` of the connection's backend, binding values with
+/// `push_bind` (numbered as that backend wants). Not kept prepared: its text changes with the
+/// number of rows. Yields `Result<u64 rows affected, sqlx::Error>`.
+macro_rules! sql_built_execute {
+    ($conn:expr, |$query:ident| $build:block) => {
+        match $conn {
+            $crate::sql::Conn::Sqlite(c) => {
+                let c: &mut sqlx::SqliteConnection = c;
+                let mut $query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+                $build
+                $query.build().persistent(false).execute(c).await.map(|r| r.rows_affected())
+            }
+            $crate::sql::Conn::Postgres(c) => {
+                let c: &mut sqlx::PgConnection = c;
+                let mut $query = sqlx::QueryBuilder::<sqlx::Postgres>::new("");
+                $build
+                $query.build().persistent(false).execute(c).await.map(|r| r.rows_affected())
+            }
+        }
+    };
+}
+
+/// Like [`sql_built_execute`], fetching the first column of every row as `$ty`.
+macro_rules! sql_built_scalars {
+    ($ty:ty, $conn:expr, |$query:ident| $build:block) => {
+        match $conn {
+            $crate::sql::Conn::Sqlite(c) => {
+                let c: &mut sqlx::SqliteConnection = c;
+                let mut $query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+                $build
+                $query.build_query_scalar::<$ty>().persistent(false).fetch_all(c).await
+            }
+            $crate::sql::Conn::Postgres(c) => {
+                let c: &mut sqlx::PgConnection = c;
+                let mut $query = sqlx::QueryBuilder::<sqlx::Postgres>::new("");
+                $build
+                $query.build_query_scalar::<$ty>().persistent(false).fetch_all(c).await
+            }
+        }
+    };
+}
+
 /// A state set as one text parameter (`,a,b,`, matched with `LIKE '%,' || status || ',%'`), so
 /// the SQL is identical on both backends; `None` when no state is asked for.
 pub(crate) fn status_set<'a>(names: impl Iterator<Item = &'a str>) -> Option<String> {

@@ -5,6 +5,7 @@
 use crate::events::{Actor, ActorKind, Change, record};
 use crate::page::{Page, clamp_limit};
 use crate::sql::Conn;
+use crate::ticket_create::{Creation, insert_tickets};
 use crate::ticket_followers::{FollowReason, follow_in, to_notify};
 use crate::{Store, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -398,136 +399,21 @@ async fn check_references(
     Ok(errors.into_result()?)
 }
 
-/// Creates a ticket inside the caller's transaction (the API's own, or a mail being taken in).
+/// Creates a ticket inside the caller's transaction (a mail being taken in, a split…).
 pub(crate) async fn insert_ticket(
     conn: &mut Conn<'_>,
     tenant_id: Uuid,
     new: NewTicket,
     actor: &Actor,
 ) -> Result<Ticket, StoreError> {
-    let mut errors = ValidationErrors::new();
-    check_ticket_text(&mut errors, Some(&new.subject), Some(&new.description));
-    kefu_core::error::check_text(&mut errors, "channel", &new.channel, 32);
-    let tags = match normalize_tags(new.tags) {
-        Ok(tags) => tags,
-        Err(invalid) => {
-            errors.errors.extend(invalid.errors);
-            Vec::new()
-        }
+    let creation = Creation {
+        new,
+        actor: actor.clone(),
     };
-    errors.into_result()?;
-    let custom_fields = checked_custom_fields(
-        &mut *conn,
-        tenant_id,
-        new.ticket_type,
-        &Map::new(),
-        Some(&new.custom_fields),
-        actor,
-    )
-    .await?;
-    check_references(
-        &mut *conn,
-        tenant_id,
-        Some(new.requester_id),
-        new.assignee_id,
-        new.group_id,
-        new.conversation_id,
-    )
-    .await?;
-    let number = sql_scalar!(
-        i64,
-        &mut *conn,
-        "INSERT INTO ticket_numbers (tenant_id, last_number) VALUES ($1, $2)
-             ON CONFLICT (tenant_id) DO UPDATE SET last_number = ticket_numbers.last_number + 1
-             RETURNING last_number",
-        tenant_id,
-        FIRST_TICKET_NUMBER
-    )?;
-    let id = Uuid::now_v7();
-    let now = Utc::now().trunc_subsecs(6);
-    let status = if new.assignee_id.is_some() {
-        TicketStatus::Open
-    } else {
-        TicketStatus::New
-    };
-    sql_execute!(
-            &mut *conn,
-            "INSERT INTO tickets (id, tenant_id, number, subject, description, requester_id, channel, status, priority, ticket_type, tags, assignee_id, group_id, conversation_id, created_at, updated_at, custom_fields, status_token)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)",
-            id,
-            tenant_id,
-            number,
-            new.subject.trim(),
-            new.description.trim(),
-            new.requester_id,
-            new.channel.trim(),
-            status.as_str(),
-            new.priority.as_str(),
-            new.ticket_type.as_str(),
-            Json(&tags),
-            new.assignee_id,
-            new.group_id,
-            new.conversation_id,
-            now,
-            Json(&custom_fields),
-            crate::status_links::new_status_token()
-        )?;
-    index_custom_fields(&mut *conn, tenant_id, id, &custom_fields).await?;
-    // Built from what was written rather than read back: one query less per create.
-    let ticket = Ticket {
-        id,
-        number,
-        subject: new.subject.trim().to_owned(),
-        description: new.description.trim().to_owned(),
-        requester_id: new.requester_id,
-        channel: new.channel.trim().to_owned(),
-        status,
-        priority: new.priority,
-        ticket_type: new.ticket_type,
-        tags,
-        assignee_id: new.assignee_id,
-        group_id: new.group_id,
-        conversation_id: new.conversation_id,
-        custom_fields,
-        created_at: now,
-        updated_at: now,
-        solved_at: None,
-        closed_at: None,
-        parent_id: None,
-        link_kind: None,
-        merged_into: None,
-        split_from: None,
-    };
-    record(
-        &mut *conn,
-        Change {
-            tenant_id,
-            kind: "ticket.created",
-            entity_type: "ticket",
-            entity_id: Some(id),
-            actor,
-            payload: serde_json::json!({"ticket": ticket}),
-            audit: None,
-        },
-    )
-    .await?;
-    if let Some(conversation_id) = new.conversation_id {
-        crate::ticket_conversations::link_in(&mut *conn, tenant_id, id, conversation_id, now)
-            .await?;
-    }
-    // The assignee follows the ticket, so they hear of it after handing it on.
-    if let Some(assignee) = new.assignee_id {
-        follow_in(
-            &mut *conn,
-            tenant_id,
-            id,
-            &[assignee],
-            FollowReason::Assigned,
-            actor,
-        )
-        .await?;
-    }
-    Ok(ticket)
+    insert_tickets(conn, tenant_id, std::slice::from_ref(&creation))
+        .await?
+        .pop()
+        .unwrap_or(Err(StoreError::NotFound))
 }
 
 impl Store {
@@ -537,11 +423,11 @@ impl Store {
         new: NewTicket,
         actor: &Actor,
     ) -> Result<Ticket, StoreError> {
-        let actor = actor.clone();
-        self.grouped(tenant_id, move |mut conn| {
-            Box::pin(async move { insert_ticket(&mut conn, tenant_id, new, &actor).await })
-        })
-        .await
+        let creation = Creation {
+            new,
+            actor: actor.clone(),
+        };
+        self.grouped_creation(tenant_id, creation).await
     }
 
     pub async fn ticket(&self, tenant_id: Uuid, id: Uuid) -> Result<Ticket, StoreError> {

@@ -783,6 +783,129 @@ async fn creates_that_arrive_together_share_a_commit_and_a_refused_one_spoils_no
     );
 }
 
+/// Installs a rule only the database knows (a trigger refusing one subject), to see what a
+/// batch of creations does when the database refuses one row of it.
+async fn refuse_subject_in_database(f: &Fixture, subject: &str) {
+    use sqlx::{Connection, Executor};
+    if f.url().starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(f.url()).await.unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "CREATE FUNCTION refuse_subject() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.subject = '{subject}' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$"
+        )))
+        .await
+        .unwrap();
+        conn.execute(
+            "CREATE TRIGGER refuse_subject BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION refuse_subject()",
+        )
+        .await
+        .unwrap();
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(f.url()).await.unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "CREATE TRIGGER refuse_subject BEFORE INSERT ON tickets WHEN new.subject = '{subject}'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )))
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_creation_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_written() {
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let lina = agent(&f).await;
+    // Spawned together, they reach the queue before its runner first looks: one batch.
+    let wave = |from: usize, to: usize| -> Vec<_> {
+        (from..to)
+            .map(|i| {
+                let store = f.store.clone();
+                let tenant = f.tenant.id;
+                let mut new = new_ticket(
+                    requester,
+                    &if i == 17 {
+                        "坏单".to_owned()
+                    } else {
+                        format!("第{i}单")
+                    },
+                );
+                new.assignee_id = (i % 3 == 0).then_some(lina);
+                tokio::spawn(async move { store.create_ticket(tenant, new, &actor()).await })
+            })
+            .collect()
+    };
+    let mut first = Vec::new();
+    for task in wave(0, 10) {
+        first.push(task.await.unwrap().unwrap());
+    }
+    let mut stamps: Vec<_> = first.iter().map(|t| t.created_at).collect();
+    stamps.dedup();
+    assert_eq!(stamps.len(), 1, "written together as one batch");
+    refuse_subject_in_database(&f, "坏单").await;
+    let tasks: Vec<_> = first
+        .into_iter()
+        .map(|ticket| tokio::spawn(async move { Ok(ticket) }))
+        .chain(wave(10, 30))
+        .collect();
+    let mut created = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(ticket) => {
+                assert_ne!(i, 17, "the refused subject was written");
+                assert_eq!(
+                    f.store.ticket(f.tenant.id, ticket.id).await.unwrap(),
+                    ticket
+                );
+                let followers = f
+                    .store
+                    .ticket_followers(f.tenant.id, ticket.id)
+                    .await
+                    .unwrap();
+                let expected: Vec<Uuid> = ticket.assignee_id.into_iter().collect();
+                assert_eq!(
+                    followers.iter().map(|f| f.user_id).collect::<Vec<_>>(),
+                    expected,
+                    "the assignee follows ticket {i}"
+                );
+                created.push(ticket);
+            }
+            Err(StoreError::Database(_)) => assert_eq!(i, 17),
+            Err(other) => panic!("ticket {i}: {other:?}"),
+        }
+    }
+    assert_eq!(created.len(), 29);
+    let mut numbers: Vec<i64> = created.iter().map(|t| t.number).collect();
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        (1001..1030).collect::<Vec<_>>(),
+        "no gaps, no repeats"
+    );
+    let events = f.store.events_since(f.tenant.id, 0, 1000).await.unwrap();
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "events are numbered without gaps"
+    );
+    let count = |kind: &str| events.iter().filter(|e| e.kind == kind).count();
+    assert_eq!(count("ticket.created"), 29);
+    assert_eq!(
+        count("ticket.follower_added"),
+        created.iter().filter(|t| t.assignee_id.is_some()).count()
+    );
+    // Each ticket's own events come in order: created, then its assignee following it.
+    for ticket in created.iter().filter(|t| t.assignee_id.is_some()) {
+        let kinds: Vec<&str> = events
+            .iter()
+            .filter(|e| e.entity_id == Some(ticket.id))
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["ticket.created", "ticket.follower_added"]);
+    }
+}
+
 #[tokio::test]
 async fn breaching_soon_lists_running_targets_due_by_then_or_breached_newest_first() {
     use chrono::{TimeDelta, Utc};
