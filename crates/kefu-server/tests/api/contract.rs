@@ -60,6 +60,12 @@ async fn bad_input_gets_the_documented_code_and_changes_nothing() {
         ),
         (
             json_type,
+            br#"{"name": "Wang\u0000Fang"}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nul_character",
+        ),
+        (
+            json_type,
             br#"{"name": "   "}"#.to_vec(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "required",
