@@ -139,6 +139,55 @@ pub fn build_reply(reply: &OutboundReply) -> Result<BuiltReply, MailError> {
     })
 }
 
+/// A mail that answers no ticket (a scheduled report): no ticket tag, no threading, always
+/// marked automatic so autoresponders keep quiet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    pub subject: String,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// Builds a notice. The Message-ID is `<uuid@from-domain>`, as for replies.
+pub fn build_notice(notice: &Notice) -> Result<BuiltReply, MailError> {
+    let from = mailbox("from", &notice.from)?;
+    let domain = notice
+        .from
+        .address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_string())
+        .ok_or_else(|| invalid("from", &notice.from.address))?;
+    let message_id = format!("{}@{}", uuid::Uuid::new_v4().simple(), domain);
+    if notice.to.is_empty() {
+        return Err(MailError::Build("no recipient".into()));
+    }
+    let mut builder = Message::builder()
+        .from(from)
+        .subject(notice.subject.clone())
+        .message_id(Some(format!("<{message_id}>")))
+        .date_now()
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ));
+    for to in &notice.to {
+        builder = builder.to(mailbox("to", to)?);
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(notice.text.clone()));
+    for a in &notice.attachments {
+        parts = parts.singlepart(attachment_part(a)?);
+    }
+    let message = builder
+        .multipart(parts)
+        .map_err(|e| MailError::Build(e.to_string()))?;
+    Ok(BuiltReply {
+        message,
+        message_id,
+    })
+}
+
 /// `"Re: 回复：[#1001] 退货"` → `"Re: [#1001] 退货"`; `"退货"` → `"[#1001] 退货"`.
 pub fn tagged_subject(subject: &str, ticket: u64) -> String {
     let tag = format!("[#{ticket}]");
