@@ -188,7 +188,7 @@ fn window() -> String {
     format!("from=2026-03-01&to={tomorrow}")
 }
 
-fn card<'a>(report: &'a Value, id: Uuid) -> &'a Value {
+fn card(report: &Value, id: Uuid) -> &Value {
     report["scorecards"]
         .as_array()
         .unwrap()
