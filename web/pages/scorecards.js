@@ -188,3 +188,33 @@ export function SchedulesSection() {
     </form>
   </div>`;
 }
+
+/** "My scorecard": the signed-in user's own figures (agents see no one else's). */
+export function MyScorecardPage({ session }) {
+  const today = new Date();
+  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  const [range, setRange] = useState({ from: iso(new Date(today.getTime() - 29 * 86400000)), to: iso(today) });
+  const mine = useLoad(
+    () => api.get("/reports/scorecards", { from: range.from, to: range.to, agent: session.user.id }),
+    [range.from, range.to],
+  );
+  const set = (key) => (e) => e.target.value && setRange({ ...range, [key]: e.target.value });
+  const card = mine.data && mine.data.scorecards[0];
+  return html`<section>
+    <h1>${t("nav.scorecard")}</h1>
+    <form class="card form" aria-label=${t("scorecards.mine")} onSubmit=${(e) => e.preventDefault()}>
+      <div class="fields">
+        <${Field} label=${t("reports.from")}><input type="date" name="from" value=${range.from} onChange=${set("from")} /><//>
+        <${Field} label=${t("reports.to")}><input type="date" name="to" value=${range.to} onChange=${set("to")} /><//>
+      </div>
+    </form>
+    <${ErrorBox} error=${mine.error} />
+    ${card
+      ? html`<dl class="figures" aria-label=${t("scorecards.mine")}>
+          ${COLUMNS.filter(([key]) => key !== "name").map(
+            ([key, show]) => html`<div key=${key}><dt>${t(`scorecards.${key}`)}</dt><dd>${show(card[key])}</dd></div>`,
+          )}
+        </dl>`
+      : !mine.loading && !mine.error && html`<p class="hint">${t("scorecards.none")}</p>`}
+  </section>`;
+}
