@@ -541,6 +541,51 @@ mod tests {
     }
 
     #[test]
+    fn a_notice_carries_its_file_untagged_and_marked_automatic() {
+        let notice = Notice {
+            from: reply().from,
+            to: vec![
+                Mailbox {
+                    address: "boss@acme.example".into(),
+                    name: None,
+                },
+                Mailbox {
+                    address: "lead@acme.example".into(),
+                    name: None,
+                },
+            ],
+            subject: "[kefu 报表] 每日绩效 2026-03-02".into(),
+            text: "附件为报表文件。".into(),
+            attachments: vec![Attachment {
+                name: "kefu-scorecards-20260301-20260302.xlsx".into(),
+                content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                    .into(),
+                data: b"PK\x03\x04 xlsx".to_vec(),
+                content_id: None,
+                inline: false,
+            }],
+        };
+        let built = build_notice(&notice).unwrap();
+        assert!(built.message_id.ends_with("@acme.example"));
+        let mail = parse(&built.formatted(), 1 << 20).unwrap();
+        assert_eq!(mail.subject, notice.subject, "no ticket tag");
+        assert_eq!(
+            mail.loop_headers.auto_submitted.as_deref(),
+            Some("auto-generated")
+        );
+        assert_eq!(mail.to.len(), 2);
+        assert_eq!(mail.attachments.len(), 1);
+        assert_eq!(mail.attachments[0].name, notice.attachments[0].name);
+        assert_eq!(mail.attachments[0].data, notice.attachments[0].data);
+        let mut nobody = notice;
+        nobody.to.clear();
+        assert_eq!(
+            build_notice(&nobody).unwrap_err().code(),
+            "message_build_failed"
+        );
+    }
+
+    #[test]
     fn bad_input_is_rejected_with_codes() {
         let mut r = reply();
         r.to.clear();

@@ -160,3 +160,78 @@ pub fn table(report: &ScorecardReport) -> Table {
         .collect();
     Table { headers, rows }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use chrono::DateTime;
+    use kefu_metrics::{
+        AggregationSpec, Dimension, Granularity, InteractionRecord, Offer, OfferOutcome, Tz,
+        aggregate,
+    };
+
+    fn person(n: u128, name: &str, role: Role, active: bool) -> Person {
+        Person {
+            id: Uuid::from_u128(n),
+            name: name.into(),
+            role,
+            active,
+        }
+    }
+
+    #[test]
+    fn everyone_with_work_and_every_active_agent_has_a_card() {
+        let at = |s: i64| DateTime::from_timestamp(1_772_500_000 + s, 0).unwrap();
+        let mut spec = AggregationSpec::new(Tz::UTC, Granularity::Whole, at(0), at(3600));
+        spec.dimensions = vec![Dimension::Agent];
+        let record = InteractionRecord {
+            id: "c1".into(),
+            customer_id: "u1".into(),
+            channel: "chat".into(),
+            service_group: None,
+            started_at: at(10),
+            offer: Some(Offer {
+                queue: "q1".into(),
+                enqueued_at: at(10),
+                outcome: OfferOutcome::Answered {
+                    agent: Uuid::from_u128(2).to_string(),
+                    answered_at: at(15),
+                },
+            }),
+            first_response_at: None,
+            handle: None,
+            resolved_at: None,
+            resolution_due_at: None,
+            transfers: 0,
+            rating: None,
+            bot: None,
+        };
+        let report = aggregate(spec, [&record], []).unwrap();
+        let people = [
+            person(1, "Idle agent", Role::Agent, true),
+            person(2, "Busy supervisor", Role::Supervisor, true),
+            person(3, "Gone agent", Role::Agent, false),
+            person(4, "Admin", Role::Admin, true),
+            person(5, "Gone solver", Role::Agent, false),
+        ];
+        let solved = HashMap::from([(Uuid::from_u128(5), 3)]);
+        let cards = scorecards(&report, &solved, &people).scorecards;
+        let names: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Busy supervisor", "Gone solver", "Idle agent"]);
+        assert_eq!(cards[0].conversations_answered, 1);
+        assert_eq!(cards[1].tickets_solved, 3);
+        assert_eq!(
+            (cards[2].conversations_answered, cards[2].aht_secs),
+            (0, None)
+        );
+        assert!(cards.iter().all(|c| c.adherence.is_none()));
+        let table = table(&ScorecardReport {
+            scorecards: cards,
+            ..scorecards(&report, &solved, &[])
+        });
+        assert_eq!(table.rows.len(), 3);
+        assert!(table.rows.iter().all(|r| r.len() == table.headers.len()));
+    }
+}
