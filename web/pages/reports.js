@@ -122,22 +122,22 @@ const TABS = ["metrics", "scorecards", "schedules"];
 /** The Reports page: metrics, agent scorecards and mailed report schedules, one tab each. */
 export function ReportsPage() {
   const [tab, setTab] = useState("metrics");
-  const tabs = html`<nav class="tabs" role="tablist" aria-label=${t("nav.reports")}>
+  const tabs = html`<div class="tabs" role="tablist" aria-label=${t("nav.reports")}>
     ${TABS.map(
       (name) => html`<button key=${name} type="button" role="tab" aria-selected=${tab === name}
         class=${tab === name ? "tab active" : "tab"} onClick=${() => setTab(name)}>${t(`reports.tab.${name}`)}</button>`,
     )}
-  </nav>`;
+  </div>`;
   if (tab === "scorecards") {
     return html`<section><${PageHead} title=${t("nav.reports")} />${tabs}<${ScorecardsTab} range=${defaults()} /></section>`;
   }
   if (tab === "schedules") {
     return html`<section><${PageHead} title=${t("nav.reports")} />${tabs}<${SchedulesSection} /></section>`;
   }
-  return html`<section>${tabs}<${MetricsTab} /></section>`;
+  return html`<section><${MetricsTab} tabs=${tabs} /></section>`;
 }
 
-function MetricsTab() {
+function MetricsTab({ tabs }) {
   const [draft, setDraft] = useState(defaults);
   const [shown, setShown] = useState(null);
   const run = useAction();
@@ -168,6 +168,7 @@ function MetricsTab() {
       <a class="button" href=${csvHref} download>${t("reports.download_csv")}</a>
       <a class="button" href=${xlsxHref} download>${t("reports.download_xlsx")}</a>
     <//>
+    ${tabs}
     <form class="card form" onSubmit=${submit} aria-label=${t("reports.parameters")}>
       <div class="fields">
         <${Field} label=${t("reports.from")} error=${fieldError(run.error, "from")}>

@@ -695,3 +695,92 @@ async fn a_schedule_is_mailed_once_per_period_across_a_restart() {
         "{deliveries}"
     );
 }
+
+#[tokio::test]
+async fn a_report_the_relay_refused_is_retried_and_sent_once() {
+    let relay_port = free_port();
+    let app = spawn_app_with(mail_config(Some(relay_port))).await;
+    let org = app.org("acme").await;
+    let (status, _) = app
+        .post(
+            "/api/v1/mailboxes",
+            &org.admin,
+            json!({"address": "support@acme.example", "display_name": "Acme"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    seed(&app, &org).await;
+    // Weekly on Mondays: the metrics of the seven days before, as CSV.
+    let (status, schedule) = app
+        .post(
+            "/api/v1/report-schedules",
+            &org.supervisor,
+            json!({"name": "Weekly metrics", "frequency": "weekly", "weekday": 1, "send_time": "09:00",
+                "recipients": ["boss@acme.example"], "report_kind": "metrics",
+                "filters": {"dimensions": "tenant,agent", "granularity": "day"}, "format": "csv"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{schedule}");
+    let mut monday = (Utc::now() + Delta::days(1)).date_naive();
+    while chrono::Datelike::weekday(&monday) != chrono::Weekday::Mon {
+        monday = monday.succ_opt().unwrap();
+    }
+    let nine = Utc.from_utc_datetime(&monday.and_hms_opt(9, 0, 0).unwrap());
+    let mailer = ReportMailer::new(app.state());
+    // Nobody listens on the relay's port: the attempt fails and is kept for a retry.
+    mailer.tick(nine + Delta::minutes(1)).await;
+    let events = app
+        .store
+        .events_since(org.tenant.id, 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == "report.send_failed")
+            .count(),
+        1
+    );
+    let sink = Sink::start(relay_port).await;
+    mailer.tick(nine + Delta::minutes(2)).await;
+    mailer.tick(nine + Delta::minutes(3)).await;
+    let mails = sink.wait_for(1).await;
+    let (name, bytes) = attachment(&mails[0]);
+    assert!(name.ends_with(".csv"), "{name}");
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(csv.starts_with('\u{feff}'), "a BOM");
+    // The same file the API gives for the seven days before the period.
+    let (first, last) = (monday - Delta::days(7), monday - Delta::days(1));
+    let response = app
+        .http
+        .get(format!(
+            "{}/api/v1/reports/metrics?from={first}&to={last}&dimensions=tenant,agent&granularity=day&format=csv",
+            app.url
+        ))
+        .bearer_auth(&org.supervisor)
+        .send()
+        .await
+        .unwrap();
+    let expected = response.text().await.unwrap();
+    assert_eq!(csv, expected);
+    assert_eq!(csv.lines().count(), 8, "a header and seven days: {csv}");
+    let sent: Vec<_> = app
+        .store
+        .events_since(org.tenant.id, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "report.sent")
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].payload.0["period"], monday.to_string());
+    let window_end = Utc.from_utc_datetime(&monday.and_hms_opt(0, 0, 0).unwrap());
+    assert_eq!(
+        sent[0].payload.0["window_end"]
+            .as_str()
+            .map(|s| DateTime::parse_from_rfc3339(s).unwrap()),
+        Some(window_end.fixed_offset())
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().len(), 1);
+}
