@@ -145,8 +145,9 @@ describe("kefu web UI", { timeout: 120_000 }, () => {
     await signIn("lina@demo.kefu.dev");
     await expectText(nav(), "Customers");
     const links = await nav().getByRole("link").allInnerTexts();
-    // Agents read the knowledge base (kb:read) that backs their suggestions; they do not edit it.
-    assert.deepEqual(links, ["Conversations", "Tickets", "Canned responses", "Knowledge", "Customers"]);
+    // Agents read the knowledge base (kb:read) that backs their suggestions; they do not edit it,
+    // and see their own scorecard.
+    assert.deepEqual(links, ["Conversations", "Tickets", "Canned responses", "Knowledge", "Customers", "My scorecard"]);
     await page.goto("/#/audit");
     await expectText(page.getByRole("alert"), "This page is not available to your role.");
   });

@@ -18,6 +18,7 @@ import { TokensPage } from "./pages/tokens.js";
 import { AuditPage } from "./pages/audit.js";
 import { WfmPage } from "./pages/wfm.js";
 import { ReportsPage } from "./pages/reports.js";
+import { MyScorecardPage } from "./pages/scorecards.js";
 import { ConversationsPage } from "./pages/conversations.js";
 import { TicketsPage } from "./pages/tickets.js";
 import { TicketPage } from "./pages/ticket.js";
@@ -35,6 +36,7 @@ const ROUTES = {
   // Agents read it and try the bot; supervisors and up edit it.
   knowledge: { min: "agent", list: KnowledgePage },
   customers: { min: "agent", list: CustomersPage, detail: CustomerPage },
+  scorecard: { min: "agent", list: MyScorecardPage },
   users: { min: "supervisor", detailMin: "admin", list: UsersPage, detail: UserEditPage },
   groups: { min: "supervisor", detailMin: "admin", list: GroupsPage, detail: GroupEditPage },
   live: { min: "supervisor", list: LivePage },

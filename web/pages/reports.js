@@ -1,10 +1,12 @@
 // Contact-center reports for supervisors: a date range, granularity and SL definition, a chart
-// of offered/answered per bucket with the service-level line, a table per dimension and a CSV link.
+// of offered/answered per bucket with the service-level line, a table per dimension, CSV and
+// XLSX links; and the Scorecards and Schedules tabs (scorecards.js).
 import { html, useState } from "../lib.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { Field, ErrorBox, PageHead, useAction, useLoad, fieldError } from "../ui.js";
 import { useUsers, namer } from "../lookups.js";
+import { ScorecardsTab, SchedulesSection } from "./scorecards.js";
 
 const GRANULARITIES = ["15m", "30m", "60m", "day", "week", "month"];
 const DIMENSIONS = ["tenant", "queue", "agent", "channel"];
@@ -115,7 +117,27 @@ function DimensionTable({ dimension, rows, granularity, name }) {
   </table>`;
 }
 
+const TABS = ["metrics", "scorecards", "schedules"];
+
+/** The Reports page: metrics, agent scorecards and mailed report schedules, one tab each. */
 export function ReportsPage() {
+  const [tab, setTab] = useState("metrics");
+  const tabs = html`<div class="tabs" role="tablist" aria-label=${t("nav.reports")}>
+    ${TABS.map(
+      (name) => html`<button key=${name} type="button" role="tab" aria-selected=${tab === name}
+        class=${tab === name ? "tab active" : "tab"} onClick=${() => setTab(name)}>${t(`reports.tab.${name}`)}</button>`,
+    )}
+  </div>`;
+  if (tab === "scorecards") {
+    return html`<section><${PageHead} title=${t("nav.reports")} />${tabs}<${ScorecardsTab} range=${defaults()} /></section>`;
+  }
+  if (tab === "schedules") {
+    return html`<section><${PageHead} title=${t("nav.reports")} />${tabs}<${SchedulesSection} /></section>`;
+  }
+  return html`<section><${MetricsTab} tabs=${tabs} /></section>`;
+}
+
+function MetricsTab({ tabs }) {
   const [draft, setDraft] = useState(defaults);
   const [shown, setShown] = useState(null);
   const run = useAction();
@@ -138,12 +160,15 @@ export function ReportsPage() {
     if (report) setShown({ report, draft });
   };
   const csvHref = `/api/v1/reports/metrics?${new URLSearchParams({ ...params(draft), format: "csv" })}`;
+  const xlsxHref = `/api/v1/reports/metrics?${new URLSearchParams({ ...params(draft), format: "xlsx" })}`;
   const rows = shown ? shown.report.rows : [];
   const byDimension = (d) => rows.filter((r) => r.dimension.kind === d);
-  return html`<section>
+  return html`<div>
     <${PageHead} title=${t("nav.reports")}>
       <a class="button" href=${csvHref} download>${t("reports.download_csv")}</a>
+      <a class="button" href=${xlsxHref} download>${t("reports.download_xlsx")}</a>
     <//>
+    ${tabs}
     <form class="card form" onSubmit=${submit} aria-label=${t("reports.parameters")}>
       <div class="fields">
         <${Field} label=${t("reports.from")} error=${fieldError(run.error, "from")}>
@@ -186,5 +211,5 @@ export function ReportsPage() {
         (d) => html`<${DimensionTable} key=${d} dimension=${d} rows=${byDimension(d)}
           granularity=${shown.draft.granularity} name=${name} />`,
       )}`}
-  </section>`;
+  </div>`;
 }

@@ -37,7 +37,8 @@ pub use html::html_to_text;
 pub use imap::{ImapConfig, ImapSecurity, ImapSession};
 pub use loops::{Classification, LoopReason, MailKind, classify};
 pub use outbound::{
-    BuiltReply, OutboundReply, Relay, RelayConfig, RelayTls, build_reply, tagged_subject,
+    BuiltReply, Notice, OutboundReply, Relay, RelayConfig, RelayTls, build_notice, build_reply,
+    tagged_subject,
 };
 pub use parse::{Attachment, InboundMail, LoopHeaders, Mailbox, parse};
 pub use quote::strip_quoted;

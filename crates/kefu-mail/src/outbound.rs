@@ -139,6 +139,55 @@ pub fn build_reply(reply: &OutboundReply) -> Result<BuiltReply, MailError> {
     })
 }
 
+/// A mail that answers no ticket (a scheduled report): no ticket tag, no threading, always
+/// marked automatic so autoresponders keep quiet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    pub subject: String,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// Builds a notice. The Message-ID is `<uuid@from-domain>`, as for replies.
+pub fn build_notice(notice: &Notice) -> Result<BuiltReply, MailError> {
+    let from = mailbox("from", &notice.from)?;
+    let domain = notice
+        .from
+        .address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_string())
+        .ok_or_else(|| invalid("from", &notice.from.address))?;
+    let message_id = format!("{}@{}", uuid::Uuid::new_v4().simple(), domain);
+    if notice.to.is_empty() {
+        return Err(MailError::Build("no recipient".into()));
+    }
+    let mut builder = Message::builder()
+        .from(from)
+        .subject(notice.subject.clone())
+        .message_id(Some(format!("<{message_id}>")))
+        .date_now()
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ));
+    for to in &notice.to {
+        builder = builder.to(mailbox("to", to)?);
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(notice.text.clone()));
+    for a in &notice.attachments {
+        parts = parts.singlepart(attachment_part(a)?);
+    }
+    let message = builder
+        .multipart(parts)
+        .map_err(|e| MailError::Build(e.to_string()))?;
+    Ok(BuiltReply {
+        message,
+        message_id,
+    })
+}
+
 /// `"Re: 回复：[#1001] 退货"` → `"Re: [#1001] 退货"`; `"退货"` → `"[#1001] 退货"`.
 pub fn tagged_subject(subject: &str, ticket: u64) -> String {
     let tag = format!("[#{ticket}]");
@@ -489,6 +538,51 @@ mod tests {
         assert_eq!(pdf.name, "发票.pdf");
         assert_eq!(pdf.content_type, "application/pdf");
         assert_eq!(pdf.data, b"%PDF-1.4 test");
+    }
+
+    #[test]
+    fn a_notice_carries_its_file_untagged_and_marked_automatic() {
+        let notice = Notice {
+            from: reply().from,
+            to: vec![
+                Mailbox {
+                    address: "boss@acme.example".into(),
+                    name: None,
+                },
+                Mailbox {
+                    address: "lead@acme.example".into(),
+                    name: None,
+                },
+            ],
+            subject: "[kefu 报表] 每日绩效 2026-03-02".into(),
+            text: "附件为报表文件。".into(),
+            attachments: vec![Attachment {
+                name: "kefu-scorecards-20260301-20260302.xlsx".into(),
+                content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                    .into(),
+                data: b"PK\x03\x04 xlsx".to_vec(),
+                content_id: None,
+                inline: false,
+            }],
+        };
+        let built = build_notice(&notice).unwrap();
+        assert!(built.message_id.ends_with("@acme.example"));
+        let mail = parse(&built.formatted(), 1 << 20).unwrap();
+        assert_eq!(mail.subject, notice.subject, "no ticket tag");
+        assert_eq!(
+            mail.loop_headers.auto_submitted.as_deref(),
+            Some("auto-generated")
+        );
+        assert_eq!(mail.to.len(), 2);
+        assert_eq!(mail.attachments.len(), 1);
+        assert_eq!(mail.attachments[0].name, notice.attachments[0].name);
+        assert_eq!(mail.attachments[0].data, notice.attachments[0].data);
+        let mut nobody = notice;
+        nobody.to.clear();
+        assert_eq!(
+            build_notice(&nobody).unwrap_err().code(),
+            "message_build_failed"
+        );
     }
 
     #[test]

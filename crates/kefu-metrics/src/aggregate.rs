@@ -140,11 +140,12 @@ impl Aggregator {
             short_abandon_ms: u64::from(spec.short_abandon_secs) * 1000,
             observed_until_ms: spec.observed_until().timestamp_millis(),
         };
-        let mut calendar = Calendar::new(spec.time_zone, spec.granularity);
         let window_ms = (
             spec.window_start.timestamp_millis(),
             spec.window_end.timestamp_millis(),
         );
+        let mut calendar =
+            Calendar::for_window(spec.time_zone, spec.granularity, window_ms.0, window_ms.1);
         // Fail now, not at finish, if the window is too fine-grained to report.
         calendar.buckets_covering(window_ms.0, window_ms.1, MAX_BUCKETS)?;
         Ok(Self {

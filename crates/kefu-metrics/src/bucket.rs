@@ -25,6 +25,9 @@ pub enum Granularity {
     /// A calendar month from the 1st, 00:00 local.
     #[serde(rename = "month")]
     Month,
+    /// The whole report window as one bucket: totals per dimension value (agent scorecards).
+    #[serde(rename = "whole")]
+    Whole,
 }
 
 const MINUTE_MS: i64 = 60_000;
@@ -36,7 +39,7 @@ impl Granularity {
             Self::Minutes15 => Some(15 * MINUTE_MS),
             Self::Minutes30 => Some(30 * MINUTE_MS),
             Self::Minutes60 => Some(60 * MINUTE_MS),
-            Self::Day | Self::Week | Self::Month => None,
+            Self::Day | Self::Week | Self::Month | Self::Whole => None,
         }
     }
 }
@@ -49,6 +52,8 @@ pub struct Calendar {
     zone: Tz,
     granularity: Granularity,
     last: Option<(i64, i64)>,
+    /// The report window, the one bucket of [`Granularity::Whole`].
+    window: Option<(i64, i64)>,
 }
 
 impl Calendar {
@@ -57,6 +62,16 @@ impl Calendar {
             zone,
             granularity,
             last: None,
+            window: None,
+        }
+    }
+
+    /// A calendar for a report over `[start_ms, end_ms)`: needed by [`Granularity::Whole`],
+    /// whose bucket is that window.
+    pub fn for_window(zone: Tz, granularity: Granularity, start_ms: i64, end_ms: i64) -> Self {
+        Self {
+            window: Some((start_ms, end_ms)),
+            ..Self::new(zone, granularity)
         }
     }
 
@@ -68,9 +83,10 @@ impl Calendar {
         {
             return Ok((start, end));
         }
-        let bucket = match self.granularity.interval_ms() {
-            Some(len) => self.interval_bucket(at_ms, len)?,
-            None => self.calendar_bucket(at_ms)?,
+        let bucket = match (self.granularity, self.granularity.interval_ms()) {
+            (Granularity::Whole, _) => self.whole_bucket(at_ms)?,
+            (_, Some(len)) => self.interval_bucket(at_ms, len)?,
+            (_, None) => self.calendar_bucket(at_ms)?,
         };
         self.last = Some(bucket);
         Ok(bucket)
@@ -111,6 +127,16 @@ impl Calendar {
     /// and every UTC-offset change is a boundary too. So on a fall-back night the repeated
     /// local hour gives two distinct buckets, on a spring-forward night the missing hour has
     /// none, and the buckets always partition time (each instant in exactly one).
+    /// The window, for an instant inside it; nothing else has a whole-window bucket.
+    fn whole_bucket(&self, at_ms: i64) -> Result<(i64, i64), MetricsError> {
+        match self.window {
+            Some((start, end)) if start <= at_ms && at_ms < end => Ok((start, end)),
+            _ => Err(MetricsError::UnrepresentableTime {
+                at: format!("{at_ms} ms (outside the whole-window bucket)"),
+            }),
+        }
+    }
+
     fn interval_bucket(&self, at_ms: i64, len: i64) -> Result<(i64, i64), MetricsError> {
         let offset = self.offset_ms(at_ms)?;
         let floor = (at_ms + offset).div_euclid(len) * len - offset;

@@ -39,9 +39,9 @@ use axum::extract::DefaultBodyLimit;
 use routes::{
     articles, attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations,
     customers, events, groups, help, kb_search, knowledge as kb, mailboxes, mails,
-    reports as report_routes, sla as sla_routes, tenant, ticket_fields, ticket_followers,
-    ticket_links, ticket_status, ticket_views, tickets, tokens, triggers as trigger_routes, users,
-    webhooks as webhook_routes, wfm, widget,
+    report_schedules, reports as report_routes, sla as sla_routes, tenant, ticket_fields,
+    ticket_followers, ticket_links, ticket_status, ticket_views, tickets, tokens,
+    triggers as trigger_routes, users, webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -74,7 +74,7 @@ use utoipa_axum::routes;
         (name = "mailboxes", description = "Support email addresses: mail to them opens and updates tickets"),
         (name = "widget", description = "The customer side of conversations: web widget and apps (visitor token)"),
         (name = "wfm", description = "Workforce management: Erlang staffing and shift schedules"),
-        (name = "reports", description = "Contact-center metrics from the event log, as JSON or CSV"),
+        (name = "reports", description = "Contact-center metrics and agent scorecards from the event log, as JSON, CSV or XLSX; scheduled reports mailed daily or weekly"),
         (name = "knowledge", description = "The knowledge base: articles, FAQs, categories, vocabulary, revisions, bot settings, CSV/JSONL import and export, full-text search, and matching (agent assist, try the bot)"),
         (name = "help", description = "The public help center of a tenant: its published articles and FAQs and their search, without login"),
         (name = "webhooks", description = "Outgoing webhooks: events POSTed to your systems, signed (HMAC-SHA256), retried with backoff, with a delivery log"),
@@ -298,6 +298,18 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(wfm::schedule))
         .routes(routes!(wfm::forecast))
         .routes(routes!(report_routes::metrics))
+        .routes(routes!(report_routes::scorecards))
+        .routes(routes!(
+            report_schedules::list_schedules,
+            report_schedules::create_schedule
+        ))
+        .routes(routes!(
+            report_schedules::get_schedule,
+            report_schedules::update_schedule,
+            report_schedules::delete_schedule
+        ))
+        .routes(routes!(report_schedules::send_now))
+        .routes(routes!(report_schedules::list_deliveries))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(
@@ -380,6 +392,9 @@ pub async fn serve_with_smtp(
             check_every,
             state.closing(),
         ));
+    }
+    if let Some(check_every) = state.config().report_schedule_check {
+        tokio::spawn(reports::mailer::run(state.clone(), check_every));
     }
     if let Err(err) = state.mail().reload(state.store()).await {
         // The directory fills at the next mailbox change; until then mail is refused (550).

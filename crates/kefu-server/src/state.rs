@@ -34,6 +34,9 @@ pub struct ServerConfig {
     /// How often the rule that solves tickets unanswered by the customer (each tenant's
     /// `pending_solve_hours`) looks; `None` turns it off for the whole server.
     pub pending_solve_check: Option<Duration>,
+    /// How often the report mailer looks for scheduled reports due (it also wakes at once on
+    /// a send-now); `None` turns scheduled reports off for the whole server.
+    pub report_schedule_check: Option<Duration>,
     /// The email channel: SMTP listener, relay, reply tokens, retries.
     pub mail: crate::mail::MailSettings,
     /// Where customers reach this server (`https://support.example.com`): links sent to them,
@@ -56,6 +59,7 @@ impl Default for ServerConfig {
             ticket_auto_close: Some(Duration::from_secs(4 * 24 * 3600)),
             left_message_ticket_after: Some(Duration::from_secs(5 * 60)),
             pending_solve_check: Some(Duration::from_secs(60)),
+            report_schedule_check: Some(Duration::from_secs(30)),
             mail: crate::mail::MailSettings::default(),
             public_url: None,
         }
@@ -87,6 +91,8 @@ struct Inner {
     rollups: crate::reports::maintainer::Rollups,
     knowledge: crate::knowledge::KnowledgeBases,
     search: crate::search::SearchIndexes,
+    /// Wakes the report mailer (a send-now was queued).
+    report_mailer: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -126,6 +132,7 @@ impl AppState {
                 rollups: crate::reports::maintainer::Rollups::new(store.clone()),
                 knowledge: crate::knowledge::KnowledgeBases::new(),
                 search: crate::search::SearchIndexes::new(store.clone(), closing.subscribe()),
+                report_mailer: Arc::new(tokio::sync::Notify::new()),
                 store,
                 config,
                 // Failures only, so a whole shift signing in behind one NAT is never refused,
@@ -191,6 +198,11 @@ impl AppState {
     /// The per-tenant compiled knowledge bases (FAQ matcher and bot settings).
     pub fn knowledge(&self) -> &crate::knowledge::KnowledgeBases {
         &self.inner.knowledge
+    }
+
+    /// Wakes the report mailer: a report was queued to be sent now.
+    pub fn report_mailer(&self) -> &Arc<tokio::sync::Notify> {
+        &self.inner.report_mailer
     }
 
     /// The per-tenant full-text indexes of articles and FAQs.

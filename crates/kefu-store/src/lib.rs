@@ -23,6 +23,7 @@ mod knowledge;
 mod left_messages;
 mod mail;
 mod page;
+mod report_schedules;
 mod rollups;
 mod sla;
 mod status_links;
@@ -76,6 +77,9 @@ pub use mail::{
 };
 pub use mail::{MailboxImap, NewImap};
 pub use page::Page;
+pub use report_schedules::{
+    MAX_REPORT_SCHEDULES, NewReportDelivery, NewReportSchedule, ReportDelivery, ReportSchedule,
+};
 pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
 pub use sla::{SlaWakeup, TicketSlaTarget};
 pub use status_links::STATUS_TOKEN_CHARS;

@@ -271,6 +271,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         // Each tenant sets its own wait (`pending_solve_hours`, 0 never); once a minute is
         // close enough for a rule counted in hours.
         pending_solve_check: Some(Duration::from_secs(60)),
+        // Report schedules are set to the minute; twice a minute sends within 30 s of it.
+        report_schedule_check: Some(Duration::from_secs(30)),
         webhooks: kefu_server::webhooks::WebhookSettings {
             allow_private_targets: config.webhook_allow_private_targets,
             ..Default::default()

@@ -322,3 +322,43 @@ fn spec_and_report_round_trip_as_json() {
     let back: kefu_metrics::MetricsReport = serde_json::from_str(&json).unwrap();
     assert_eq!(back, report);
 }
+
+#[test]
+fn whole_window_granularity_is_one_bucket_with_the_days_summed() {
+    // Three days, a window that does not start at midnight: one bucket, exactly the window.
+    let from = "2026-03-02T06:00:00Z";
+    let to = "2026-03-05T06:00:00Z";
+    let records = [
+        answered("a", "q", at("2026-03-02T09:00:00Z"), secs(10), "ann"),
+        answered("b", "q", at("2026-03-03T09:00:00Z"), secs(30), "ann"),
+        answered("c", "q", at("2026-03-04T23:00:00Z"), secs(50), "bob"),
+        // Outside the window: not counted.
+        answered("d", "q", at("2026-03-05T07:00:00Z"), secs(5), "ann"),
+    ];
+    let spans = [AgentStateSpan {
+        agent: "ann".into(),
+        service_group: None,
+        state: AgentState::Busy,
+        from: at("2026-03-01T00:00:00Z"),
+        to: at("2026-03-06T00:00:00Z"),
+    }];
+    let report = aggregate(spec(Granularity::Whole, from, to), &records, &spans).unwrap();
+    let ann = rows_of(&report, &DimensionKey::Agent("ann".into()));
+    assert_eq!(ann.len(), 1);
+    assert_eq!(ann[0].bucket_start, at(from));
+    assert_eq!(ann[0].bucket_end, at(to));
+    assert_eq!(ann[0].counts.answered, 2);
+    assert_eq!(ann[0].durations.asa_secs, Some(20.0));
+    // Spans are clipped to the window: three days busy.
+    assert_eq!(ann[0].durations.busy_secs, 3.0 * 86_400.0);
+    let whole = tenant(&report);
+    assert_eq!(whole.counts.answered, 3);
+    assert_eq!(report.records_outside_window, 1);
+    // The same records by day add up to the one bucket.
+    let by_day = aggregate(spec(Granularity::Day, from, to), &records, &spans).unwrap();
+    let answered_by_day: u64 = rows_of(&by_day, &DimensionKey::Tenant)
+        .iter()
+        .map(|r| r.counts.answered)
+        .sum();
+    assert_eq!(answered_by_day, whole.counts.answered);
+}

@@ -1,10 +1,17 @@
 //! Reports: read from the rollups the maintainer keeps (`rollup`, `maintainer`), or computed
-//! from the whole event log folded into records (`fold`, the reference); CSV export (`csv`).
+//! from the whole event log folded into records (`fold`, the reference); CSV and XLSX export
+//! of a report table (`table`, `csv`, `xlsx`); agent scorecards (`scorecard`); scheduled,
+//! mailed reports (`schedule`, `mailer`).
 
 pub mod csv;
 pub mod fold;
+pub mod mailer;
 pub mod maintainer;
 pub mod rollup;
+pub mod schedule;
+pub mod scorecard;
+pub mod table;
+pub mod xlsx;
 
 use chrono::{DateTime, Utc};
 use fold::Fold;
@@ -87,7 +94,7 @@ pub fn slots_fit(spec: &AggregationSpec) -> Result<bool, ReportError> {
 pub fn days_fit(spec: &AggregationSpec) -> Result<bool, ReportError> {
     if !matches!(
         spec.granularity,
-        Granularity::Day | Granularity::Week | Granularity::Month
+        Granularity::Day | Granularity::Week | Granularity::Month | Granularity::Whole
     ) {
         return Ok(false);
     }

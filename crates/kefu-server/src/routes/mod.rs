@@ -16,6 +16,7 @@ pub mod kb_search;
 pub mod knowledge;
 pub mod mailboxes;
 pub mod mails;
+pub mod report_schedules;
 pub mod reports;
 pub mod sla;
 pub mod tenant;

@@ -1,9 +1,13 @@
 //! Contact-center reports over HTTP: parses and checks the report's parameters, computes the
-//! report from the event log (`crate::reports`) and answers JSON or a CSV download.
+//! report (`crate::reports`) and answers JSON or a CSV or XLSX download; the metrics report
+//! and the agent scorecards. The report mailer renders its attachments through here too.
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Query;
+use crate::reports::scorecard::{self, Person, ScorecardReport};
+use crate::reports::table::{self, Table};
+use crate::reports::xlsx::{self, SheetKind};
 use crate::reports::{self, ReportError, csv};
 use crate::state::AppState;
 use axum::extract::State;
@@ -31,7 +35,8 @@ pub struct MetricsQuery {
     /// End of the window, exclusive: RFC 3339, or a local date, which is included whole
     /// (the window runs to the next midnight).
     pub to: Option<String>,
-    /// `15m`, `30m`, `60m`, `day` (default), `week` or `month`.
+    /// `15m`, `30m`, `60m`, `day` (default), `week`, `month`, or `whole` (the window as one
+    /// bucket).
     pub granularity: Option<String>,
     /// IANA zone deciding where days, weeks and months start; the tenant's zone by default.
     pub time_zone: Option<String>,
@@ -46,14 +51,15 @@ pub struct MetricsQuery {
     pub short_abandon_secs: Option<String>,
     /// N of "no repeat contact within N days" for FCR, 1–366 (default 7).
     pub fcr_window_days: Option<String>,
-    /// `json` (default, the engine's `MetricsReport`) or `csv`.
+    /// `json` (default, the engine's `MetricsReport`), `csv` or `xlsx`.
     pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Json,
     Csv,
+    Xlsx,
 }
 
 const DEFAULT_DIMENSIONS: [Dimension; 4] = [
@@ -65,7 +71,7 @@ const DEFAULT_DIMENSIONS: [Dimension; 4] = [
 
 /// A window edge: an instant, or a local date whose midnight (or next midnight for `to`) in
 /// `zone` is meant. A midnight lost to DST is the day's first existing instant.
-fn parse_edge(text: &str, zone: Tz, whole_day_after: bool) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_edge(text: &str, zone: Tz, whole_day_after: bool) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Some(at.with_timezone(&Utc));
     }
@@ -112,7 +118,7 @@ fn parse_number(
 }
 
 /// Checks every parameter, collecting all errors so a form can show them at once.
-fn parse_query(
+pub(crate) fn parse_query(
     query: &MetricsQuery,
     tenant_zone: &str,
 ) -> Result<(AggregationSpec, Format), ValidationErrors> {
@@ -136,11 +142,12 @@ fn parse_query(
         "day" => Granularity::Day,
         "week" => Granularity::Week,
         "month" => Granularity::Month,
+        "whole" => Granularity::Whole,
         _ => {
             errors.push(
                 "granularity",
                 "invalid_granularity",
-                "one of 15m, 30m, 60m, day, week, month",
+                "one of 15m, 30m, 60m, day, week, month, whole",
             );
             Granularity::Day
         }
@@ -221,8 +228,9 @@ fn parse_query(
     let format = match query.format.as_deref().unwrap_or("json") {
         "json" => Format::Json,
         "csv" => Format::Csv,
+        "xlsx" => Format::Xlsx,
         _ => {
-            errors.push("format", "invalid_format", "json or csv");
+            errors.push("format", "invalid_format", "json, csv or xlsx");
             Format::Json
         }
     };
@@ -243,7 +251,7 @@ fn parse_query(
 }
 
 /// A rejected spec (too many buckets…) is the caller's to fix; a rejected record is ours.
-fn report_error(err: ReportError) -> ApiError {
+pub(crate) fn report_error(err: ReportError) -> ApiError {
     match err {
         ReportError::Store(err) => err.into(),
         ReportError::Metrics(MetricsError::TooManyBuckets { max }) => ValidationErrors::single(
@@ -306,12 +314,14 @@ async fn names(state: &AppState, tenant_id: Uuid) -> ApiResult<HashMap<String, S
 /// Metrics of the tenant's contacts, folded from the event log and bucketed in its time zone.
 /// Each contact counts in the bucket it was offered in. The CSV has one row per bucket and
 /// dimension value, starts with a UTF-8 BOM, and names the service-level definition in the
-/// service-level column's header (and in `X-Kefu-Service-Level`).
+/// service-level column's header (and in `X-Kefu-Service-Level`). The XLSX has the CSV's
+/// columns and values (rates as percentages) and a second sheet with the parameters.
 #[utoipa::path(get, path = "/api/v1/reports/metrics", tag = "reports", params(MetricsQuery),
     responses(
-        (status = 200, description = "The engine's `MetricsReport` (docs/metrics.md), or CSV with `format=csv`", content(
+        (status = 200, description = "The engine's `MetricsReport` (docs/metrics.md), or CSV with `format=csv`, XLSX with `format=xlsx`", content(
             (serde_json::Value = "application/json"),
-            (String = "text/csv"))),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 403, body = ErrorBody),
         (status = 422, description = "A bad parameter: `details.errors[].field` names it", body = ErrorBody)))]
 pub async fn metrics(
@@ -320,61 +330,329 @@ pub async fn metrics(
     Query(query): Query<MetricsQuery>,
 ) -> ApiResult<Response> {
     principal.require(Role::Supervisor, Scope::ReportsRead)?;
-    let tenant = state.store().tenant(principal.tenant_id).await?;
-    let (spec, format) = parse_query(&query, &tenant.settings.0.timezone)?;
+    let (report, format) = compute_metrics(&state, principal.tenant_id, &query).await?;
+    if format == Format::Json {
+        return Ok(axum::Json::<MetricsReport>(report).into_response());
+    }
+    let file = metrics_file(&state, principal.tenant_id, &report, format).await?;
+    let mut response = file.into_response();
+    let sl = &report.service_level;
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "SL{}; T={}s; {}",
+        sl.number, sl.threshold_secs, sl.formula
+    )) {
+        response.headers_mut().insert("x-kefu-service-level", value);
+    }
+    Ok(response)
+}
+
+/// The metrics report a query asks for, and the format it wants.
+pub(crate) async fn compute_metrics(
+    state: &AppState,
+    tenant_id: Uuid,
+    query: &MetricsQuery,
+) -> ApiResult<(MetricsReport, Format)> {
+    let tenant = state.store().tenant(tenant_id).await?;
+    let (spec, format) = parse_query(query, &tenant.settings.0.timezone)?;
     // Fail before reading the log if the window is too fine-grained.
     let buckets_ok = kefu_metrics::Aggregator::new(spec.clone())
         .map(drop)
         .map_err(|err| report_error(err.into()));
     buckets_ok?;
-    let computed = reports::compute_report(
-        state.store(),
-        state.rollups(),
-        principal.tenant_id,
-        spec,
-        Utc::now(),
-    )
-    .await
-    .map_err(report_error)?;
+    let computed =
+        reports::compute_report(state.store(), state.rollups(), tenant_id, spec, Utc::now())
+            .await
+            .map_err(report_error)?;
     if computed.late_ratings > 0 {
         tracing::info!(
             late_ratings = computed.late_ratings,
             "ratings given after the grace were not counted"
         );
     }
+    Ok((computed.report, format))
+}
+
+/// A report as a file to download or attach.
+pub(crate) struct ReportFile {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+pub(crate) const XLSX_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+impl IntoResponse for ReportFile {
+    fn into_response(self) -> Response {
+        let mut response = self.body.into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        if let Ok(value) =
+            HeaderValue::from_str(&format!("attachment; filename=\"{}\"", self.filename))
+        {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+        response
+    }
+}
+
+/// A table as CSV or XLSX (JSON is not a file).
+fn table_file(
+    table: &Table,
+    stem: String,
+    format: Format,
+    sheets: xlsx::Labels,
+    about: &[(String, String)],
+) -> ApiResult<ReportFile> {
     match format {
-        Format::Json => Ok(axum::Json::<MetricsReport>(computed.report).into_response()),
-        Format::Csv => {
-            let names = names(&state, principal.tenant_id).await?;
-            Ok(csv_response(&computed.report, &names))
+        Format::Xlsx => {
+            let body = xlsx::write(table, sheets, about).map_err(|err| {
+                tracing::error!(error = %err, "writing the XLSX report");
+                ApiError::internal()
+            })?;
+            Ok(ReportFile {
+                filename: format!("{stem}.xlsx"),
+                content_type: XLSX_TYPE,
+                body,
+            })
+        }
+        Format::Csv | Format::Json => Ok(ReportFile {
+            filename: format!("{stem}.csv"),
+            content_type: "text/csv; charset=utf-8",
+            body: csv::write(table).into_bytes(),
+        }),
+    }
+}
+
+fn window_stem(kind: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    format!(
+        "kefu-{kind}-{}-{}",
+        start.format("%Y%m%d"),
+        end.format("%Y%m%d")
+    )
+}
+
+/// The metrics report as a CSV or XLSX file, with the queues' and agents' names.
+pub(crate) async fn metrics_file(
+    state: &AppState,
+    tenant_id: Uuid,
+    report: &MetricsReport,
+    format: Format,
+) -> ApiResult<ReportFile> {
+    let names = names(state, tenant_id).await?;
+    let locale = state.store().tenant(tenant_id).await?.settings.0.locale;
+    let sl = &report.service_level;
+    let granularity = serde_json::to_value(report.granularity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let about = [
+        ("window_start", report.window_start.to_rfc3339()),
+        ("window_end", report.window_end.to_rfc3339()),
+        ("time_zone", report.time_zone.clone()),
+        ("granularity", granularity),
+        (
+            "service_level",
+            format!(
+                "SL{}: {}; T = {} s",
+                sl.number, sl.formula, sl.threshold_secs
+            ),
+        ),
+        ("short_abandon_secs", report.short_abandon_secs.to_string()),
+        ("fcr_window_days", report.fcr_window_days.to_string()),
+        ("observed_until", report.observed_until.to_rfc3339()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    table_file(
+        &table::metrics(report, &names),
+        window_stem("metrics", report.window_start, report.window_end),
+        format,
+        xlsx::labels(SheetKind::Metrics, &locale),
+        &about,
+    )
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardQuery {
+    /// Start of the window, as for the metrics report.
+    pub from: Option<String>,
+    /// End of the window (a date is included whole), as for the metrics report.
+    pub to: Option<String>,
+    /// IANA zone of date edges; the tenant's by default.
+    pub time_zone: Option<String>,
+    /// Only the members of this service group.
+    pub group: Option<String>,
+    /// Only this agent (agents may only ask for themselves, and get their own by default).
+    pub agent: Option<String>,
+    /// N of FCR's "no repeat contact within N days", 1–366 (default 7).
+    pub fcr_window_days: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<String>,
+}
+
+fn parse_uuid(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    text: Option<&str>,
+) -> Option<Uuid> {
+    let text = text?.trim();
+    match text.parse::<Uuid>() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.push(field, "invalid_id", format!("{field} is an id"));
+            None
         }
     }
 }
 
-fn csv_response(report: &MetricsReport, names: &HashMap<String, String>) -> Response {
-    let body = csv::to_csv(report, names);
-    let filename = format!(
-        "kefu-metrics-{}-{}.csv",
-        report.window_start.format("%Y%m%d"),
-        report.window_end.format("%Y%m%d")
-    );
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
+/// Agent scorecards over a window: per agent, conversations answered and handled, tickets
+/// solved, AHT, first response time, CSAT and its count, FCR, transfer rate, occupancy, and
+/// adherence (`null`: kefu keeps no published schedules yet). Every figure is the engine's
+/// metric of the same name (docs/metrics.md, *Agent scorecards*). Supervisors, admins and
+/// tokens with `reports:read` see every agent; an agent sees only their own.
+#[utoipa::path(get, path = "/api/v1/reports/scorecards", tag = "reports", params(ScorecardQuery),
+    responses(
+        (status = 200, description = "Scorecards as JSON, CSV with `format=csv`, XLSX with `format=xlsx`", content(
+            (ScorecardReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "A bad parameter: `details.errors[].field` names it", body = ErrorBody)))]
+pub async fn scorecards(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(mut query): Query<ScorecardQuery>,
+) -> ApiResult<Response> {
+    let everyone = principal.require(Role::Supervisor, Scope::ReportsRead);
+    if let Err(refused) = everyone {
+        // An agent's own scorecard only; a token without the scope gets the refusal.
+        let Some(me) = principal.user_id() else {
+            return Err(refused);
+        };
+        let mine = me.to_string();
+        match query.agent.as_deref().map(str::trim) {
+            None => query.agent = Some(mine),
+            Some(asked) if asked == mine => {}
+            Some(_) => {
+                return Err(ApiError::forbidden(
+                    "agents may read only their own scorecard",
+                ));
+            }
+        }
     }
-    let sl = &report.service_level;
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "SL{}; T={}s; {}",
-        sl.number, sl.threshold_secs, sl.formula
-    )) {
-        headers.insert("x-kefu-service-level", value);
+    let (report, format) = compute_scorecards(&state, principal.tenant_id, &query).await?;
+    if format == Format::Json {
+        return Ok(axum::Json(report).into_response());
     }
-    response
+    Ok(
+        scorecards_file(&state, principal.tenant_id, &report, format)
+            .await?
+            .into_response(),
+    )
+}
+
+/// The scorecards a query asks for, and the format it wants.
+pub(crate) async fn compute_scorecards(
+    state: &AppState,
+    tenant_id: Uuid,
+    query: &ScorecardQuery,
+) -> ApiResult<(ScorecardReport, Format)> {
+    let tenant = state.store().tenant(tenant_id).await?;
+    let as_metrics = MetricsQuery {
+        from: query.from.clone(),
+        to: query.to.clone(),
+        time_zone: query.time_zone.clone(),
+        granularity: Some("whole".into()),
+        dimensions: Some("agent".into()),
+        fcr_window_days: query.fcr_window_days.clone(),
+        format: query.format.clone(),
+        ..MetricsQuery::default()
+    };
+    let mut errors = ValidationErrors::new();
+    let group = parse_uuid(&mut errors, "group", query.group.as_deref());
+    let agent = parse_uuid(&mut errors, "agent", query.agent.as_deref());
+    let parsed = parse_query(&as_metrics, &tenant.settings.0.timezone);
+    if let Err(more) = &parsed {
+        errors.errors.extend(more.errors.iter().cloned());
+    }
+    errors.into_result()?;
+    let (spec, format) = parsed?;
+    let (from, to) = (spec.window_start, spec.window_end);
+    let computed =
+        reports::compute_report(state.store(), state.rollups(), tenant_id, spec, Utc::now())
+            .await
+            .map_err(report_error)?;
+    let solved = state
+        .store()
+        .tickets_solved_by_assignee(tenant_id, from, to)
+        .await?
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect();
+    let filter = UserFilter {
+        include_inactive: true,
+        group_id: group,
+        ..UserFilter::default()
+    };
+    let mut people = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state
+            .store()
+            .list_users(tenant_id, &filter, after, USERS_PER_PAGE)
+            .await?;
+        people.extend(
+            page.items
+                .into_iter()
+                .filter(|user| agent.is_none_or(|id| id == user.id))
+                .map(|user| Person {
+                    id: user.id,
+                    name: user.display_name,
+                    role: user.role,
+                    active: user.active,
+                }),
+        );
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    Ok((
+        scorecard::scorecards(&computed.report, &solved, &people),
+        format,
+    ))
+}
+
+/// Scorecards as a CSV or XLSX file.
+pub(crate) async fn scorecards_file(
+    state: &AppState,
+    tenant_id: Uuid,
+    report: &ScorecardReport,
+    format: Format,
+) -> ApiResult<ReportFile> {
+    let locale = state.store().tenant(tenant_id).await?.settings.0.locale;
+    let about = [
+        ("window_start", report.window_start.to_rfc3339()),
+        ("window_end", report.window_end.to_rfc3339()),
+        ("time_zone", report.time_zone.clone()),
+        ("fcr_window_days", report.fcr_window_days.to_string()),
+        (
+            "adherence",
+            "null: kefu keeps no published agent schedules yet".to_owned(),
+        ),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    table_file(
+        &scorecard::table(report),
+        window_stem("scorecards", report.window_start, report.window_end),
+        format,
+        xlsx::labels(SheetKind::Scorecards, &locale),
+        &about,
+    )
 }
 
 #[cfg(test)]

@@ -163,7 +163,7 @@ impl Sink {
         panic!("aiosmtpd did not start on port {port}: {log}");
     }
 
-    fn messages(&self) -> Vec<Vec<u8>> {
+    pub(super) fn messages(&self) -> Vec<Vec<u8>> {
         let Ok(entries) = std::fs::read_dir(self.dir.join("maildir").join("new")) else {
             return Vec::new();
         };

@@ -10,6 +10,7 @@ mod email;
 mod imap;
 mod knowledge;
 mod left_message;
+mod report_schedules;
 mod reports;
 mod routing;
 mod sla;
@@ -42,6 +43,8 @@ pub struct TestApp {
     pub smtp: Option<std::net::SocketAddr>,
     pub store: Store,
     pub http: reqwest::Client,
+    /// The running server's state (its background workers can be driven from a test).
+    state: Option<AppState>,
     config: ServerConfig,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -72,6 +75,7 @@ pub async fn spawn_app_with(config: ServerConfig) -> TestApp {
         smtp: None,
         store,
         http: reqwest::Client::new(),
+        state: None,
         config,
         shutdown: None,
         server: None,
@@ -93,6 +97,7 @@ impl TestApp {
         self.smtp = smtp.as_ref().map(|l| l.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let state = AppState::new(self.store.clone(), self.config.clone());
+        self.state = Some(state.clone());
         self.server = Some(tokio::spawn(kefu_server::serve_with_smtp(
             listener,
             smtp,
@@ -102,6 +107,11 @@ impl TestApp {
             },
         )));
         self.shutdown = Some(tx);
+    }
+
+    /// The running server's state.
+    pub fn state(&self) -> AppState {
+        self.state.clone().unwrap()
     }
 
     /// Shuts the server down gracefully, waits until it has stopped, and starts a new one on

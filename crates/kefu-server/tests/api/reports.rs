@@ -345,7 +345,7 @@ async fn bad_parameters_are_422_naming_the_field_and_only_supervisors_may_ask() 
         ("sl_threshold_secs=abc".to_owned(), "sl_threshold_secs"),
         ("short_abandon_secs=86401".to_owned(), "short_abandon_secs"),
         ("dimensions=tenant,planet".to_owned(), "dimensions"),
-        ("format=xlsx".to_owned(), "format"),
+        ("format=pdf".to_owned(), "format"),
         ("from=2026-03-02&to=2026-03-01".to_owned(), "to"),
         ("from=yesterday&to=2026-03-01".to_owned(), "from"),
         (

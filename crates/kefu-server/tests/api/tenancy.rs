@@ -29,6 +29,7 @@ struct TenantA {
     field_id: String,
     trigger_id: String,
     view_id: String,
+    schedule_id: String,
     status_token: String,
     secrets: Vec<String>,
 }
@@ -250,6 +251,15 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{view}");
+    let (status, schedule) = app
+        .post(
+            "/api/v1/report-schedules",
+            &org.supervisor,
+            json!({"name": "Acme Secret schedule", "frequency": "daily", "send_time": "08:00",
+                "recipients": ["acme-secret-boss@acme.example"], "report_kind": "scorecards", "format": "xlsx"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{schedule}");
     let (status, link) = app
         .get(
             &format!(
@@ -262,6 +272,7 @@ async fn tenant_a(app: &TestApp) -> TenantA {
     assert_eq!(status, StatusCode::OK, "{link}");
     let a = TenantA {
         view_id: view["id"].as_str().unwrap().into(),
+        schedule_id: schedule["id"].as_str().unwrap().into(),
         status_token: link["token"].as_str().unwrap().into(),
         faq_id: faq["id"].as_str().unwrap().into(),
         article_id: article["id"].as_str().unwrap().into(),
@@ -321,6 +332,8 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.field_id.clone(),
         a.trigger_id.clone(),
         a.view_id.clone(),
+        a.schedule_id.clone(),
+        "acme-secret-boss@acme.example".into(),
         a.status_token.clone(),
     ];
     TenantA { secrets, ..a }
@@ -411,6 +424,10 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                 .replace(
                     "/ticket-views/{id}",
                     &format!("/ticket-views/{}", a.view_id),
+                )
+                .replace(
+                    "/report-schedules/{id}",
+                    &format!("/report-schedules/{}", a.schedule_id),
                 )
                 // A status link opens its ticket for whoever holds it, like a password: B
                 // does not hold A's, and a made-up one opens nothing.
@@ -511,6 +528,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PATCH", "/api/v1/ticket-fields/{id}") => Some(json!({"label": "pwned"})),
                     ("PATCH", "/api/v1/triggers/{id}") => Some(json!({"active": false})),
                     ("PATCH", "/api/v1/ticket-views/{id}") => Some(json!({"name": "pwned"})),
+                    ("PUT", "/api/v1/report-schedules/{id}") => Some(json!({"name": "pwned",
+                        "frequency": "daily", "send_time": "08:00", "recipients": ["x@globex.example"],
+                        "report_kind": "metrics", "format": "csv"})),
                     ("POST", "/api/v1/status/{token}/replies") => Some(json!({"body": "pwned"})),
                     ("PATCH", "/api/v1/mailboxes/{id}") => {
                         Some(json!({"display_name": "pwned", "enabled": false}))
@@ -545,6 +565,8 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/tickets/{id}/split") => {
                         Some(json!({"comment_ids": [uuid::Uuid::now_v7()], "subject": "pwned"}))
                     }
+                    // A's schedule is not B's to send.
+                    ("POST", "/api/v1/report-schedules/{id}/send-now") => Some(json!({})),
                     ("GET" | "DELETE", _) => None,
                     _ => panic!("no cross-tenant check for {label}"),
                 };
@@ -579,6 +601,18 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         assert_eq!(offered, 0, "A's conversation is not in B's report");
                         assert!(!answer.1.to_string().contains(&a.inbox_id), "A's queue in B's report");
                         answer
+                    }
+                    // B's scorecards list B's people only, none of A's agents.
+                    ("GET", "/api/v1/reports/scorecards") => {
+                        let answer = app.get("/api/v1/reports/scorecards?from=2000-01-01&to=2100-01-01", &b.owner).await;
+                        assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
+                        assert!(!answer.1["scorecards"].as_array().unwrap().is_empty(), "B's agent has a card");
+                        answer
+                    }
+                    // B's schedule, mailed to B; A's schedules are not listed to B (the GET).
+                    ("POST", "/api/v1/report-schedules") => {
+                        app.post(path, &b.supervisor, json!({"name": "b", "frequency": "weekly", "weekday": 1,
+                            "send_time": "09:00", "recipients": ["boss@globex.example"], "report_kind": "metrics", "format": "csv"})).await
                     }
                     ("PUT", "/api/v1/sla-policies") => {
                         app.call(method.clone(), path, Some(&b.owner), Some(json!({"policies": [{"name": "b", "targets": {"resolution_minutes": 60}}]}))).await

@@ -5,6 +5,7 @@ mod customers;
 mod events;
 mod knowledge;
 mod mail;
+mod report_schedules;
 mod rollups;
 mod tenancy;
 mod tickets;
