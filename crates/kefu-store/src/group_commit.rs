@@ -45,19 +45,6 @@ pub(crate) enum Queued {
     },
 }
 
-impl Queued {
-    /// The group could not start: the write never ran.
-    fn refuse(self, error: &StoreError) {
-        match self {
-            Queued::Write { write, .. } => write.refuse(error),
-            // The caller may have gone (a dropped request); nobody is left to tell.
-            Queued::Ticket { reply, .. } => {
-                let _ = reply.send(Err(group_failed(error)));
-            }
-        }
-    }
-}
-
 /// A write waiting for its group; type-erased so writes of every kind share one queue.
 pub(crate) trait GroupedWrite: Send {
     fn run<'c>(
@@ -202,21 +189,12 @@ async fn run_groups(store: Store, mut waiting: mpsc::Receiver<Queued>) {
 }
 
 async fn commit_group(store: &Store, group: Vec<Queued>) {
-    let mut tx = match store.write().await {
-        Ok(tx) => tx,
-        Err(error) => {
-            for queued in group {
-                queued.refuse(&error);
-            }
-            return;
-        }
-    };
     // A lone write needs no savepoint: if it fails, the whole transaction is dropped.
     let alone = group.len() == 1;
     let mut ran: Vec<(Uuid, Box<dyn Settle>)> = Vec::with_capacity(group.len());
     let mut broken: Option<StoreError> = None;
     let mut writes = Vec::new();
-    let mut creations: Vec<(Uuid, Vec<(Creation, Reply)>)> = Vec::new();
+    let mut batches: Vec<Batch> = Vec::new();
     for queued in group {
         match queued {
             Queued::Write { tenant_id, write } => writes.push((tenant_id, write)),
@@ -224,27 +202,45 @@ async fn commit_group(store: &Store, group: Vec<Queued>) {
                 tenant_id,
                 creation,
                 reply,
-            } => match creations
-                .iter_mut()
-                .find(|(tenant, _)| *tenant == tenant_id)
-            {
-                Some((_, batch)) => batch.push((*creation, reply)),
-                None => creations.push((tenant_id, vec![(*creation, reply)])),
-            },
-        }
-    }
-    for (tenant_id, batch) in creations {
-        if let Some(error) = &broken {
-            for (_, reply) in batch {
-                let _ = reply.send(Err(group_failed(error)));
+            } => {
+                let batch = match batches.iter_mut().position(|b| b.tenant_id == tenant_id) {
+                    Some(at) => &mut batches[at],
+                    None => {
+                        batches.push(Batch {
+                            tenant_id,
+                            creations: Vec::new(),
+                            replies: Vec::new(),
+                        });
+                        let last = batches.len() - 1;
+                        &mut batches[last]
+                    }
+                };
+                batch.creations.push(*creation);
+                batch.replies.push(reply);
             }
-            continue;
-        }
-        match create_tickets(&mut tx, tenant_id, batch, !alone).await {
-            Ok(settled) => ran.extend(settled.into_iter().map(|settle| (tenant_id, settle))),
-            Err(error) => broken = Some(error),
         }
     }
+    let tx = match store.write().await {
+        Ok(tx) => create_tickets(store, tx, batches, &mut ran).await,
+        Err(error) => {
+            for batch in batches {
+                batch.refuse(&error);
+            }
+            Err(error)
+        }
+    };
+    let mut tx = match tx {
+        Ok(tx) => tx,
+        Err(error) => {
+            for (_, write) in writes {
+                write.refuse(&error);
+            }
+            for (_, settle) in ran {
+                settle.settle(Err(&error));
+            }
+            return;
+        }
+    };
     for (tenant_id, write) in writes {
         if let Some(error) = &broken {
             write.refuse(error);
@@ -307,74 +303,102 @@ async fn commit_group(store: &Store, group: Vec<Queued>) {
 
 type Reply = oneshot::Sender<Result<Ticket, StoreError>>;
 
-/// Creates one tenant's tickets of a group as one batch, in a savepoint unless the group is
-/// this one creation. Should the batch fail as a whole (the database refusing a row, not a
-/// ticket refused by its checks), each creation is tried again alone, so one bad row spoils
-/// no other. `Err` means the transaction itself broke; every creation has then been told.
-async fn create_tickets(
-    tx: &mut WriteTx,
+/// One tenant's ticket creations in a group, written together.
+struct Batch {
     tenant_id: Uuid,
-    batch: Vec<(Creation, Reply)>,
-    savepoints: bool,
-) -> Result<Vec<Box<dyn Settle>>, StoreError> {
-    let (creations, replies): (Vec<Creation>, Vec<Reply>) = batch.into_iter().unzip();
-    let answers = if savepoints {
-        match answered_in_savepoints(tx, tenant_id, &creations).await {
-            Ok(answers) => answers,
+    creations: Vec<Creation>,
+    replies: Vec<Reply>,
+}
+
+impl Batch {
+    fn refuse(self, error: &StoreError) {
+        for reply in self.replies {
+            // The caller may have gone (a dropped request); nobody is left to tell.
+            let _ = reply.send(Err(group_failed(error)));
+        }
+    }
+}
+
+/// Writes the group's ticket creations, one batch per tenant, first in the transaction and
+/// without savepoints: FTS5 flushes its pending index at every savepoint, which made them the
+/// largest cost of a burst, and a ticket refused by its checks writes nothing to undo. Should
+/// the database refuse a batch, the transaction (holding only creations so far) is rolled
+/// back and each creation tried again alone in a savepoint, so one bad row spoils no other.
+/// Answers the transaction to go on with; `Err` means it broke, every creation told so.
+async fn create_tickets(
+    store: &Store,
+    mut tx: WriteTx,
+    batches: Vec<Batch>,
+    ran: &mut Vec<(Uuid, Box<dyn Settle>)>,
+) -> Result<WriteTx, StoreError> {
+    let mut answers = Vec::with_capacity(batches.len());
+    for batch in &batches {
+        match insert_tickets(&mut tx.conn(), batch.tenant_id, &batch.creations).await {
+            Ok(answered) => answers.push(answered),
+            Err(_) => break,
+        }
+    }
+    if answers.len() < batches.len() {
+        drop(tx);
+        answers.clear();
+        let retried = match store.write().await {
+            Ok(fresh) => one_by_one(fresh, &batches, &mut answers).await,
+            Err(error) => Err(error),
+        };
+        match retried {
+            Ok(fresh) => tx = fresh,
             Err(error) => {
-                for reply in replies {
-                    let _ = reply.send(Err(group_failed(&error)));
+                for batch in batches {
+                    batch.refuse(&error);
                 }
                 return Err(error);
             }
         }
-    } else {
-        // The whole group: a failure drops the transaction, and with it the ticket's rows.
-        insert_tickets(&mut tx.conn(), tenant_id, &creations)
-            .await
-            .unwrap_or_else(|error| vec![Err(error)])
-    };
-    Ok(replies
-        .into_iter()
-        .zip(answers)
-        .map(|(reply, result)| Box::new(Ran { result, reply }) as Box<dyn Settle>)
-        .collect())
+    }
+    for (batch, answered) in batches.into_iter().zip(answers) {
+        let tenant_id = batch.tenant_id;
+        ran.extend(
+            batch
+                .replies
+                .into_iter()
+                .zip(answered)
+                .map(|(reply, result)| {
+                    (
+                        tenant_id,
+                        Box::new(Ran { result, reply }) as Box<dyn Settle>,
+                    )
+                }),
+        );
+    }
+    Ok(tx)
 }
 
-/// The answers to `creations`, written as one batch or, if that fails, one by one.
-async fn answered_in_savepoints(
-    tx: &mut WriteTx,
-    tenant_id: Uuid,
-    creations: &[Creation],
-) -> Result<Vec<Result<Ticket, StoreError>>, StoreError> {
-    match in_savepoint(tx, tenant_id, creations).await? {
-        Ok(answers) => Ok(answers),
-        Err(error) if creations.len() == 1 => Ok(vec![Err(error)]),
-        Err(_) => {
-            let mut answers = Vec::with_capacity(creations.len());
-            for creation in creations {
-                match in_savepoint(tx, tenant_id, std::slice::from_ref(creation)).await? {
-                    Ok(one) => answers.extend(one),
-                    Err(error) => answers.push(Err(error)),
+/// Every creation of `batches` alone, each in a savepoint.
+async fn one_by_one(
+    mut tx: WriteTx,
+    batches: &[Batch],
+    answers: &mut Vec<Vec<Result<Ticket, StoreError>>>,
+) -> Result<WriteTx, StoreError> {
+    for batch in batches {
+        let mut answered = Vec::with_capacity(batch.creations.len());
+        for creation in &batch.creations {
+            sql_execute!(tx.conn(), SAVEPOINT)?;
+            match insert_tickets(
+                &mut tx.conn(),
+                batch.tenant_id,
+                std::slice::from_ref(creation),
+            )
+            .await
+            {
+                Ok(one) => answered.extend(one),
+                Err(error) => {
+                    sql_execute!(tx.conn(), ROLLBACK_TO)?;
+                    answered.push(Err(error));
                 }
             }
-            Ok(answers)
+            sql_execute!(tx.conn(), RELEASE)?;
         }
+        answers.push(answered);
     }
-}
-
-/// Runs a batch in a savepoint, undoing it if it fails. The outer error is the savepoint's
-/// own (the transaction broke); the inner one the batch's, already rolled back.
-async fn in_savepoint(
-    tx: &mut WriteTx,
-    tenant_id: Uuid,
-    creations: &[Creation],
-) -> Result<Result<Vec<Result<Ticket, StoreError>>, StoreError>, StoreError> {
-    sql_execute!(tx.conn(), SAVEPOINT)?;
-    let outcome = insert_tickets(&mut tx.conn(), tenant_id, creations).await;
-    if outcome.is_err() {
-        sql_execute!(tx.conn(), ROLLBACK_TO)?;
-    }
-    sql_execute!(tx.conn(), RELEASE)?;
-    Ok(outcome)
+    Ok(tx)
 }
