@@ -22,6 +22,7 @@ mod inboxes;
 mod knowledge;
 mod left_messages;
 mod mail;
+mod nodelay;
 mod page;
 mod report_schedules;
 mod rollups;
@@ -146,6 +147,12 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .after_connect(|_, _| {
+                    Box::pin(async {
+                        nodelay::set_on_process_sockets();
+                        Ok(())
+                    })
+                })
                 .connect_with(options)
                 .await?;
             Ok(Store::with_pool(Pool::Postgres(pool)))
