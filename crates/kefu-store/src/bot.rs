@@ -113,6 +113,13 @@ pub struct BotSession {
     pub failed_attempts: i64,
     pub handoff_reason: Option<String>,
     pub handed_off_at: Option<DateTime<Utc>>,
+    /// Where the customer is in a scenario (scenario, step, collected slots), while in one.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub scenario_state: Option<serde_json::Value>,
+    /// What a scenario's handoff leaves the agent: the collected slots and, when the tenant's
+    /// system failed, its error code.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub handoff_context: Option<serde_json::Value>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -122,6 +129,8 @@ struct SessionRow {
     failed_attempts: i64,
     handoff_reason: Option<String>,
     handed_off_at: Option<DateTime<Utc>>,
+    scenario_state: Option<Json<serde_json::Value>>,
+    handoff_context: Option<Json<serde_json::Value>>,
 }
 
 impl From<SessionRow> for BotSession {
@@ -132,6 +141,8 @@ impl From<SessionRow> for BotSession {
             failed_attempts: row.failed_attempts,
             handoff_reason: row.handoff_reason,
             handed_off_at: row.handed_off_at,
+            scenario_state: row.scenario_state.map(|j| j.0),
+            handoff_context: row.handoff_context.map(|j| j.0),
         }
     }
 }
@@ -150,6 +161,10 @@ pub struct NewBotTurn {
     pub handoff_reason: Option<String>,
     /// The session's failed-attempt count after this turn.
     pub failed_attempts: i64,
+    /// The session's scenario state after this turn; `None` when not in a scenario.
+    pub scenario_state: Option<serde_json::Value>,
+    /// Shown to the agent with a handoff (slots, an integration's error code).
+    pub handoff_context: Option<serde_json::Value>,
 }
 
 /// A stored turn; `created` is false when the question had been answered before (a retry).
@@ -242,7 +257,8 @@ impl Store {
         Ok(sql_optional!(
             SessionRow,
             read.conn(),
-            "SELECT conversation_id, started_at, failed_attempts, handoff_reason, handed_off_at
+            "SELECT conversation_id, started_at, failed_attempts, handoff_reason, handed_off_at,
+                    scenario_state, handoff_context
              FROM bot_sessions WHERE tenant_id = $1 AND conversation_id = $2",
             tenant_id,
             conversation_id
@@ -369,13 +385,16 @@ impl Store {
             &mut conn,
             "UPDATE bot_sessions SET failed_attempts = $3,
                  handoff_reason = COALESCE($4, handoff_reason),
-                 handed_off_at = CASE WHEN $4 IS NULL THEN handed_off_at ELSE $5 END
+                 handed_off_at = CASE WHEN $4 IS NULL THEN handed_off_at ELSE $5 END,
+                 scenario_state = $6, handoff_context = COALESCE($7, handoff_context)
              WHERE tenant_id = $1 AND conversation_id = $2",
             tenant_id,
             conversation_id,
             new.failed_attempts,
             turn.handoff_reason.as_deref(),
-            now
+            now,
+            new.scenario_state.as_ref().map(Json),
+            new.handoff_context.as_ref().map(Json)
         )?;
         let conversation = match &turn.handoff_reason {
             Some(reason) => {
@@ -397,6 +416,7 @@ impl Store {
                             "reason": reason,
                             "question": turn.question,
                             "guesses": turn.guesses,
+                            "context": new.handoff_context,
                             "visible_to_customer": false,
                         }),
                         audit: None,

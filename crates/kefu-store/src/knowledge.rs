@@ -279,6 +279,8 @@ pub struct KnowledgeSnapshot {
     /// Published FAQs only, oldest first.
     pub faqs: Vec<Faq>,
     pub vocabulary: Vec<VocabularyTerm>,
+    /// Published scenarios, oldest first: their triggers are matched with the FAQs.
+    pub scenarios: Vec<crate::scenarios::Scenario>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -327,7 +329,7 @@ fn unknown_category(field: &str) -> StoreError {
 }
 
 /// Bumps the content counter (and creates the tenant's state row on first use).
-async fn bump_content(conn: &mut Conn<'_>, tenant_id: Uuid) -> Result<(), StoreError> {
+pub(crate) async fn bump_content(conn: &mut Conn<'_>, tenant_id: Uuid) -> Result<(), StoreError> {
     sql_execute!(
         conn,
         "INSERT INTO kb_state (tenant_id, bot_settings, content_version, settings_version, updated_at)
@@ -1341,6 +1343,7 @@ impl Store {
             tenant_id
         )?;
         let faqs = with_similar(&mut conn, tenant_id, rows).await?;
+        let scenarios = crate::scenarios::published_scenarios(&mut conn, tenant_id).await?;
         drop(read);
         let vocabulary = self.kb_vocabulary(tenant_id).await?;
         Ok(KnowledgeSnapshot {
@@ -1348,6 +1351,7 @@ impl Store {
             bot_settings,
             faqs,
             vocabulary,
+            scenarios,
         })
     }
 }

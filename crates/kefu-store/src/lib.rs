@@ -24,6 +24,7 @@ mod left_messages;
 mod mail;
 mod page;
 mod rollups;
+mod scenarios;
 mod sla;
 mod status_links;
 mod tenants;
@@ -76,6 +77,10 @@ pub use mail::{
 pub use mail::{MailboxImap, NewImap};
 pub use page::Page;
 pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
+pub use scenarios::{
+    Integration, IntegrationPatch, IntegrationTarget, NewIntegration, NewScenario, Scenario,
+    ScenarioPatch, ScenarioRevision,
+};
 pub use sla::{SlaWakeup, TicketSlaTarget};
 pub use status_links::STATUS_TOKEN_CHARS;
 pub use tenants::{ServiceLevelGoal, Tenant, TenantSettings};

@@ -6,6 +6,7 @@ mod events;
 mod knowledge;
 mod mail;
 mod rollups;
+mod scenarios;
 mod tenancy;
 mod tickets;
 mod users;
