@@ -623,17 +623,6 @@ pub fn check_steps(steps: &[Step]) -> Vec<Problem> {
     problems
 }
 
-/// The integrations a scenario's steps call.
-pub fn integrations_called(steps: &[Step]) -> Vec<Uuid> {
-    steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Call { integration_id } => Some(*integration_id),
-            _ => None,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -86,6 +86,11 @@ struct Inner {
     mail: crate::mail::Mail,
     rollups: crate::reports::maintainer::Rollups,
     knowledge: crate::knowledge::KnowledgeBases,
+    /// The client the bot's scenarios call tenants' integrations with.
+    integrations: Option<reqwest::Client>,
+    /// Customer messages whose bot turn is being taken: a retry arriving meanwhile waits for
+    /// nothing and runs nothing (no second step, no second call).
+    bot_turns: crate::bot::TurnsInFlight,
     search: crate::search::SearchIndexes,
 }
 
@@ -125,6 +130,8 @@ impl AppState {
                 mail: crate::mail::Mail::new(config.mail.clone()),
                 rollups: crate::reports::maintainer::Rollups::new(store.clone()),
                 knowledge: crate::knowledge::KnowledgeBases::new(),
+                integrations: crate::integrations::client(),
+                bot_turns: crate::bot::TurnsInFlight::default(),
                 search: crate::search::SearchIndexes::new(store.clone(), closing.subscribe()),
                 store,
                 config,
@@ -191,6 +198,14 @@ impl AppState {
     /// The per-tenant compiled knowledge bases (FAQ matcher and bot settings).
     pub fn knowledge(&self) -> &crate::knowledge::KnowledgeBases {
         &self.inner.knowledge
+    }
+
+    pub fn integrations_http(&self) -> Option<&reqwest::Client> {
+        self.inner.integrations.as_ref()
+    }
+
+    pub fn bot_turns(&self) -> &crate::bot::TurnsInFlight {
+        &self.inner.bot_turns
     }
 
     /// The per-tenant full-text indexes of articles and FAQs.

@@ -20,7 +20,7 @@ use uuid::Uuid;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = BotMessage))]
 pub struct BotReply {
-    /// `answer`, `did_you_mean`, `rephrase` or `handoff`.
+    /// `answer`, `did_you_mean`, `rephrase`, `scenario` (a step of a guided flow) or `handoff`.
     pub action: String,
     /// The FAQ an `answer` gives: the widget asks "was this helpful?" about it.
     pub faq_id: Option<Uuid>,
@@ -29,6 +29,9 @@ pub struct BotReply {
     pub choices: Vec<BotGuess>,
     /// The customer's "was this helpful?", once given.
     pub helpful: Option<bool>,
+    /// A scenario's buttons: the customer sends the chosen label as a message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// One FAQ the bot considered, with its confidence in [0, 1].
@@ -539,7 +542,7 @@ impl Store {
             "SELECT COUNT(*) AS started,
                     COALESCE(SUM(CASE WHEN s.handoff_reason IS NULL AND EXISTS (
                         SELECT 1 FROM bot_turns t WHERE t.tenant_id = s.tenant_id
-                            AND t.conversation_id = s.conversation_id AND t.action = 'answer')
+                            AND t.conversation_id = s.conversation_id AND t.action IN ('answer', 'scenario'))
                         THEN 1 ELSE 0 END), 0) AS answered,
                     COALESCE(SUM(CASE WHEN s.handoff_reason IS NULL THEN 0 ELSE 1 END), 0) AS handed_off
              FROM bot_sessions s WHERE s.tenant_id = $1 AND s.started_at >= $2 AND s.started_at < $3",
@@ -602,7 +605,7 @@ impl Store {
                 "SELECT ",
                 turn_columns!(),
                 " FROM bot_turns WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
-                 AND action <> 'answer' ORDER BY created_at DESC, id DESC LIMIT $4"
+                 AND action NOT IN ('answer', 'scenario') ORDER BY created_at DESC, id DESC LIMIT $4"
             ),
             tenant_id,
             from,

@@ -17,6 +17,7 @@ pub mod knowledge;
 pub mod mailboxes;
 pub mod mails;
 pub mod reports;
+pub mod scenarios;
 pub mod sla;
 pub mod tenant;
 pub mod ticket_fields;
