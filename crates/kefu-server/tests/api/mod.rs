@@ -12,6 +12,7 @@ mod knowledge;
 mod left_message;
 mod reports;
 mod routing;
+mod scenarios;
 mod sla;
 mod stream;
 mod tenancy;
