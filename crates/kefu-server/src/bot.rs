@@ -359,7 +359,7 @@ fn guesses(knowledge: &TenantKnowledge, matches: &[Match]) -> Vec<BotGuess> {
         .iter()
         .filter_map(|m| {
             Some(BotGuess {
-                faq_id: knowledge.faq_id(m.entry)?,
+                faq_id: knowledge.entry_id(m.entry)?,
                 question: knowledge.base.entry(m.entry)?.question.clone(),
                 confidence: f64::from(m.confidence),
             })
@@ -406,9 +406,10 @@ fn plan(
     failed: u32,
     choice: Option<Uuid>,
 ) -> Plan {
-    // A "did you mean" choice names its FAQ: answer it, no matching on the text.
+    // A "did you mean" choice names its FAQ (or scenario): answer (or start) it, no matching
+    // on the text.
     if let Some(entry) = choice.and_then(|id| {
-        (0..knowledge.base.entries().len()).find(|&entry| knowledge.faq_id(entry) == Some(id))
+        (0..knowledge.base.entries().len()).find(|&entry| knowledge.entry_id(entry) == Some(id))
     }) && let Some(plan) = answer(knowledge, channel, entry, None, Vec::new())
     {
         return plan;

@@ -44,6 +44,11 @@ impl TenantKnowledge {
         self.faq_ids.get(entry).copied()
     }
 
+    /// What a "did you mean" choice names: the FAQ's id, or the scenario's it starts.
+    pub fn entry_id(&self, entry: usize) -> Option<Uuid> {
+        self.faq_ids.get(entry).copied()
+    }
+
     /// The scenario an entry starts, when it holds a scenario's triggers.
     pub fn scenario_of(&self, entry: usize) -> Option<Uuid> {
         if !self.scenario_entry.get(entry).copied().unwrap_or(false) {

@@ -563,6 +563,9 @@ pub struct TryBot {
     pub failed_attempts: Option<u32>,
     /// The channel kind whose answer variant to use (`web` by default).
     pub channel: Option<String>,
+    /// A "did you mean" choice of the previous answer (its `faq_id`): answered or started
+    /// without matching the text.
+    pub choice: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -624,7 +627,7 @@ pub async fn try_bot(
         channel,
         &req.message,
         req.failed_attempts.unwrap_or(0),
-        None,
+        req.choice,
         in_scenario,
     )
     .await;

@@ -533,3 +533,61 @@ async fn a_private_address_is_refused_unless_the_server_allows_it() {
     assert_eq!(tested["error"], "target_not_allowed", "{tested}");
     assert_eq!(orders.calls.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn the_demo_walks_its_scenarios_and_shows_the_failure_path() {
+    let app = spawn_app_with(ServerConfig::default()).await;
+    kefu_server::demo::seed(&app.store).await.unwrap();
+    let admin = app
+        .login("admin@demo.kefu.dev", kefu_server::demo::DEMO_PASSWORD)
+        .await;
+    let (_, list) = app.get("/api/v1/kb/scenarios", &admin).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+    for scenario in list["items"].as_array().unwrap() {
+        let steps: Vec<kefu_knowledge::scenario::Step> =
+            serde_json::from_value(scenario["steps"].clone()).unwrap();
+        assert!(
+            kefu_knowledge::scenario::check_steps(&steps).is_empty(),
+            "{scenario}"
+        );
+    }
+    let try_ = |body: Value| app.post("/api/v1/kb/try", &admin, body);
+    let (_, ask) = try_(json!({"message": "查询订单"})).await;
+    assert_eq!(ask["action"], "scenario", "{ask}");
+    let (_, failed) = try_(json!({"message": "20261126001", "state": ask["state"]})).await;
+    assert_eq!(failed["handoff_reason"], "integration_failed", "{failed}");
+    assert_eq!(
+        failed["handoff_context"]["slots"]["order_id"],
+        "20261126001"
+    );
+
+    let (_, mut ask) = try_(json!({"message": "我要退货"})).await;
+    if ask["action"] == "did_you_mean" {
+        // Close to the returns FAQ: the scenario is one of the choices, and choosing starts it.
+        let choices = ask["choices"].as_array().unwrap().clone();
+        let scenario = choices
+            .iter()
+            .find(|c| c["question"] == "我要退货")
+            .unwrap_or_else(|| panic!("the scenario is a choice: {ask}"));
+        ask = try_(json!({"message": "我要退货", "choice": scenario["faq_id"]}))
+            .await
+            .1;
+    }
+    assert_eq!(ask["action"], "scenario", "{ask}");
+    let (_, reason) = try_(json!({"message": "123456", "state": ask["state"]})).await;
+    assert_eq!(
+        reason["options"],
+        json!(["不想要了", "尺码不合适", "质量问题"]),
+        "{reason}"
+    );
+    let (_, done) = try_(json!({"message": "尺码不合适", "state": reason["state"]})).await;
+    assert!(
+        done["body"].as_str().unwrap().contains("订单 123456"),
+        "{done}"
+    );
+    assert!(done["state"].is_null());
+    // Seeding again adds nothing.
+    kefu_server::demo::seed(&app.store).await.unwrap();
+    let (_, list) = app.get("/api/v1/kb/scenarios", &admin).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
