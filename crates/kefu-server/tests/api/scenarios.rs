@@ -561,19 +561,21 @@ async fn the_demo_walks_its_scenarios_and_shows_the_failure_path() {
         "20261126001"
     );
 
-    let (_, mut ask) = try_(json!({"message": "我要退货"})).await;
-    if ask["action"] == "did_you_mean" {
-        // Close to the returns FAQ: the scenario is one of the choices, and choosing starts it.
-        let choices = ask["choices"].as_array().unwrap().clone();
-        let scenario = choices
-            .iter()
-            .find(|c| c["question"] == "我要退货")
-            .unwrap_or_else(|| panic!("the scenario is a choice: {ask}"));
-        ask = try_(json!({"message": "我要退货", "choice": scenario["faq_id"]}))
-            .await
-            .1;
-    }
+    // Close to the returns FAQ: the scenario is one of the choices, and choosing starts it.
+    let (_, offered) = try_(json!({"message": "我要退货"})).await;
+    assert_eq!(offered["action"], "did_you_mean", "{offered}");
+    let choice = offered["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["question"] == "我要退货")
+        .unwrap_or_else(|| panic!("the scenario is a choice: {offered}"))
+        .clone();
+    let (_, chosen) = try_(json!({"message": "我要退货", "choice": choice["faq_id"]})).await;
+    assert_eq!(chosen["action"], "scenario", "{chosen}");
+    let (_, ask) = try_(json!({"message": "帮我退货"})).await;
     assert_eq!(ask["action"], "scenario", "{ask}");
+    assert_eq!(ask["body"], chosen["body"]);
     let (_, reason) = try_(json!({"message": "123456", "state": ask["state"]})).await;
     assert_eq!(
         reason["options"],
