@@ -623,6 +623,82 @@ pub fn check_steps(steps: &[Step]) -> Vec<Problem> {
     problems
 }
 
+/// An FAQ's business action: answering the FAQ asks for the slots, calls the integration and
+/// says the reply, i.e. the scenario `ask…, call, say`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessAction {
+    pub integration_id: Uuid,
+    #[serde(default)]
+    pub slots: Vec<SlotQuestion>,
+    /// The reply template: `{slot}` and `{result.path}`.
+    pub reply: String,
+    pub reply_en: Option<String>,
+}
+
+/// One value a business action asks for, like an `ask` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotQuestion {
+    pub slot: String,
+    pub prompt: String,
+    pub prompt_en: Option<String>,
+    pub pattern: Option<String>,
+    pub max_length: Option<usize>,
+    pub retry_prompt: Option<String>,
+    pub retry_prompt_en: Option<String>,
+}
+
+impl BusinessAction {
+    /// The same walk as a scenario: ask each slot, call, say the reply.
+    pub fn steps(&self) -> Vec<Step> {
+        let mut steps: Vec<Step> = self
+            .slots
+            .iter()
+            .map(|q| Step::Ask {
+                slot: q.slot.clone(),
+                prompt: q.prompt.clone(),
+                prompt_en: q.prompt_en.clone(),
+                pattern: q.pattern.clone(),
+                max_length: q.max_length,
+                retry_prompt: q.retry_prompt.clone(),
+                retry_prompt_en: q.retry_prompt_en.clone(),
+            })
+            .collect();
+        steps.push(Step::Call {
+            integration_id: self.integration_id,
+        });
+        steps.push(Step::Say {
+            text: self.reply.clone(),
+            text_en: self.reply_en.clone(),
+        });
+        steps
+    }
+
+    /// The problems of its steps, named by the action's own fields (`slots[0].pattern`, `reply`).
+    pub fn check(&self) -> Vec<Problem> {
+        let asks = self.slots.len();
+        check_steps(&self.steps())
+            .into_iter()
+            .map(|p| {
+                let field = match p
+                    .field
+                    .strip_prefix("steps[")
+                    .and_then(|r| r.split_once("]."))
+                {
+                    Some((i, rest)) if i.parse::<usize>().is_ok_and(|i| i < asks) => {
+                        format!("slots[{i}].{rest}")
+                    }
+                    Some((_, "text")) => "reply".to_owned(),
+                    Some((_, "text_en")) => "reply_en".to_owned(),
+                    _ => p.field,
+                };
+                Problem { field, ..p }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -845,6 +921,37 @@ mod tests {
         assert!(!check_steps(&[]).is_empty());
         let unknown: Result<Vec<Step>, _> = serde_json::from_value(json!([{"kind": "dance"}]));
         assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn a_business_action_walks_like_its_scenario() {
+        let action: BusinessAction = serde_json::from_value(json!({
+            "integration_id": Uuid::nil(),
+            "slots": [{"slot": "order_id", "prompt": "订单号？", "pattern": "[0-9]{6}"}],
+            "reply": "{order_id}: {result.status}"
+        }))
+        .unwrap();
+        assert!(action.check().is_empty());
+        let steps = action.steps();
+        let state = waiting(&start(&steps, ReplyLanguage::Chinese));
+        let state = waiting(&advance(&steps, state, Input::Answer("123456"), 2));
+        let walk = advance(
+            &steps,
+            state,
+            Input::CallResult(Ok(json!({"status": "ok"}))),
+            2,
+        );
+        assert_eq!(walk.says, ["123456: ok"]);
+        let bad = BusinessAction {
+            reply: String::new(),
+            slots: vec![SlotQuestion {
+                pattern: Some("(".into()),
+                ..action.slots[0].clone()
+            }],
+            ..action
+        };
+        let fields: Vec<String> = bad.check().into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["slots[0].pattern", "reply"]);
     }
 
     fn any_step() -> impl Strategy<Value = Step> {

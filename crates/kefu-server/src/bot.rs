@@ -375,7 +375,10 @@ fn answer(
     confidence: Option<f64>,
     guesses: Vec<BotGuess>,
 ) -> Option<Plan> {
-    if let Some(scenario) = knowledge.scenario_of(entry) {
+    if let Some(scenario) = knowledge
+        .scenario_of(entry)
+        .or_else(|| knowledge.action_of(entry))
+    {
         return Some(Plan {
             start_scenario: Some(scenario),
             confidence,

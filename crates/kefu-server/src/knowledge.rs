@@ -2,7 +2,7 @@
 //! into a `KnowledgeBase`, rebuilt off the async runtime when the store's change counters move.
 
 use crate::error::ApiResult;
-use kefu_knowledge::scenario::Step;
+use kefu_knowledge::scenario::{BusinessAction, Step};
 use kefu_knowledge::{
     BotSettings, FaqEntry, KnowledgeBase, KnowledgeError, MatcherSettings, VocabEntry,
 };
@@ -57,7 +57,14 @@ impl TenantKnowledge {
         self.faq_ids.get(entry).copied()
     }
 
-    /// A published scenario's steps; none once it is deleted or unpublished.
+    /// The FAQ's id when answering it runs its business action.
+    pub fn action_of(&self, entry: usize) -> Option<Uuid> {
+        let id = self.faq_id(entry)?;
+        self.scenarios.contains_key(&id).then_some(id)
+    }
+
+    /// A published scenario's (or FAQ business action's) steps; none once it is deleted or
+    /// unpublished.
     pub fn scenario_steps(&self, id: Uuid) -> Option<Arc<Vec<Step>>> {
         self.scenarios.get(&id).cloned()
     }
@@ -162,7 +169,9 @@ pub fn bot_settings(stored: Option<serde_json::Value>) -> BotSettings {
 /// Compiles a snapshot; reuses the previous base when only the settings changed.
 fn compile(snapshot: KnowledgeSnapshot, previous: Option<Arc<TenantKnowledge>>) -> TenantKnowledge {
     let settings = bot_settings(snapshot.bot_settings);
-    let scenarios = scenario_steps(&snapshot.scenarios);
+    let mut scenarios = scenario_steps(&snapshot.scenarios);
+    let faq_actions = action_steps(&snapshot.faq_actions);
+    scenarios.extend(faq_actions.iter().map(|(id, steps)| (*id, steps.clone())));
     let mut faq_ids: Vec<Uuid> = snapshot.faqs.iter().map(|f| f.id).collect();
     let mut scenario_entry = vec![false; faq_ids.len()];
     for scenario in snapshot
@@ -266,6 +275,23 @@ fn scenario_entry_of(scenario: &Scenario, question: String, similar: Vec<String>
         answer: scenario.name.clone(),
         language: None,
     }
+}
+
+/// The steps of each published FAQ's business action, by the FAQ's id; an unreadable one is
+/// left out (the FAQ then gives its plain answer).
+fn action_steps(actions: &[(Uuid, serde_json::Value)]) -> HashMap<Uuid, Arc<Vec<Step>>> {
+    actions
+        .iter()
+        .filter_map(|(faq_id, action)| {
+            match serde_json::from_value::<BusinessAction>(action.clone()) {
+                Ok(action) => Some((*faq_id, Arc::new(action.steps()))),
+                Err(err) => {
+                    tracing::error!(%err, faq = %faq_id, "stored FAQ action unreadable");
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// The steps of each published scenario; one whose stored steps no longer parse is left out

@@ -294,6 +294,11 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(scenarios::scenario_revisions))
         .routes(routes!(scenarios::try_bot))
+        .routes(routes!(
+            scenarios::get_faq_action,
+            scenarios::put_faq_action,
+            scenarios::delete_faq_action
+        ))
         .routes(routes!(kb::import_faqs))
         .routes(routes!(kb::export_faqs))
         .routes(routes!(articles::list_articles, articles::create_article))

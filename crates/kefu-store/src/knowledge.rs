@@ -281,6 +281,8 @@ pub struct KnowledgeSnapshot {
     pub vocabulary: Vec<VocabularyTerm>,
     /// Published scenarios, oldest first: their triggers are matched with the FAQs.
     pub scenarios: Vec<crate::scenarios::Scenario>,
+    /// Business actions of published FAQs: (FAQ id, action).
+    pub faq_actions: Vec<(Uuid, serde_json::Value)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -1344,6 +1346,7 @@ impl Store {
         )?;
         let faqs = with_similar(&mut conn, tenant_id, rows).await?;
         let scenarios = crate::scenarios::published_scenarios(&mut conn, tenant_id).await?;
+        let faq_actions = crate::scenarios::published_faq_actions(&mut conn, tenant_id).await?;
         drop(read);
         let vocabulary = self.kb_vocabulary(tenant_id).await?;
         Ok(KnowledgeSnapshot {
@@ -1352,6 +1355,7 @@ impl Store {
             faqs,
             vocabulary,
             scenarios,
+            faq_actions,
         })
     }
 }

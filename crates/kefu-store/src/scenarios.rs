@@ -228,6 +228,18 @@ async fn load_integration(
         .into())
 }
 
+async fn faq_exists(conn: &mut Conn<'_>, tenant_id: Uuid, faq_id: Uuid) -> Result<(), StoreError> {
+    sql_scalar_optional!(
+        Uuid,
+        conn,
+        "SELECT id FROM kb_faqs WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        faq_id
+    )?
+    .map(|_| ())
+    .ok_or(StoreError::NotFound)
+}
+
 async fn load_scenario(
     conn: &mut Conn<'_>,
     tenant_id: Uuid,
@@ -465,6 +477,77 @@ impl Store {
         Ok(())
     }
 
+    // ---- FAQ business actions ----
+
+    /// An FAQ's business action; `None` when it has none. Not found when the FAQ is not.
+    pub async fn faq_action(
+        &self,
+        tenant_id: Uuid,
+        faq_id: Uuid,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let mut read = self.read().await?;
+        let mut conn = read.conn();
+        faq_exists(&mut conn, tenant_id, faq_id).await?;
+        Ok(sql_scalar_optional!(
+            Json<serde_json::Value>,
+            &mut conn,
+            "SELECT action FROM kb_faq_actions WHERE tenant_id = $1 AND faq_id = $2",
+            tenant_id,
+            faq_id
+        )?
+        .map(|j| j.0))
+    }
+
+    /// Sets (or with `None` removes) an FAQ's business action, checked by the caller.
+    pub async fn set_faq_action(
+        &self,
+        tenant_id: Uuid,
+        faq_id: Uuid,
+        action: Option<serde_json::Value>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_for(tenant_id).await?;
+        let mut conn = tx.conn();
+        faq_exists(&mut conn, tenant_id, faq_id).await?;
+        match &action {
+            Some(action) => sql_execute!(
+                &mut conn,
+                "INSERT INTO kb_faq_actions (tenant_id, faq_id, action, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant_id, faq_id) DO UPDATE SET action = excluded.action, updated_at = excluded.updated_at",
+                tenant_id,
+                faq_id,
+                Json(action),
+                Utc::now()
+            )?,
+            None => sql_execute!(
+                &mut conn,
+                "DELETE FROM kb_faq_actions WHERE tenant_id = $1 AND faq_id = $2",
+                tenant_id,
+                faq_id
+            )?,
+        };
+        record(
+            &mut conn,
+            Change {
+                tenant_id,
+                kind: if action.is_some() {
+                    "kb.faq_action_set"
+                } else {
+                    "kb.faq_action_removed"
+                },
+                entity_type: "kb_faq",
+                entity_id: Some(faq_id),
+                actor,
+                payload: serde_json::json!({ "faq_id": faq_id, "action": action }),
+                audit: None,
+            },
+        )
+        .await?;
+        bump_content(&mut conn, tenant_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     // ---- scenarios ----
 
     pub async fn create_scenario(
@@ -624,6 +707,28 @@ impl Store {
         }
         Ok(rows)
     }
+}
+
+/// The business actions of the tenant's published FAQs, for the bot: (FAQ id, action).
+pub(crate) async fn published_faq_actions(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+) -> Result<Vec<(Uuid, serde_json::Value)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        faq_id: Uuid,
+        action: Json<serde_json::Value>,
+    }
+    Ok(sql_all!(
+        Row,
+        conn,
+        "SELECT a.faq_id, a.action FROM kb_faq_actions a JOIN kb_faqs f ON f.tenant_id = a.tenant_id AND f.id = a.faq_id
+         WHERE a.tenant_id = $1 AND f.status = 'published' ORDER BY a.faq_id",
+        tenant_id
+    )?
+    .into_iter()
+    .map(|r| (r.faq_id, r.action.0))
+    .collect())
 }
 
 /// The published scenarios, for the bot's matcher.

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kefu_core::{Role, Scope, ValidationErrors};
-use kefu_knowledge::scenario::{ScenarioState, Step, check_steps, valid_slot_name};
+use kefu_knowledge::scenario::{BusinessAction, ScenarioState, Step, check_steps, valid_slot_name};
 use kefu_store::{
     FaqStatus, Integration, IntegrationPatch, NewIntegration, NewScenario, Scenario, ScenarioPatch,
     ScenarioRevision,
@@ -642,4 +642,103 @@ pub async fn try_bot(
         handoff_context: plan.handoff_context,
         failed_attempts: plan.failed_attempts,
     }))
+}
+
+// ---- FAQ business actions ----
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaqAction {
+    pub faq_id: Uuid,
+    /// `integration_id`, `slots` (each `slot`, `prompt`, `prompt_en`, `pattern`, `max_length`,
+    /// `retry_prompt`, `retry_prompt_en`), `reply`, `reply_en`; `null` when the FAQ has none.
+    #[schema(value_type = Option<Object>)]
+    pub action: Option<serde_json::Value>,
+}
+
+/// The FAQ's business action: answering it asks for the slots, calls the integration and
+/// says the reply (as a scenario would); without one the FAQ gives its answer.
+#[utoipa::path(get, path = "/api/v1/kb/faqs/{id}/action", tag = "knowledge", params(("id" = Uuid, Path)),
+    responses((status = 200, body = FaqAction), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_faq_action(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<FaqAction>> {
+    read_scenarios(&principal)?;
+    let action = state
+        .store()
+        .faq_action(principal.tenant_id, id)
+        .await
+        .map_err(ApiError::from_store("faq"))?;
+    Ok(axum::Json(FaqAction { faq_id: id, action }))
+}
+
+#[utoipa::path(put, path = "/api/v1/kb/faqs/{id}/action", tag = "knowledge", params(("id" = Uuid, Path)),
+    request_body(content = Object, description = "`integration_id`, `slots`, `reply`, `reply_en`"),
+    responses((status = 200, body = FaqAction), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "`invalid_action`, `invalid_slot`, `invalid_pattern`, `required`, `unknown_integration`, …", body = ErrorBody)))]
+pub async fn put_faq_action(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+    Json(body): Json<serde_json::Value>,
+) -> ApiResult<axum::Json<FaqAction>> {
+    write_scenarios(&principal)?;
+    // The FAQ first: another tenant's id is 404 whatever the body says.
+    state
+        .store()
+        .faq_action(principal.tenant_id, id)
+        .await
+        .map_err(ApiError::from_store("faq"))?;
+    let action: BusinessAction = serde_json::from_value(body.clone()).map_err(|err| {
+        ApiError::from(ValidationErrors::single(
+            "action",
+            "invalid_action",
+            err.to_string(),
+        ))
+    })?;
+    let mut errors = ValidationErrors::new();
+    for problem in action.check() {
+        errors.push(problem.field, problem.code, problem.message);
+    }
+    let known = state.store().integrations(principal.tenant_id).await?;
+    if !known.iter().any(|i| i.id == action.integration_id) {
+        errors.push(
+            "integration_id",
+            "unknown_integration",
+            "no such integration in this tenant",
+        );
+    }
+    errors.into_result()?;
+    let stored = serde_json::to_value(&action).map_err(|_| ApiError::internal())?;
+    state
+        .store()
+        .set_faq_action(
+            principal.tenant_id,
+            id,
+            Some(stored.clone()),
+            &principal.actor(),
+        )
+        .await
+        .map_err(ApiError::from_store("faq"))?;
+    Ok(axum::Json(FaqAction {
+        faq_id: id,
+        action: Some(stored),
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/kb/faqs/{id}/action", tag = "knowledge", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "The FAQ gives its answer again"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_faq_action(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    write_scenarios(&principal)?;
+    state
+        .store()
+        .set_faq_action(principal.tenant_id, id, None, &principal.actor())
+        .await
+        .map_err(ApiError::from_store("faq"))?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -593,3 +593,67 @@ async fn the_demo_walks_its_scenarios_and_shows_the_failure_path() {
     let (_, list) = app.get("/api/v1/kb/scenarios", &admin).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn an_faq_with_a_business_action_asks_calls_and_replies() {
+    let app = spawn_app_with(config()).await;
+    let (org, inbox, orders, integration_id) = setup(&app).await;
+    let (status, faq) = app
+        .post(
+            "/api/v1/kb/faqs",
+            &org.supervisor,
+            json!({"question": "我的包裹现在在哪", "similar_questions": ["包裹到哪里了", "包裹物流信息", "查包裹"],
+                   "answer": "请在“我的订单”中查看物流。"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{faq}");
+    let path = format!("/api/v1/kb/faqs/{}/action", faq["id"].as_str().unwrap());
+    let (status, none) = app.get(&path, &org.agent).await;
+    assert_eq!(
+        (status, none["action"].clone()),
+        (StatusCode::OK, Value::Null)
+    );
+    let action = json!({"integration_id": integration_id,
+        "slots": [{"slot": "order_id", "prompt": "包裹的订单号是？", "pattern": "[0-9]{6}"}],
+        "reply": "包裹（订单 {order_id}）：{result.status}"});
+    let (agent, supervisor) = (org.agent.as_str(), org.supervisor.as_str());
+    let call = async |method: reqwest::Method, token: &str, body: Option<Value>| {
+        app.call(method, &path, Some(token), body).await
+    };
+    let (status, _) = call(reqwest::Method::PUT, agent, Some(action.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut bad = action.clone();
+    bad["integration_id"] = json!(uuid::Uuid::now_v7());
+    bad["slots"][0]["pattern"] = json!("(");
+    let (status, error) = call(reqwest::Method::PUT, supervisor, Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let fields: Vec<&str> = error["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["slots[0].pattern", "integration_id"]);
+    let (status, set) = call(reqwest::Method::PUT, supervisor, Some(action)).await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+
+    let (id, visitor) = chat(&app, &inbox).await;
+    let ask = say(&app, &visitor, &id, json!({"body": "我的包裹现在在哪"})).await;
+    assert_eq!(ask["body"], "包裹的订单号是？", "{ask}");
+    let reply = say(&app, &visitor, &id, json!({"body": "246810"})).await;
+    assert_eq!(reply["body"], "包裹（订单 246810）：已发货", "{reply}");
+    assert_eq!(orders.calls.load(Ordering::SeqCst), 1);
+
+    // Without the action the FAQ answers as written again.
+    let (status, _) = call(reqwest::Method::DELETE, supervisor, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let plain = say(&app, &visitor, &id, json!({"body": "我的包裹现在在哪"})).await;
+    assert_eq!(plain["body"], "请在“我的订单”中查看物流。", "{plain}");
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/kb/faqs/{}/action", uuid::Uuid::now_v7()),
+            &org.agent,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

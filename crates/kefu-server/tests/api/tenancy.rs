@@ -563,6 +563,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                         Some(json!({"slots": {"order_id": "1"}}))
                     }
                     ("PATCH", "/api/v1/kb/scenarios/{id}") => Some(json!({"name": "pwned"})),
+                    ("PUT", "/api/v1/kb/faqs/{id}/action") => Some(
+                        json!({"integration_id": a.integration_id, "reply": "pwned {result.x}"}),
+                    ),
                     ("POST", p) if p.ends_with("/render") => None,
                     ("PATCH", "/api/v1/inboxes/{id}") => {
                         Some(json!({"name": "pwned", "settings": {"bot_enabled": true}}))

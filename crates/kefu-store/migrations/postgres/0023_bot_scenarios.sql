@@ -4,6 +4,8 @@
 -- and ordered steps (JSON, checked by the server), with a revision history like FAQs'.
 -- bot_sessions.scenario_state: where the customer is in a scenario (step, slots, last result),
 -- so a restart continues it; handoff_context: what the agent sees after a scenario's handoff.
+-- kb_faq_actions: an FAQ's business action (an integration, the slots to ask for, a reply
+-- template): answering the FAQ runs it like a scenario.
 
 CREATE TABLE kb_integrations (
     id UUID PRIMARY KEY,
@@ -55,6 +57,15 @@ CREATE TABLE kb_scenario_revisions (
     created_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX kb_scenario_revisions_scenario ON kb_scenario_revisions (tenant_id, scenario_id, id);
+
+CREATE TABLE kb_faq_actions (
+    tenant_id UUID NOT NULL,
+    faq_id UUID NOT NULL,
+    action JSONB NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, faq_id),
+    FOREIGN KEY (tenant_id, faq_id) REFERENCES kb_faqs (tenant_id, id) ON DELETE CASCADE
+);
 
 ALTER TABLE bot_sessions ADD COLUMN scenario_state JSONB;
 ALTER TABLE bot_sessions ADD COLUMN handoff_context JSONB;

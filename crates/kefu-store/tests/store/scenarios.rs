@@ -245,3 +245,86 @@ async fn another_tenant_never_reaches_them() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_faq_action_is_set_read_and_removed_with_events_and_reaches_the_snapshot() {
+    let f = fixture().await;
+    let t = f.tenant.id;
+    let faq = f
+        .store
+        .create_faq(
+            t,
+            kefu_store::NewFaq {
+                question: "我的包裹在哪".into(),
+                similar_questions: vec![],
+                answer: "看订单".into(),
+                category_id: None,
+                tags: vec![],
+                language: None,
+                status: FaqStatus::Published,
+                variants: Default::default(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.store.faq_action(t, faq.id).await.unwrap(), None);
+    let v0 = f.store.knowledge_version(t).await.unwrap();
+    let action =
+        json!({"integration_id": uuid::Uuid::nil(), "slots": [], "reply": "{result.status}"});
+    f.store
+        .set_faq_action(t, faq.id, Some(action.clone()), &actor())
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.faq_action(t, faq.id).await.unwrap(),
+        Some(action.clone())
+    );
+    assert!(f.store.knowledge_version(t).await.unwrap().content > v0.content);
+    let snapshot = f.store.knowledge_snapshot(t).await.unwrap();
+    assert_eq!(snapshot.faq_actions, vec![(faq.id, action.clone())]);
+    f.store
+        .set_faq_action(t, faq.id, None, &actor())
+        .await
+        .unwrap();
+    assert_eq!(f.store.faq_action(t, faq.id).await.unwrap(), None);
+    let other = f
+        .store
+        .create_tenant("other", "Other", &TenantSettings::default(), &actor())
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.store.faq_action(other.id, faq.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        f.store
+            .set_faq_action(other.id, faq.id, Some(action), &actor())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let kinds: Vec<String> = f
+        .store
+        .events_since(t, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .filter(|k| k.starts_with("kb.faq_action"))
+        .collect();
+    assert_eq!(kinds, ["kb.faq_action_set", "kb.faq_action_removed"]);
+    // Deleting the FAQ deletes its action with it.
+    f.store
+        .set_faq_action(t, faq.id, Some(json!({"reply": "x"})), &actor())
+        .await
+        .unwrap();
+    f.store.delete_faq(t, faq.id, &actor()).await.unwrap();
+    assert!(
+        f.store
+            .knowledge_snapshot(t)
+            .await
+            .unwrap()
+            .faq_actions
+            .is_empty()
+    );
+}
