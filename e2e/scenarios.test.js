@@ -1,7 +1,7 @@
 // Bot scenarios against the real server: the demo admin (in English) sees the demo's
 // integration, builds a two-step scenario (ask with a pattern, then say with the slot) in the
 // Scenarios tab, and walks it in "Try the bot": a wrong answer is asked again, a right one
-// is filled into the reply. Screenshots in artifacts/.
+// is filled into the reply; an FAQ gets a business action. Screenshots in artifacts/.
 import { describe, it, before, after } from "node:test";
 import { mkdirSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -75,5 +75,20 @@ describe("bot scenarios: build one and walk it", { timeout: 60_000 }, () => {
     await tryBot.getByRole("button", { name: "Ask" }).click();
     await expectText(reply, "Gift card 1234 has ¥50 left.");
     await page.screenshot({ path: join(ARTIFACTS, "scenarios-try.png"), fullPage: true });
+
+    // An FAQ can run a business action: the editor offers the integrations; a wrong pattern is
+    // refused on its field, a right one saved.
+    await page.getByRole("tab", { name: "FAQs" }).click();
+    await page.getByRole("button", { name: "我的快递到哪了", exact: true }).first().click();
+    const action = page.getByRole("form", { name: "Business action" });
+    await action.getByLabel("Integration").selectOption({ label: "订单系统 Orders" });
+    await action.getByLabel("Values to ask for").fill("order_id | Your order number? | [0-9]{6");
+    await action.getByLabel("Reply template").fill("Order {order_id}: {result.status}");
+    await action.getByRole("button", { name: "Save" }).click();
+    await expectText(action, "not a valid regular expression");
+    await action.getByLabel("Values to ask for").fill("order_id | Your order number? | [0-9]{6}");
+    await action.getByRole("button", { name: "Save" }).click();
+    await expectText(action, "Saved.");
+    await expectText(action, "Remove the action");
   });
 });

@@ -9,7 +9,7 @@ import {
   ConfirmButton, PageHead, FormFoot, useDebounced, RowList,
 } from "../ui.js";
 import { ArticlesTab, KbSearch } from "./articles.js";
-import { ScenariosTab, IntegrationsTab } from "./scenarios.js";
+import { ScenariosTab, IntegrationsTab, FaqActionEditor } from "./scenarios.js";
 
 const canWrite = (user) => rank(user.role) >= rank("supervisor");
 
@@ -81,6 +81,7 @@ export function KnowledgePage({ session }) {
               setEditing(null);
               changed();
             }} />`}
+          ${editing && editing !== "new" && html`<${FaqActionEditor} key=${`action-${editing}`} faqId=${editing} writer=${writer} />`}
           <${FaqList} paths=${paths} version=${version} onOpen=${setEditing} />`}
     ${writer && (tab === "faqs" || tab === "articles") && html`<${Categories} paths=${paths} onChange=${changed} />`}
     ${tab === "faqs" && html`<${ImportExport} writer=${writer} onImported=${changed} />

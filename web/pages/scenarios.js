@@ -247,3 +247,71 @@ function IntegrationRow({ it, onChange }) {
     </td>
   </tr>`;
 }
+
+/** "slot | question | pattern" per line ⇄ the action's slot questions. */
+function slotsText(slots) {
+  return (slots || []).map((s) => [s.slot, s.prompt, s.pattern || ""].join(" | ").replace(/ \| $/, "")).join("\n");
+}
+
+function parseSlots(text) {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [slot, prompt, pattern] = line.split("|").map((part) => part.trim());
+      return pattern ? { slot, prompt: prompt || "", pattern } : { slot, prompt: prompt || "" };
+    });
+}
+
+/** An FAQ's business action: answering the FAQ asks the slots, calls the integration and says
+ * the reply instead of the written answer. */
+export function FaqActionEditor({ faqId, writer }) {
+  const loaded = useLoad(() => api.get(`/kb/faqs/${faqId}/action`), [faqId]);
+  const integrations = useLoad(() => api.get("/kb/integrations").catch(() => ({ items: [] })), []);
+  const [draft, setDraft] = useState(null);
+  const save = useAction();
+  const action = loaded.data?.action;
+  if (loaded.error) return html`<${ErrorBox} error=${loaded.error} />`;
+  if (!loaded.data) return null;
+  const current = draft || {
+    integration_id: action?.integration_id || "",
+    slots: slotsText(action?.slots),
+    reply: action?.reply || "",
+  };
+  const set = (patch) => setDraft({ ...current, ...patch });
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = { integration_id: current.integration_id, slots: parseSlots(current.slots), reply: current.reply };
+    const saved = await save.run(() => api.put(`/kb/faqs/${faqId}/action`, body), t("common.saved"));
+    if (saved) loaded.set(saved);
+  };
+  const clear = async () => {
+    if (await save.run(() => api.del(`/kb/faqs/${faqId}/action`))) {
+      setDraft(null);
+      loaded.reload();
+    }
+  };
+  return html`<form class="card form" aria-label=${t("fa.title")} onSubmit=${submit}>
+    <h2>${t("fa.title")}</h2>
+    <p class="muted">${t("fa.hint")}</p>
+    <fieldset class="plain" disabled=${!writer}>
+      <${Field} label=${t("sc.integration")} error=${fieldError(save.error, "integration_id")}>
+        <select value=${current.integration_id} onChange=${(e) => set({ integration_id: e.target.value })}>
+          <option value="">—</option>
+          ${(integrations.data?.items || []).map((it) => html`<option value=${it.id} key=${it.id}>${it.name}</option>`)}
+        </select>
+      <//>
+      <${Field} label=${t("fa.slots")} hint=${t("fa.slots_hint")} error=${fieldError(save.error, "slots[0].pattern") || fieldError(save.error, "slots[0].slot")} wide>
+        <textarea rows="2" value=${current.slots} onInput=${(e) => set({ slots: e.target.value })}></textarea>
+      <//>
+      <${Field} label=${t("fa.reply")} hint=${t("sc.text_hint")} error=${fieldError(save.error, "reply")} wide>
+        <textarea rows="2" value=${current.reply} onInput=${(e) => set({ reply: e.target.value })}></textarea>
+      <//>
+    </fieldset>
+    ${writer &&
+    html`<${FormFoot} action=${save} label=${t("common.save")}>
+      ${action && html`<button type="button" onClick=${clear}>${t("fa.remove")}</button>`}
+    <//>`}
+  </form>`;
+}
