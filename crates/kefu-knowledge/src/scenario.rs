@@ -28,7 +28,7 @@ const PATTERN_SIZE_LIMIT: usize = 1 << 18;
 /// One step of a scenario. Texts are given in Chinese (or the one language the tenant uses);
 /// the `_en` twin, when set, is what an English-writing customer reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// Asks for a value and keeps it under `slot`; an answer not fully matching `pattern` (or
     /// longer than `max_length`) is asked again with `retry_prompt`.
@@ -63,6 +63,7 @@ pub enum Step {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     pub label: String,
     pub label_en: Option<String>,
@@ -921,6 +922,9 @@ mod tests {
         assert!(!check_steps(&[]).is_empty());
         let unknown: Result<Vec<Step>, _> = serde_json::from_value(json!([{"kind": "dance"}]));
         assert!(unknown.is_err());
+        let typo: Result<Vec<Step>, _> =
+            serde_json::from_value(json!([{"kind": "say", "text": "hi", "txet_en": "hi"}]));
+        assert!(typo.is_err(), "a misspelt field is refused, not ignored");
     }
 
     #[test]
