@@ -25,9 +25,11 @@ export function BotGuesses({ conversation: c }) {
   const reason = bot?.session?.handoff_reason;
   if (!reason) return null;
   const reasonText = has(`bot.reason.${reason}`) ? t(`bot.reason.${reason}`) : reason;
+  const context = bot.session.handoff_context;
   return html`<aside class="bot-guesses card" aria-label=${t("bot.guesses")}>
     <h3>${t("bot.guesses")}</h3>
     <p class="muted">${t("bot.handed_off", { reason: reasonText })}</p>
+    ${context && html`<${HandoffContext} context=${context} />`}
     ${bot.handoff_guesses.length === 0
       ? html`<p class="muted">${t("bot.no_guesses")}</p>`
       : html`<ol>
@@ -36,6 +38,17 @@ export function BotGuesses({ conversation: c }) {
           )}
         </ol>`}
   </aside>`;
+}
+
+/** What a scenario collected before handing off (slots as the customer typed them, as text)
+ * and the integration's error code, for the agent only. */
+function HandoffContext({ context }) {
+  const slots = Object.entries(context.slots || {});
+  return html`<div class="bot-context" aria-label=${t("bot.context")}>
+    ${slots.length > 0 &&
+    html`<dl>${slots.map(([k, v]) => html`<div key=${k}><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>`}
+    ${context.error && html`<p class="muted">${t("bot.context_error", { code: context.error })}</p>`}
+  </div>`;
 }
 
 /** The knowledge base's best answers to `question`; `onInsert(answer)` fills the reply box. */

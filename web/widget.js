@@ -542,6 +542,18 @@
         ),
       );
     }
+    // A scenario's buttons: the label is sent as the customer's answer.
+    if ((m.bot.options || []).length > 0 && withBot && latestBot && latestBot.id === m.id) {
+      nodes.push(
+        el(
+          "div",
+          { class: "choices", role: "group" },
+          ...m.bot.options.map((label) =>
+            el("button", { type: "button", class: "choice", text: label, onclick: () => submitText(label) }),
+          ),
+        ),
+      );
+    }
     if (m.bot.action === "answer") {
       if (m.bot.helpful != null) nodes.push(el("small", { class: "feedback", text: say("thanks_feedback") }));
       else {

@@ -5,10 +5,11 @@ import { html, useState, useEffect } from "../lib.js";
 import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
 import {
-  rank, ErrorBox, Notice, Field, ChipInput, usePaged, LoadMore, useLoad, useAction, fieldError,
+  rank, isAdmin, ErrorBox, Notice, Field, ChipInput, usePaged, LoadMore, useLoad, useAction, fieldError,
   ConfirmButton, PageHead, FormFoot, useDebounced, RowList,
 } from "../ui.js";
 import { ArticlesTab, KbSearch } from "./articles.js";
+import { ScenariosTab, IntegrationsTab, FaqActionEditor } from "./scenarios.js";
 
 const canWrite = (user) => rank(user.role) >= rank("supervisor");
 
@@ -40,9 +41,12 @@ export function KnowledgePage({ session }) {
     setVersion(version + 1);
     categories.reload();
   };
+  const admin = isAdmin(session.user);
   const tabs = [
     ["faqs", t("kb.faqs")],
     ["articles", t("kb.articles")],
+    ["scenarios", t("kb.scenarios")],
+    ...(admin ? [["integrations", t("kb.integrations")]] : []),
   ];
   return html`<section class="knowledge">
     <${PageHead} title=${t("nav.knowledge")}>
@@ -64,18 +68,22 @@ export function KnowledgePage({ session }) {
           class=${tab === name ? "tab active" : "tab"} onClick=${() => setTab(name)}>${label}</button>`,
       )}
     </div>
-    ${tab === "articles"
-      ? html`<${ArticlesTab} writer=${writer} paths=${paths} CategorySelect=${CategorySelect}
-          editing=${article} setEditing=${setArticle} />`
-      : html`<${TryBot} />
+    ${tab === "scenarios" && html`<${TryBot} writer=${writer} /><${ScenariosTab} writer=${writer} admin=${admin} />`}
+    ${tab === "integrations" && html`<${IntegrationsTab} />`}
+    ${tab === "articles" &&
+    html`<${ArticlesTab} writer=${writer} paths=${paths} CategorySelect=${CategorySelect}
+          editing=${article} setEditing=${setArticle} />`}
+    ${tab === "faqs" &&
+    html`<${TryBot} writer=${writer} />
           ${editing &&
           html`<${FaqEditor} key=${editing} id=${editing} paths=${paths} writer=${writer}
             onDone=${() => {
               setEditing(null);
               changed();
             }} />`}
+          ${editing && editing !== "new" && html`<${FaqActionEditor} key=${`action-${editing}`} faqId=${editing} writer=${writer} />`}
           <${FaqList} paths=${paths} version=${version} onOpen=${setEditing} />`}
-    ${writer && html`<${Categories} paths=${paths} onChange=${changed} />`}
+    ${writer && (tab === "faqs" || tab === "articles") && html`<${Categories} paths=${paths} onChange=${changed} />`}
     ${tab === "faqs" && html`<${ImportExport} writer=${writer} onImported=${changed} />
       <${BotSettings} writer=${writer} />`}
   </section>`;
@@ -317,6 +325,7 @@ const SETTINGS = [
   ["suggest_threshold", "0.01"],
   ["rephrase_attempts", "1"],
   ["max_choices", "1"],
+  ["slot_attempts", "1"],
 ];
 
 function BotSettings({ writer }) {
@@ -346,15 +355,33 @@ function BotSettings({ writer }) {
   </form>`;
 }
 
-function TryBot() {
+function TryBot({ writer }) {
   const [question, setQuestion] = useState("");
   const [channel, setChannel] = useState("web");
   const ask = useAction();
   const [answer, setAnswer] = useState(null);
-  const submit = async (e) => {
-    e.preventDefault();
-    const result = await ask.run(() => api.post("/kb/match", { question, channel }));
+  // While a scenario runs: the last /kb/try answer, whose `state` goes with the next message.
+  const [walk, setWalk] = useState(null);
+  const send = async (message) => {
+    if (walk?.state) {
+      const next = await ask.run(() => api.post("/kb/try", { message, state: walk.state, channel }));
+      if (next) {
+        setWalk(next);
+        setQuestion("");
+      }
+      return;
+    }
+    const result = await ask.run(() => api.post("/kb/match", { question: message, channel }));
     setAnswer(result || null);
+    // Supervisors and up may run scenarios (their calls reach the tenant's systems).
+    const tried = writer && result ? await api.post("/kb/try", { message, channel }).catch(() => null) : null;
+    const walking = tried && (tried.action === "scenario" || tried.state || tried.handoff_context);
+    setWalk(walking ? tried : null);
+    if (walking) setQuestion("");
+  };
+  const submit = (e) => {
+    e.preventDefault();
+    send(question);
   };
   const reply = answer?.reply;
   return html`<form class="card form" aria-label=${t("kb.try")} onSubmit=${submit}>
@@ -368,7 +395,19 @@ function TryBot() {
       <button type="submit" disabled=${ask.busy}>${t("kb.ask")}</button>
     </div>
     <${ErrorBox} error=${ask.error} />
-    ${reply &&
+    ${walk &&
+    html`<div class="bot-reply" role="status" aria-label=${t("kb.bot_reply")}>
+      <p><strong>${t(`kb.action.${walk.action}`)}</strong>
+        ${walk.handoff_reason && html` · ${t(`bot.reason.${walk.handoff_reason}`)}`}</p>
+      <p class="pre">${walk.body}</p>
+      ${walk.options.length > 0 &&
+      html`<div class="actions" role="group">
+        ${walk.options.map((o) => html`<button type="button" key=${o} onClick=${() => send(o)}>${o}</button>`)}
+      </div>`}
+      ${walk.handoff_context && html`<pre class="muted">${JSON.stringify(walk.handoff_context, null, 2)}</pre>`}
+      <button type="button" class="link" onClick=${() => setWalk(null)}>${t("kb.try_restart")}</button>
+    </div>`}
+    ${reply && !walk &&
     html`<div class="bot-reply" role="status" aria-label=${t("kb.bot_reply")}>
       <p><strong>${t(`kb.action.${reply.action}`)}</strong>
         ${reply.answer && html` · ${reply.answer.question} (${Math.round(reply.answer.confidence * 100)}%)`}</p>

@@ -20,6 +20,8 @@ pub struct BotSettings {
     pub rephrase_attempts: u32,
     /// At most this many "did you mean" choices (1 to 3 is readable in a chat).
     pub max_choices: usize,
+    /// Invalid answers in a row to a scenario's question before handing off.
+    pub slot_attempts: u32,
 }
 
 impl Default for BotSettings {
@@ -30,6 +32,7 @@ impl Default for BotSettings {
             suggest_threshold: 0.15,
             rephrase_attempts: 2,
             max_choices: 3,
+            slot_attempts: 2,
         }
     }
 }
@@ -43,6 +46,8 @@ impl BotSettings {
             Some("suggest_threshold must be in [0, answer_threshold]")
         } else if !(2..=10).contains(&self.max_choices) {
             Some("max_choices must be between 2 and 10")
+        } else if !(1..=10).contains(&self.slot_attempts) {
+            Some("slot_attempts must be between 1 and 10")
         } else {
             None
         };

@@ -14,6 +14,7 @@ pub mod fulltext;
 pub mod labeled;
 pub mod matcher;
 pub mod model;
+pub mod scenario;
 pub mod text;
 pub mod turn;
 

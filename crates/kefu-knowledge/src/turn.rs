@@ -32,6 +32,10 @@ pub enum Handoff {
     Requested,
     NotUnderstood,
     Failed,
+    /// A scenario's call to the tenant's system failed (or its answer lacked a field).
+    IntegrationFailed,
+    /// A scenario's `handoff` step.
+    Scenario,
 }
 
 impl Handoff {
@@ -40,6 +44,8 @@ impl Handoff {
             Handoff::Requested => "requested",
             Handoff::NotUnderstood => "not_understood",
             Handoff::Failed => "bot_failed",
+            Handoff::IntegrationFailed => "integration_failed",
+            Handoff::Scenario => "scenario",
         }
     }
 }
@@ -88,6 +94,16 @@ pub fn handoff_text(language: ReplyLanguage, why: Handoff) -> &'static str {
         }
         (ReplyLanguage::Chinese, Handoff::Failed) => {
             "抱歉，智能助手暂时无法回答，正在为您转接人工客服，请稍候。"
+        }
+        (ReplyLanguage::Chinese, Handoff::IntegrationFailed) => {
+            "抱歉，暂时没能查到相关信息，正在为您转接人工客服，请稍候。"
+        }
+        (ReplyLanguage::Chinese, Handoff::Scenario) => "正在为您转接人工客服，请稍候。",
+        (ReplyLanguage::English, Handoff::IntegrationFailed) => {
+            "Sorry, I couldn't look that up just now. Connecting you to a person; please wait a moment."
+        }
+        (ReplyLanguage::English, Handoff::Scenario) => {
+            "Connecting you to a person now. Please wait a moment."
         }
         (ReplyLanguage::English, Handoff::Requested) => {
             "Sure, connecting you to a person now. Please wait a moment."
@@ -155,7 +171,13 @@ mod tests {
     #[test]
     fn every_text_exists_in_both_languages() {
         for language in [ReplyLanguage::Chinese, ReplyLanguage::English] {
-            for why in [Handoff::Requested, Handoff::NotUnderstood, Handoff::Failed] {
+            for why in [
+                Handoff::Requested,
+                Handoff::NotUnderstood,
+                Handoff::Failed,
+                Handoff::IntegrationFailed,
+                Handoff::Scenario,
+            ] {
                 let text = handoff_text(language, why);
                 assert_eq!(ReplyLanguage::of(text), language, "{text}");
             }

@@ -185,6 +185,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     if store.tenant_by_slug(DEMO_SLUG).await?.is_some() {
         demo_knowledge(store).await?;
         demo_help(store).await?;
+        demo_scenarios(store).await?;
         return Ok(Seeded {
             created: false,
             inbox: demo_inbox(store).await?,
@@ -257,6 +258,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, DemoError> {
     }
     demo_knowledge(store).await?;
     demo_help(store).await?;
+    demo_scenarios(store).await?;
     Ok(Seeded {
         created: true,
         inbox: demo_inbox(store).await?,
@@ -600,6 +602,103 @@ pub async fn demo_knowledge(store: &Store) -> Result<(), DemoError> {
     store
         .import_faqs(tenant.id, faqs, &Actor::system(), &mut |_| {})
         .await?;
+    Ok(())
+}
+
+/// Where the demo's order-status integration points. `.invalid` never resolves (RFC 2606), so
+/// out of the box the scenario shows its failure path: a polite word and a handoff with
+/// `integration_failed`. Point it at a real order system under Knowledge → Integrations.
+pub const DEMO_ORDERS_URL: &str = "https://orders.demo.invalid/api";
+
+/// The demo's scenarios, created if the demo tenant has none: "查询订单 / order status" (asks
+/// for the order number, calls the order system, says the status) and "退货 / return an item"
+/// (asks for the order number and the reason; a quality problem goes to a person).
+pub async fn demo_scenarios(store: &Store) -> Result<(), DemoError> {
+    let Some(tenant) = store.tenant_by_slug(DEMO_SLUG).await? else {
+        return Ok(());
+    };
+    if !store.scenarios(tenant.id).await?.is_empty() {
+        return Ok(());
+    }
+    let system = Actor::system();
+    let orders = match store
+        .integrations(tenant.id)
+        .await?
+        .into_iter()
+        .find(|i| i.name == "订单系统 Orders")
+    {
+        Some(existing) => existing,
+        None => {
+            let new = kefu_store::NewIntegration {
+                name: "订单系统 Orders".into(),
+                base_url: DEMO_ORDERS_URL.into(),
+                method: "GET".into(),
+                path_template: "/orders/{order_id}".into(),
+                secret_header: Some("X-Api-Key".into()),
+                secret_value: Some("demo-key-change-me".into()),
+                timeout_ms: crate::integrations::DEFAULT_TIMEOUT_MS,
+            };
+            store.create_integration(tenant.id, new, &system).await?
+        }
+    };
+    let order_status = serde_json::json!([
+        {"kind": "ask", "slot": "order_id", "prompt": "请输入您的订单号（6 到 20 位数字）",
+         "prompt_en": "Please enter your order number (6 to 20 digits).",
+         "pattern": "[0-9]{6,20}", "retry_prompt": "订单号是 6 到 20 位数字，请重新输入。",
+         "retry_prompt_en": "An order number has 6 to 20 digits. Please try again."},
+        {"kind": "call", "integration_id": orders.id},
+        {"kind": "say", "text": "订单 {order_id} 当前状态：{result.status}。",
+         "text_en": "Order {order_id} is {result.status}."}
+    ]);
+    let returns = serde_json::json!([
+        {"kind": "ask", "slot": "order_id", "prompt": "请输入要退货的订单号（6 到 20 位数字）",
+         "prompt_en": "Which order is it? Please enter its number (6 to 20 digits).",
+         "pattern": "[0-9]{6,20}", "retry_prompt": "订单号是 6 到 20 位数字，请重新输入。"},
+        {"kind": "choice", "prompt": "请问退货的原因是？", "prompt_en": "Why are you returning it?",
+         "options": [
+            {"label": "不想要了", "label_en": "Changed my mind"},
+            {"label": "尺码不合适", "label_en": "Wrong size"},
+            {"label": "质量问题", "label_en": "Quality problem", "goto": 3}]},
+        {"kind": "say", "text": "好的。请在“我的订单”中找到订单 {order_id}，点“申请售后”选择“退货退款”，签收 7 天内、商品完好即可退货，寄回运费由您承担。",
+         "text_en": "All right. Open order {order_id} under \"My orders\", choose \"After-sales\" and \"Return and refund\". Returns are accepted within 7 days of delivery for items in their original condition; you pay the return shipping."},
+        {"kind": "handoff", "text": "质量问题由售后专员为您处理，正在为您转接人工客服，请稍候。",
+         "text_en": "A quality problem is handled by our after-sales team. Connecting you to a person now."}
+    ]);
+    let scenarios = [
+        (
+            "查询订单 Order status",
+            vec![
+                "查询订单",
+                "查一下我的订单",
+                "我的订单到哪了",
+                "订单状态",
+                "where is my order",
+                "order status",
+                "track my order",
+            ],
+            order_status,
+        ),
+        (
+            "退货 Return an item",
+            // Not "退货退款": the refund FAQs keep their questions.
+            vec![
+                "我要退货",
+                "帮我退货",
+                "I want to send my order back",
+                "start a return for my order",
+            ],
+            returns,
+        ),
+    ];
+    for (name, triggers, steps) in scenarios {
+        let new = kefu_store::NewScenario {
+            name: name.into(),
+            triggers: triggers.into_iter().map(str::to_owned).collect(),
+            steps,
+            status: kefu_store::FaqStatus::Published,
+        };
+        store.create_scenario(tenant.id, new, &system).await?;
+    }
     Ok(())
 }
 

@@ -2,10 +2,11 @@
 //! into a `KnowledgeBase`, rebuilt off the async runtime when the store's change counters move.
 
 use crate::error::ApiResult;
+use kefu_knowledge::scenario::{BusinessAction, Step};
 use kefu_knowledge::{
     BotSettings, FaqEntry, KnowledgeBase, KnowledgeError, MatcherSettings, VocabEntry,
 };
-use kefu_store::{KnowledgeSnapshot, KnowledgeVersion, Store};
+use kefu_store::{KnowledgeSnapshot, KnowledgeVersion, Scenario, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use uuid::Uuid;
@@ -16,8 +17,13 @@ pub struct TenantKnowledge {
     pub base: KnowledgeBase,
     /// The tenant's τ/δ/attempts.
     pub settings: BotSettings,
+    /// Per entry: the FAQ's id, or the scenario's whose triggers the entry holds.
     faq_ids: Vec<Uuid>,
+    /// Per entry: whether it holds a scenario's triggers rather than an FAQ.
+    scenario_entry: Vec<bool>,
     variants: Vec<BTreeMap<String, String>>,
+    /// Published scenarios whose steps parse, by id.
+    scenarios: HashMap<Uuid, Arc<Vec<Step>>>,
     version: KnowledgeVersion,
 }
 
@@ -30,8 +36,37 @@ impl TenantKnowledge {
         Some(variant.map_or(faq.answer.as_str(), String::as_str))
     }
 
+    /// The FAQ an entry answers; none for a scenario's triggers.
     pub fn faq_id(&self, entry: usize) -> Option<Uuid> {
+        if self.scenario_entry.get(entry).copied().unwrap_or(false) {
+            return None;
+        }
         self.faq_ids.get(entry).copied()
+    }
+
+    /// What a "did you mean" choice names: the FAQ's id, or the scenario's it starts.
+    pub fn entry_id(&self, entry: usize) -> Option<Uuid> {
+        self.faq_ids.get(entry).copied()
+    }
+
+    /// The scenario an entry starts, when it holds a scenario's triggers.
+    pub fn scenario_of(&self, entry: usize) -> Option<Uuid> {
+        if !self.scenario_entry.get(entry).copied().unwrap_or(false) {
+            return None;
+        }
+        self.faq_ids.get(entry).copied()
+    }
+
+    /// The FAQ's id when answering it runs its business action.
+    pub fn action_of(&self, entry: usize) -> Option<Uuid> {
+        let id = self.faq_id(entry)?;
+        self.scenarios.contains_key(&id).then_some(id)
+    }
+
+    /// A published scenario's (or FAQ business action's) steps; none once it is deleted or
+    /// unpublished.
+    pub fn scenario_steps(&self, id: Uuid) -> Option<Arc<Vec<Step>>> {
+        self.scenarios.get(&id).cloned()
     }
 }
 
@@ -134,7 +169,19 @@ pub fn bot_settings(stored: Option<serde_json::Value>) -> BotSettings {
 /// Compiles a snapshot; reuses the previous base when only the settings changed.
 fn compile(snapshot: KnowledgeSnapshot, previous: Option<Arc<TenantKnowledge>>) -> TenantKnowledge {
     let settings = bot_settings(snapshot.bot_settings);
-    let faq_ids: Vec<Uuid> = snapshot.faqs.iter().map(|f| f.id).collect();
+    let mut scenarios = scenario_steps(&snapshot.scenarios);
+    let faq_actions = action_steps(&snapshot.faq_actions);
+    scenarios.extend(faq_actions.iter().map(|(id, steps)| (*id, steps.clone())));
+    let mut faq_ids: Vec<Uuid> = snapshot.faqs.iter().map(|f| f.id).collect();
+    let mut scenario_entry = vec![false; faq_ids.len()];
+    for scenario in snapshot
+        .scenarios
+        .iter()
+        .filter(|s| scenarios.contains_key(&s.id))
+    {
+        faq_ids.push(scenario.id);
+        scenario_entry.push(true);
+    }
     if let Some(previous) =
         previous.filter(|p| p.version.content == snapshot.version.content && p.faq_ids == faq_ids)
     {
@@ -142,7 +189,9 @@ fn compile(snapshot: KnowledgeSnapshot, previous: Option<Arc<TenantKnowledge>>) 
             base: previous.base.clone(),
             settings,
             faq_ids,
+            scenario_entry,
             variants: previous.variants.clone(),
+            scenarios,
             version: snapshot.version,
         };
     }
@@ -169,6 +218,27 @@ fn compile(snapshot: KnowledgeSnapshot, previous: Option<Arc<TenantKnowledge>>) 
             }
         })
         .collect();
+    let mut entries = entries;
+    for scenario in snapshot
+        .scenarios
+        .iter()
+        .filter(|s| scenarios.contains_key(&s.id))
+    {
+        let mut triggers = scenario.triggers.iter().filter(|t| !t.trim().is_empty());
+        let Some(first) = triggers.next() else {
+            // No trigger: the entry list must stay aligned with faq_ids, so it gets its name.
+            entries.push(scenario_entry_of(
+                scenario,
+                scenario.name.clone(),
+                Vec::new(),
+            ));
+            variants.push(BTreeMap::new());
+            continue;
+        };
+        let similar = triggers.cloned().collect();
+        entries.push(scenario_entry_of(scenario, first.clone(), similar));
+        variants.push(BTreeMap::new());
+    }
     let base = match KnowledgeBase::build(entries, &vocabulary, MatcherSettings::default()) {
         Ok(base) => base,
         Err(KnowledgeError::EmptyKnowledgeBase) => {
@@ -181,16 +251,62 @@ fn compile(snapshot: KnowledgeSnapshot, previous: Option<Arc<TenantKnowledge>>) 
             KnowledgeBase::empty(&vocabulary, MatcherSettings::default())
         }
     };
-    let (faq_ids, variants) = if base.entries().is_empty() {
-        (Vec::new(), Vec::new())
+    let (faq_ids, scenario_entry, variants) = if base.entries().is_empty() {
+        (Vec::new(), Vec::new(), Vec::new())
     } else {
-        (faq_ids, variants)
+        (faq_ids, scenario_entry, variants)
     };
     TenantKnowledge {
         base,
         settings,
         faq_ids,
+        scenario_entry,
         variants,
+        scenarios,
         version: snapshot.version,
     }
+}
+
+fn scenario_entry_of(scenario: &Scenario, question: String, similar: Vec<String>) -> FaqEntry {
+    FaqEntry {
+        id: format!("scenario:{}", scenario.id),
+        question,
+        similar,
+        answer: scenario.name.clone(),
+        language: None,
+    }
+}
+
+/// The steps of each published FAQ's business action, by the FAQ's id; an unreadable one is
+/// left out (the FAQ then gives its plain answer).
+fn action_steps(actions: &[(Uuid, serde_json::Value)]) -> HashMap<Uuid, Arc<Vec<Step>>> {
+    actions
+        .iter()
+        .filter_map(|(faq_id, action)| {
+            match serde_json::from_value::<BusinessAction>(action.clone()) {
+                Ok(action) => Some((*faq_id, Arc::new(action.steps()))),
+                Err(err) => {
+                    tracing::error!(%err, faq = %faq_id, "stored FAQ action unreadable");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// The steps of each published scenario; one whose stored steps no longer parse is left out
+/// (its triggers then answer nothing) rather than failing the tenant's whole bot.
+fn scenario_steps(scenarios: &[Scenario]) -> HashMap<Uuid, Arc<Vec<Step>>> {
+    scenarios
+        .iter()
+        .filter_map(
+            |s| match serde_json::from_value::<Vec<Step>>(s.steps.clone()) {
+                Ok(steps) => Some((s.id, Arc::new(steps))),
+                Err(err) => {
+                    tracing::error!(%err, scenario = %s.id, "stored scenario steps unreadable");
+                    None
+                }
+            },
+        )
+        .collect()
 }

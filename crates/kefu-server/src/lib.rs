@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod hours;
 mod hub;
+pub mod integrations;
 pub mod knowledge;
 mod left_message;
 pub mod mail;
@@ -39,8 +40,8 @@ use axum::extract::DefaultBodyLimit;
 use routes::{
     articles, attachments, audit, auth as auth_routes, bot as bot_routes, canned, conversations,
     customers, events, groups, help, kb_search, knowledge as kb, mailboxes, mails,
-    report_schedules, reports as report_routes, sla as sla_routes, tenant, ticket_fields,
-    ticket_followers, ticket_links, ticket_status, ticket_views, tickets, tokens,
+    report_schedules, reports as report_routes, scenarios, sla as sla_routes, tenant,
+    ticket_fields, ticket_followers, ticket_links, ticket_status, ticket_views, tickets, tokens,
     triggers as trigger_routes, users, webhooks as webhook_routes, wfm, widget,
 };
 use std::future::Future;
@@ -273,6 +274,31 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(kb::update_vocabulary, kb::delete_vocabulary))
         .routes(routes!(kb::get_settings, kb::put_settings))
         .routes(routes!(kb::match_question))
+        .routes(routes!(
+            scenarios::list_integrations,
+            scenarios::create_integration
+        ))
+        .routes(routes!(
+            scenarios::update_integration,
+            scenarios::delete_integration
+        ))
+        .routes(routes!(scenarios::test_integration))
+        .routes(routes!(
+            scenarios::list_scenarios,
+            scenarios::create_scenario
+        ))
+        .routes(routes!(
+            scenarios::get_scenario,
+            scenarios::update_scenario,
+            scenarios::delete_scenario
+        ))
+        .routes(routes!(scenarios::scenario_revisions))
+        .routes(routes!(scenarios::try_bot))
+        .routes(routes!(
+            scenarios::get_faq_action,
+            scenarios::put_faq_action,
+            scenarios::delete_faq_action
+        ))
         .routes(routes!(kb::import_faqs))
         .routes(routes!(kb::export_faqs))
         .routes(routes!(articles::list_articles, articles::create_article))

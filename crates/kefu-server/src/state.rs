@@ -90,6 +90,11 @@ struct Inner {
     mail: crate::mail::Mail,
     rollups: crate::reports::maintainer::Rollups,
     knowledge: crate::knowledge::KnowledgeBases,
+    /// The client the bot's scenarios call tenants' integrations with.
+    integrations: Option<reqwest::Client>,
+    /// Customer messages whose bot turn is being taken: a retry arriving meanwhile waits for
+    /// nothing and runs nothing (no second step, no second call).
+    bot_turns: crate::bot::TurnsInFlight,
     search: crate::search::SearchIndexes,
     /// Wakes the report mailer (a send-now was queued).
     report_mailer: Arc<tokio::sync::Notify>,
@@ -131,6 +136,8 @@ impl AppState {
                 mail: crate::mail::Mail::new(config.mail.clone()),
                 rollups: crate::reports::maintainer::Rollups::new(store.clone()),
                 knowledge: crate::knowledge::KnowledgeBases::new(),
+                integrations: crate::integrations::client(),
+                bot_turns: crate::bot::TurnsInFlight::default(),
                 search: crate::search::SearchIndexes::new(store.clone(), closing.subscribe()),
                 report_mailer: Arc::new(tokio::sync::Notify::new()),
                 store,
@@ -203,6 +210,14 @@ impl AppState {
     /// Wakes the report mailer: a report was queued to be sent now.
     pub fn report_mailer(&self) -> &Arc<tokio::sync::Notify> {
         &self.inner.report_mailer
+    }
+
+    pub fn integrations_http(&self) -> Option<&reqwest::Client> {
+        self.inner.integrations.as_ref()
+    }
+
+    pub fn bot_turns(&self) -> &crate::bot::TurnsInFlight {
+        &self.inner.bot_turns
     }
 
     /// The per-tenant full-text indexes of articles and FAQs.

@@ -20,7 +20,7 @@ use uuid::Uuid;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = BotMessage))]
 pub struct BotReply {
-    /// `answer`, `did_you_mean`, `rephrase` or `handoff`.
+    /// `answer`, `did_you_mean`, `rephrase`, `scenario` (a step of a guided flow) or `handoff`.
     pub action: String,
     /// The FAQ an `answer` gives: the widget asks "was this helpful?" about it.
     pub faq_id: Option<Uuid>,
@@ -29,6 +29,9 @@ pub struct BotReply {
     pub choices: Vec<BotGuess>,
     /// The customer's "was this helpful?", once given.
     pub helpful: Option<bool>,
+    /// A scenario's buttons: the customer sends the chosen label as a message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// One FAQ the bot considered, with its confidence in [0, 1].
@@ -113,6 +116,13 @@ pub struct BotSession {
     pub failed_attempts: i64,
     pub handoff_reason: Option<String>,
     pub handed_off_at: Option<DateTime<Utc>>,
+    /// Where the customer is in a scenario (scenario, step, collected slots), while in one.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub scenario_state: Option<serde_json::Value>,
+    /// What a scenario's handoff leaves the agent: the collected slots and, when the tenant's
+    /// system failed, its error code.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub handoff_context: Option<serde_json::Value>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -122,6 +132,8 @@ struct SessionRow {
     failed_attempts: i64,
     handoff_reason: Option<String>,
     handed_off_at: Option<DateTime<Utc>>,
+    scenario_state: Option<Json<serde_json::Value>>,
+    handoff_context: Option<Json<serde_json::Value>>,
 }
 
 impl From<SessionRow> for BotSession {
@@ -132,6 +144,8 @@ impl From<SessionRow> for BotSession {
             failed_attempts: row.failed_attempts,
             handoff_reason: row.handoff_reason,
             handed_off_at: row.handed_off_at,
+            scenario_state: row.scenario_state.map(|j| j.0),
+            handoff_context: row.handoff_context.map(|j| j.0),
         }
     }
 }
@@ -150,6 +164,10 @@ pub struct NewBotTurn {
     pub handoff_reason: Option<String>,
     /// The session's failed-attempt count after this turn.
     pub failed_attempts: i64,
+    /// The session's scenario state after this turn; `None` when not in a scenario.
+    pub scenario_state: Option<serde_json::Value>,
+    /// Shown to the agent with a handoff (slots, an integration's error code).
+    pub handoff_context: Option<serde_json::Value>,
 }
 
 /// A stored turn; `created` is false when the question had been answered before (a retry).
@@ -242,7 +260,8 @@ impl Store {
         Ok(sql_optional!(
             SessionRow,
             read.conn(),
-            "SELECT conversation_id, started_at, failed_attempts, handoff_reason, handed_off_at
+            "SELECT conversation_id, started_at, failed_attempts, handoff_reason, handed_off_at,
+                    scenario_state, handoff_context
              FROM bot_sessions WHERE tenant_id = $1 AND conversation_id = $2",
             tenant_id,
             conversation_id
@@ -369,13 +388,16 @@ impl Store {
             &mut conn,
             "UPDATE bot_sessions SET failed_attempts = $3,
                  handoff_reason = COALESCE($4, handoff_reason),
-                 handed_off_at = CASE WHEN $4 IS NULL THEN handed_off_at ELSE $5 END
+                 handed_off_at = CASE WHEN $4 IS NULL THEN handed_off_at ELSE $5 END,
+                 scenario_state = $6, handoff_context = COALESCE($7, handoff_context)
              WHERE tenant_id = $1 AND conversation_id = $2",
             tenant_id,
             conversation_id,
             new.failed_attempts,
             turn.handoff_reason.as_deref(),
-            now
+            now,
+            new.scenario_state.as_ref().map(Json),
+            new.handoff_context.as_ref().map(Json)
         )?;
         let conversation = match &turn.handoff_reason {
             Some(reason) => {
@@ -397,6 +419,7 @@ impl Store {
                             "reason": reason,
                             "question": turn.question,
                             "guesses": turn.guesses,
+                            "context": new.handoff_context,
                             "visible_to_customer": false,
                         }),
                         audit: None,
@@ -519,7 +542,7 @@ impl Store {
             "SELECT COUNT(*) AS started,
                     COALESCE(SUM(CASE WHEN s.handoff_reason IS NULL AND EXISTS (
                         SELECT 1 FROM bot_turns t WHERE t.tenant_id = s.tenant_id
-                            AND t.conversation_id = s.conversation_id AND t.action = 'answer')
+                            AND t.conversation_id = s.conversation_id AND t.action IN ('answer', 'scenario'))
                         THEN 1 ELSE 0 END), 0) AS answered,
                     COALESCE(SUM(CASE WHEN s.handoff_reason IS NULL THEN 0 ELSE 1 END), 0) AS handed_off
              FROM bot_sessions s WHERE s.tenant_id = $1 AND s.started_at >= $2 AND s.started_at < $3",
@@ -582,7 +605,7 @@ impl Store {
                 "SELECT ",
                 turn_columns!(),
                 " FROM bot_turns WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
-                 AND action <> 'answer' ORDER BY created_at DESC, id DESC LIMIT $4"
+                 AND action NOT IN ('answer', 'scenario') ORDER BY created_at DESC, id DESC LIMIT $4"
             ),
             tenant_id,
             from,

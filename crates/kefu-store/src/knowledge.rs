@@ -279,6 +279,10 @@ pub struct KnowledgeSnapshot {
     /// Published FAQs only, oldest first.
     pub faqs: Vec<Faq>,
     pub vocabulary: Vec<VocabularyTerm>,
+    /// Published scenarios, oldest first: their triggers are matched with the FAQs.
+    pub scenarios: Vec<crate::scenarios::Scenario>,
+    /// Business actions of published FAQs: (FAQ id, action).
+    pub faq_actions: Vec<(Uuid, serde_json::Value)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -327,7 +331,7 @@ fn unknown_category(field: &str) -> StoreError {
 }
 
 /// Bumps the content counter (and creates the tenant's state row on first use).
-async fn bump_content(conn: &mut Conn<'_>, tenant_id: Uuid) -> Result<(), StoreError> {
+pub(crate) async fn bump_content(conn: &mut Conn<'_>, tenant_id: Uuid) -> Result<(), StoreError> {
     sql_execute!(
         conn,
         "INSERT INTO kb_state (tenant_id, bot_settings, content_version, settings_version, updated_at)
@@ -1341,6 +1345,8 @@ impl Store {
             tenant_id
         )?;
         let faqs = with_similar(&mut conn, tenant_id, rows).await?;
+        let scenarios = crate::scenarios::published_scenarios(&mut conn, tenant_id).await?;
+        let faq_actions = crate::scenarios::published_faq_actions(&mut conn, tenant_id).await?;
         drop(read);
         let vocabulary = self.kb_vocabulary(tenant_id).await?;
         Ok(KnowledgeSnapshot {
@@ -1348,6 +1354,8 @@ impl Store {
             bot_settings,
             faqs,
             vocabulary,
+            scenarios,
+            faq_actions,
         })
     }
 }

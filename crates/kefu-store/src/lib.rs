@@ -26,6 +26,7 @@ mod nodelay;
 mod page;
 mod report_schedules;
 mod rollups;
+mod scenarios;
 mod sla;
 mod status_links;
 mod tenants;
@@ -82,6 +83,10 @@ pub use report_schedules::{
     MAX_REPORT_SCHEDULES, NewReportDelivery, NewReportSchedule, ReportDelivery, ReportSchedule,
 };
 pub use rollups::{RollupCursor, RollupRow, RollupSnapshot};
+pub use scenarios::{
+    Integration, IntegrationPatch, IntegrationTarget, NewIntegration, NewScenario, Scenario,
+    ScenarioPatch, ScenarioRevision,
+};
 pub use sla::{SlaWakeup, TicketSlaTarget};
 pub use status_links::STATUS_TOKEN_CHARS;
 pub use tenants::{ServiceLevelGoal, Tenant, TenantSettings};

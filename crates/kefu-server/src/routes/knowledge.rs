@@ -539,6 +539,8 @@ pub struct KbSettings {
     pub rephrase_attempts: u32,
     /// At most this many "did you mean" choices (2–10; default 3).
     pub max_choices: usize,
+    /// Invalid answers in a row to a scenario's question before handing off (1–10; default 2).
+    pub slot_attempts: u32,
 }
 
 /// New thresholds; absent fields keep their current value.
@@ -550,6 +552,7 @@ pub struct UpdateKbSettings {
     pub suggest_threshold: Option<f32>,
     pub rephrase_attempts: Option<u32>,
     pub max_choices: Option<usize>,
+    pub slot_attempts: Option<u32>,
 }
 
 /// Most rephrasings a tenant may ask for: more only keeps a customer from a person longer.
@@ -563,6 +566,7 @@ impl From<BotSettings> for KbSettings {
             suggest_threshold: s.suggest_threshold,
             rephrase_attempts: s.rephrase_attempts,
             max_choices: s.max_choices,
+            slot_attempts: s.slot_attempts,
         }
     }
 }
@@ -590,6 +594,9 @@ fn settings_errors(s: &BotSettings) -> ValidationErrors {
     }
     if !(2..=10).contains(&s.max_choices) {
         errors.push("max_choices", "out_of_range", "must be between 2 and 10");
+    }
+    if !(1..=10).contains(&s.slot_attempts) {
+        errors.push("slot_attempts", "out_of_range", "must be between 1 and 10");
     }
     if s.rephrase_attempts > MAX_REPHRASE_ATTEMPTS {
         errors.push(
@@ -634,6 +641,7 @@ pub async fn put_settings(
         suggest_threshold: req.suggest_threshold.unwrap_or(current.suggest_threshold),
         rephrase_attempts: req.rephrase_attempts.unwrap_or(current.rephrase_attempts),
         max_choices: req.max_choices.unwrap_or(current.max_choices),
+        slot_attempts: req.slot_attempts.unwrap_or(current.slot_attempts),
     };
     settings_errors(&next).into_result()?;
     let json = serde_json::to_value(&next).map_err(|_| ApiError::internal())?;

@@ -18,6 +18,7 @@ pub mod mailboxes;
 pub mod mails;
 pub mod report_schedules;
 pub mod reports;
+pub mod scenarios;
 pub mod sla;
 pub mod tenant;
 pub mod ticket_fields;

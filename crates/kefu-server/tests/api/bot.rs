@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// A web inbox of the org with the bot on.
-async fn bot_inbox(app: &TestApp, org: &Org) -> String {
+pub(super) async fn bot_inbox(app: &TestApp, org: &Org) -> String {
     let (status, inbox) = app
         .post(
             "/api/v1/inboxes",
@@ -24,7 +24,7 @@ async fn bot_inbox(app: &TestApp, org: &Org) -> String {
 }
 
 /// A visitor of the inbox with a new conversation: (conversation id, visitor token).
-async fn chat(app: &TestApp, inbox_id: &str) -> (String, String) {
+pub(super) async fn chat(app: &TestApp, inbox_id: &str) -> (String, String) {
     let visitor = app.visitor(inbox_id).await;
     let (status, conversation) = app
         .post("/api/v1/widget/conversations", &visitor, json!({}))
@@ -35,7 +35,7 @@ async fn chat(app: &TestApp, inbox_id: &str) -> (String, String) {
 }
 
 /// The customer says `body` (with an optional client id and choice); the bot's reply after it.
-async fn say(app: &TestApp, visitor: &str, id: &str, body: Value) -> Value {
+pub(super) async fn say(app: &TestApp, visitor: &str, id: &str, body: Value) -> Value {
     let (status, sent) = app
         .post(
             &format!("/api/v1/widget/conversations/{id}/messages"),
@@ -55,7 +55,7 @@ async fn say(app: &TestApp, visitor: &str, id: &str, body: Value) -> Value {
         .unwrap_or_else(|| panic!("no reply after {sent}: {messages:?}"))
 }
 
-async fn messages(app: &TestApp, visitor: &str, id: &str) -> Vec<Value> {
+pub(super) async fn messages(app: &TestApp, visitor: &str, id: &str) -> Vec<Value> {
     let (status, page) = app
         .get(
             &format!("/api/v1/widget/conversations/{id}/messages?limit=200"),
@@ -103,7 +103,7 @@ const FAQS: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
-async fn seed_faqs(app: &TestApp, org: &Org) {
+pub(super) async fn seed_faqs(app: &TestApp, org: &Org) {
     for (question, similar, answer) in FAQS {
         app.store
             .create_faq(

@@ -280,7 +280,7 @@ async fn bot_settings_are_validated_field_by_field() {
     let (_, defaults) = app.get("/api/v1/kb/settings", &org.agent).await;
     assert_eq!(
         defaults,
-        json!({"answer_threshold": 0.5, "margin": 0.15, "suggest_threshold": 0.15, "rephrase_attempts": 2, "max_choices": 3})
+        json!({"answer_threshold": 0.5, "margin": 0.15, "suggest_threshold": 0.15, "rephrase_attempts": 2, "max_choices": 3, "slot_attempts": 2})
     );
     for (body, field) in [
         (json!({"answer_threshold": 1.5}), "answer_threshold"),
@@ -288,6 +288,7 @@ async fn bot_settings_are_validated_field_by_field() {
         (json!({"suggest_threshold": 0.9}), "suggest_threshold"),
         (json!({"max_choices": 1}), "max_choices"),
         (json!({"rephrase_attempts": 99}), "rephrase_attempts"),
+        (json!({"slot_attempts": 0}), "slot_attempts"),
     ] {
         let (status, err) = app
             .call(

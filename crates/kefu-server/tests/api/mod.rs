@@ -13,6 +13,7 @@ mod left_message;
 mod report_schedules;
 mod reports;
 mod routing;
+mod scenarios;
 mod sla;
 mod stream;
 mod tenancy;

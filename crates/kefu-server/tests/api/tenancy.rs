@@ -31,6 +31,8 @@ struct TenantA {
     view_id: String,
     schedule_id: String,
     status_token: String,
+    integration_id: String,
+    scenario_id: String,
     secrets: Vec<String>,
 }
 
@@ -270,7 +272,30 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{link}");
+    let (status, integration) = app
+        .post(
+            "/api/v1/kb/integrations",
+            &org.admin,
+            json!({"name": "Acme Secret integration", "base_url": "https://acme-secret.example.com/api",
+                   "path_template": "/orders/{order_id}", "secret_header": "X-Acme-Secret-Key",
+                   "secret_value": "acme-secret-api-key"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{integration}");
+    let (status, scenario) = app
+        .post(
+            "/api/v1/kb/scenarios",
+            &org.supervisor,
+            json!({"name": "Acme Secret scenario", "triggers": ["Acme Secret order status"],
+                   "steps": [{"kind": "ask", "slot": "order_id", "prompt": "Acme Secret prompt"},
+                             {"kind": "call", "integration_id": integration["id"]},
+                             {"kind": "say", "text": "Acme Secret {result.status}"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{scenario}");
     let a = TenantA {
+        integration_id: integration["id"].as_str().unwrap().into(),
+        scenario_id: scenario["id"].as_str().unwrap().into(),
         view_id: view["id"].as_str().unwrap().into(),
         schedule_id: schedule["id"].as_str().unwrap().into(),
         status_token: link["token"].as_str().unwrap().into(),
@@ -335,6 +360,9 @@ async fn tenant_a(app: &TestApp) -> TenantA {
         a.schedule_id.clone(),
         "acme-secret-boss@acme.example".into(),
         a.status_token.clone(),
+        a.integration_id.clone(),
+        a.scenario_id.clone(),
+        "acme-secret-api-key".into(),
     ];
     TenantA { secrets, ..a }
 }
@@ -421,6 +449,14 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     &format!("/ticket-fields/{}", a.field_id),
                 )
                 .replace("/triggers/{id}", &format!("/triggers/{}", a.trigger_id))
+                .replace(
+                    "/kb/integrations/{id}",
+                    &format!("/kb/integrations/{}", a.integration_id),
+                )
+                .replace(
+                    "/kb/scenarios/{id}",
+                    &format!("/kb/scenarios/{}", a.scenario_id),
+                )
                 .replace(
                     "/ticket-views/{id}",
                     &format!("/ticket-views/{}", a.view_id),
@@ -542,6 +578,14 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("PATCH", "/api/v1/kb/faqs/{id}") => Some(json!({"answer": "pwned"})),
                     ("PATCH", "/api/v1/kb/categories/{id}") => Some(json!({"name": "pwned"})),
                     ("PUT", "/api/v1/kb/vocabulary/{id}") => Some(json!({"term": "pwned"})),
+                    ("PATCH", "/api/v1/kb/integrations/{id}") => Some(json!({"timeout_ms": 1000})),
+                    ("POST", "/api/v1/kb/integrations/{id}/test") => {
+                        Some(json!({"slots": {"order_id": "1"}}))
+                    }
+                    ("PATCH", "/api/v1/kb/scenarios/{id}") => Some(json!({"name": "pwned"})),
+                    ("PUT", "/api/v1/kb/faqs/{id}/action") => Some(
+                        json!({"integration_id": a.integration_id, "reply": "pwned {result.x}"}),
+                    ),
                     ("POST", p) if p.ends_with("/render") => None,
                     ("PATCH", "/api/v1/inboxes/{id}") => {
                         Some(json!({"name": "pwned", "settings": {"bot_enabled": true}}))
@@ -671,6 +715,22 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     ("POST", "/api/v1/kb/vocabulary") => app.post(path, &b.supervisor, json!({"term": "b"})).await,
                     ("PUT", "/api/v1/kb/settings") => app.call(method.clone(), path, Some(&b.owner), Some(json!({"margin": 0.2}))).await,
                     ("POST", "/api/v1/kb/match") => app.post(path, &b.agent, json!({"question": "question about parcels"})).await,
+                    ("POST", "/api/v1/kb/integrations") => app.post(path, &b.admin, json!({"name": "b", "base_url": "https://globex.example.com", "path_template": "/o/{id}"})).await,
+                    // A's integration is unknown in B: named as unknown, nothing of A told.
+                    ("POST", "/api/v1/kb/scenarios") => {
+                        let refused = app.post(path, &b.supervisor, json!({"name": "b", "triggers": ["b"],
+                            "steps": [{"kind": "call", "integration_id": a.integration_id}]})).await;
+                        assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.1);
+                        assert_eq!(refused.1["details"]["errors"][0]["code"], "unknown_integration");
+                        assert_no_leak(&a, &label, &refused.1);
+                        app.post(path, &b.supervisor, json!({"name": "b", "triggers": ["b"], "steps": [{"kind": "say", "text": "b"}]})).await
+                    }
+                    // A's scenario never starts for B, whatever B types.
+                    ("POST", "/api/v1/kb/try") => {
+                        let tried = app.post(path, &b.supervisor, json!({"message": "Acme Secret order status"})).await;
+                        assert_ne!(tried.1["action"], "scenario", "{}", tried.1);
+                        tried
+                    }
                     ("POST", "/api/v1/kb/import") => super::knowledge::import(&app, &b.supervisor, "csv", "question,answer\nHow do I pay?,b\n").await,
                     ("GET", "/api/v1/kb/search") => {
                         app.get(&format!("{path}?q=Acme%20Secret%20article"), &b.supervisor).await
@@ -690,7 +750,9 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
                     }
                     ("POST", p) if p.starts_with("/api/v1/wfm/") => StatusCode::OK,
                     ("POST", "/api/v1/tickets/bulk-update") => StatusCode::OK,
-                    ("POST", "/api/v1/kb/match" | "/api/v1/kb/import") => StatusCode::OK,
+                    ("POST", "/api/v1/kb/match" | "/api/v1/kb/import" | "/api/v1/kb/try") => {
+                        StatusCode::OK
+                    }
                     ("POST", _) => StatusCode::CREATED,
                     ("GET", "/api/v1/customers/lookup") => StatusCode::NOT_FOUND,
                     _ => StatusCode::OK,
@@ -751,6 +813,21 @@ async fn tenant_b_gets_404_and_never_tenant_a_data_on_every_endpoint() {
     assert_eq!(faq["answer"], "Acme Secret answer");
     let (_, term) = app.get("/api/v1/kb/vocabulary", &a_admin).await;
     assert_eq!(term[0]["term"], "Acme Secret term");
+    let (_, integrations) = app.get("/api/v1/kb/integrations", &a_admin).await;
+    assert_eq!(
+        (
+            integrations["items"][0]["timeout_ms"].as_i64(),
+            integrations["items"][0]["has_secret"].as_bool()
+        ),
+        (Some(5000), Some(true))
+    );
+    let (status, scenario) = app
+        .get(&format!("/api/v1/kb/scenarios/{}", a.scenario_id), &a_admin)
+        .await;
+    assert_eq!(
+        (status, scenario["name"].as_str()),
+        (StatusCode::OK, Some("Acme Secret scenario"))
+    );
     let (_, tenant) = app.get("/api/v1/tenant", &a_admin).await;
     assert_eq!(tenant["name"], "acme Inc");
     let (_, trigger) = app

@@ -7,6 +7,7 @@ mod knowledge;
 mod mail;
 mod report_schedules;
 mod rollups;
+mod scenarios;
 mod tenancy;
 mod tickets;
 mod users;
