@@ -67,20 +67,35 @@ pub async fn call(
     if !status.is_success() {
         return Err(format!("http_{}", status.as_u16()));
     }
-    let body = tokio::time::timeout(timeout, response.bytes())
+    let body = tokio::time::timeout(timeout, read_capped(response))
         .await
-        .map_err(|_| "timeout".to_owned())?
-        .map_err(|err| {
-            if err.is_timeout() {
-                "timeout".to_owned()
-            } else {
-                "read_failed".to_owned()
-            }
-        })?;
-    if body.len() > MAX_ANSWER_BYTES {
+        .map_err(|_| "timeout".to_owned())??;
+    serde_json::from_slice(&body).map_err(|_| "bad_json".to_owned())
+}
+
+/// The answer's body, read a chunk at a time so that an answer larger than `MAX_ANSWER_BYTES`
+/// is refused once it passes the limit rather than held whole in memory first.
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+    {
         return Err("answer_too_large".to_owned());
     }
-    serde_json::from_slice(&body).map_err(|_| "bad_json".to_owned())
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|err| {
+        if err.is_timeout() {
+            "timeout".to_owned()
+        } else {
+            "read_failed".to_owned()
+        }
+    })? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err("answer_too_large".to_owned());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Refuses hosts on loopback and private networks, like webhooks do, unless the server allows

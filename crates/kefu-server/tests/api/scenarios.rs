@@ -43,6 +43,13 @@ async fn order(
             axum::Json(json!({"status": "late"})).into_response()
         }
         "888888" => "<html>not json</html>".into_response(),
+        // Larger than the 256 KiB an answer may have: once with its length declared, once
+        // streamed without one, so the limit holds while reading.
+        "666666" => axum::Json(json!({"status": "x".repeat(300 * 1024)})).into_response(),
+        "666667" => {
+            let chunks = (0..40).map(|_| Ok::<_, std::io::Error>(vec![b' '; 8 * 1024]));
+            axum::body::Body::from_stream(futures_util::stream::iter(chunks)).into_response()
+        }
         "999999" => axum::Json(json!({"state": "no status field"})).into_response(),
         other => {
             axum::Json(json!({"id": other, "status": "已发货", "eta": {"days": 2}})).into_response()
@@ -189,6 +196,8 @@ async fn integration_failures_hand_off_politely_with_the_reason_for_the_agent() 
         ("777777", "timeout"),
         ("888888", "bad_json"),
         ("999999", "missing_field:result.status"),
+        ("666666", "answer_too_large"),
+        ("666667", "answer_too_large"),
     ] {
         let (id, visitor) = chat(&app, &inbox).await;
         say(&app, &visitor, &id, json!({"body": "查询订单"})).await;
@@ -212,7 +221,7 @@ async fn integration_failures_hand_off_politely_with_the_reason_for_the_agent() 
             .await;
         assert_eq!(conversation["status"], "queued", "{order_id}");
     }
-    assert_eq!(orders.calls.load(Ordering::SeqCst), 4);
+    assert_eq!(orders.calls.load(Ordering::SeqCst), 6);
 }
 
 #[tokio::test]
