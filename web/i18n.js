@@ -1248,5 +1248,6 @@ export const TABLE = {
   "ticket_conversations.linked_at": ["linked {when}", "关联于 {when}"],
   "tickets.alert.follow.reply": ["New public reply on ticket #{number} you follow", "您关注的工单 #{number} 有新的公开回复"],
   "tickets.alert.follow.customer": ["The customer answered on ticket #{number} you follow", "您关注的工单 #{number} 收到客户回复"],
+  "tickets.alert.follow.merged": ["Ticket #{from} was merged into a ticket you now follow", "工单 #{from} 已合并，您现在关注合并后的工单"],
   "tickets.alert.follow.status": ["Ticket #{number} you follow is now {status}", "您关注的工单 #{number} 状态变为 {status}"],
 };

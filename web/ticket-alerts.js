@@ -26,12 +26,16 @@ function alertOf(frame, me) {
       text: t("tickets.alert.mention", { number: p.number }) };
   }
   // Followers are named in `notify` the same way, on public replies, the customer's answers
-  // and status changes.
+  // status changes and merges (told on the ticket that remains).
   if (!(p.notify || []).includes(me)) return null;
   if (frame.kind === "ticket.comment_added") {
     const who = p.comment?.author_kind === "customer" ? "customer" : "reply";
     return { kind: "follow", ticket: frame.entity_id, tag: `follow-${p.comment?.id}`,
       text: t(`tickets.alert.follow.${who}`, { number: p.number }) };
+  }
+  if (frame.kind === "ticket.merged" && p.from) {
+    return { kind: "follow", ticket: frame.entity_id, tag: `follow-${frame.seq}`,
+      text: t("tickets.alert.follow.merged", { from: p.from.number }) };
   }
   if (frame.kind === "ticket.updated" && p.ticket) {
     return { kind: "follow", ticket: frame.entity_id, tag: `follow-${frame.seq}`,

@@ -4,9 +4,10 @@
 use crate::events::{Actor, Change, record};
 use crate::page::{Page, clamp_limit};
 use crate::sql::Conn;
+use crate::ticket_followers::to_notify;
 use crate::tickets::{
     CommentAuthor, NewComment, NewTicket, Ticket, changed_fields, insert_comment, insert_ticket,
-    load_ticket, update_ticket_in,
+    load_ticket, update_ticket_in, with_notify,
 };
 use crate::{Store, StoreError};
 use chrono::{SubsecRound, Utc};
@@ -560,15 +561,18 @@ impl Store {
         )
         .await?;
         let target_after = load_ticket(&mut conn, tenant_id, target.id).await?;
+        // The followers of both tickets now follow the target: they hear of the merge there.
+        let mut into_target = serde_json::json!({"from": ref_of(&source_after), "comments_moved": moved_comments, "conversations_moved": conversations_moved});
+        with_notify(
+            &mut into_target,
+            to_notify(&mut conn, tenant_id, target.id, actor).await?,
+        );
         for (id, payload) in [
             (
                 source.id,
                 serde_json::json!({"into": ref_of(&target_after), "comments_moved": moved_comments}),
             ),
-            (
-                target.id,
-                serde_json::json!({"from": ref_of(&source_after), "comments_moved": moved_comments, "conversations_moved": conversations_moved}),
-            ),
+            (target.id, into_target),
         ] {
             record(
                 &mut conn,

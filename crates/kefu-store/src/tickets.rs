@@ -993,7 +993,7 @@ pub(crate) async fn insert_comment(
 }
 
 /// Adds the users to tell to an event's payload as `notify`, when there are any.
-fn with_notify(payload: &mut Value, notify: Vec<Uuid>) {
+pub(crate) fn with_notify(payload: &mut Value, notify: Vec<Uuid>) {
     if let (Value::Object(map), false) = (payload, notify.is_empty()) {
         map.insert("notify".to_owned(), serde_json::json!(notify));
     }

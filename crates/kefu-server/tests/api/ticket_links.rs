@@ -535,6 +535,19 @@ async fn a_merge_carries_every_conversation_link_the_followers_and_cc() {
     );
     let (_, cc) = app.get(&format!("{into}/cc"), &org.agent).await;
     assert_eq!(cc["emails"], json!(["finance@example.com"]));
+    // The source's follower hears of the merge on the target; the agent who merged does not.
+    let (_, events) = app.get("/api/v1/events?limit=1000", &org.admin).await;
+    let merged_into_target = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "ticket.merged" && e["entity_id"] == target["id"])
+        .unwrap();
+    assert_eq!(
+        merged_into_target["payload"]["notify"],
+        json!([org.supervisor_id]),
+        "{merged_into_target}"
+    );
 }
 
 #[tokio::test]
