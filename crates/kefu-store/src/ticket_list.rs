@@ -19,6 +19,11 @@ pub const SHORT_QUERY_SCAN: i64 = 5_000;
 
 /// Words of at least this many characters are found through the trigram index.
 const INDEXED_TERM_CHARS: usize = 3;
+/// Matches an SQLite search first reads forwards. Fewer means they are all the matches, and the
+/// page is taken from them: FTS5 walks a doclist backwards by loading it whole, which made a
+/// rare phrase holding a trigram found in every ticket (an order number's `SO-`) cost 30 ms at a
+/// million tickets, where forwards it skips through the doclist's index.
+const FORWARD_PROBE: i64 = 200;
 
 /// A value bound to a query built at run time.
 enum Arg {
@@ -363,6 +368,18 @@ async fn indexed_search(
     let mut sql;
     match conn {
         Conn::Sqlite(_) => {
+            let query = terms.fts5_query();
+            let probed: Vec<(i64,)> = sql_all!(
+                (i64,),
+                &mut *conn,
+                "SELECT rowid FROM ticket_search WHERE ticket_search MATCH $1 LIMIT $2",
+                &query,
+                FORWARD_PROBE
+            )?;
+            if probed.len() < FORWARD_PROBE as usize {
+                let keys: Vec<i64> = probed.into_iter().map(|(key,)| key).collect();
+                return from_keys(conn, tenant_id, filter, terms, &keys, before, limit).await;
+            }
             sql = Sql::new(&format!(
                 // CROSS JOIN keeps FTS5 the outer loop (SQLite never reorders it): walked
                 // newest first it stops at the page's end, where probing FTS5 once per key of
@@ -374,7 +391,7 @@ async fn indexed_search(
             let tenant = sql.arg(Arg::Uuid(tenant_id));
             sql.push_args(
                 &format!("ticket_search MATCH {{}} AND k.tenant_id = {tenant}"),
-                [Arg::Text(terms.fts5_query())],
+                [Arg::Text(query)],
             );
             if let Some(before) = before {
                 sql.push_args(
@@ -414,6 +431,53 @@ async fn indexed_search(
             );
         }
     }
+    let rows: Vec<TicketRow> = fetch(conn, sql, true).await?;
+    Ok(Page::from_rows(into_tickets(rows)?, limit, |t| t.id))
+}
+
+/// An SQLite search whose matches the forward probe found whole: the tenant's tickets among
+/// those search keys, newest (highest key) first.
+async fn from_keys(
+    conn: &mut Conn<'_>,
+    tenant_id: Uuid,
+    filter: &TicketFilter,
+    terms: &Terms,
+    keys: &[i64],
+    before: Option<Uuid>,
+    limit: u32,
+) -> Result<Page<Ticket>, StoreError> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {TICKET_COLUMNS} FROM ticket_search_keys k
+         CROSS JOIN ticket_search ON ticket_search.rowid = k.key
+         CROSS JOIN tickets ON tickets.tenant_id = k.tenant_id AND tickets.id = k.ticket_id WHERE "
+    ));
+    let tenant = sql.arg(Arg::Uuid(tenant_id));
+    let keys = format!(
+        "[{}]",
+        keys.iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    sql.push_args(
+        &format!("k.key IN (SELECT value FROM json_each({{}})) AND k.tenant_id = {tenant}"),
+        [Arg::Text(keys)],
+    );
+    if let Some(before) = before {
+        sql.push_args(
+            &format!(
+                " AND k.key < (SELECT key FROM ticket_search_keys
+                   WHERE tenant_id = {tenant} AND ticket_id = {{}})"
+            ),
+            [Arg::Uuid(before)],
+        );
+    }
+    push_short_terms(&mut sql, conn, "ticket_search.body", terms);
+    push_filters(&mut sql, &tenant, filter, true);
+    sql.push_args(
+        " ORDER BY k.key DESC LIMIT {}",
+        [Arg::Int(clamp_limit(limit))],
+    );
     let rows: Vec<TicketRow> = fetch(conn, sql, true).await?;
     Ok(Page::from_rows(into_tickets(rows)?, limit, |t| t.id))
 }

@@ -669,6 +669,67 @@ async fn search_pages_newest_first_and_keeps_the_other_filters() {
     }
 }
 
+/// A phrase with more matches than the forward probe takes is walked newest first; a rarer one
+/// is read from the probe's keys. Both page alike.
+#[tokio::test]
+async fn search_pages_alike_whether_the_matches_are_many_or_few() {
+    let f = fixture().await;
+    let requester = customer(&f, "王芳").await;
+    let mut created = Vec::new();
+    for i in 0..230 {
+        let mut new = new_ticket(requester, &format!("物流延迟 {i}"));
+        if i % 50 == 7 {
+            new.description = format!("订单 SO-77{i:03} 未发货");
+        }
+        created.push(
+            f.store
+                .create_ticket(f.tenant.id, new, &actor())
+                .await
+                .unwrap(),
+        );
+    }
+    let pages = |query: &'static str, limit: u32| {
+        let store = f.store.clone();
+        let tenant = f.tenant.id;
+        async move {
+            let filter = TicketFilter {
+                query: Some(query.into()),
+                ..Default::default()
+            };
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store
+                    .list_tickets(tenant, &filter, after, limit)
+                    .await
+                    .unwrap();
+                seen.extend(page.items.iter().map(|t| t.number));
+                match page.next_after {
+                    Some(next) => after = Some(next),
+                    None => return seen,
+                }
+            }
+        }
+    };
+    let newest_first = |keep: &dyn Fn(usize) -> bool| -> Vec<i64> {
+        let mut numbers: Vec<i64> = created
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, t)| t.number)
+            .collect();
+        numbers.reverse();
+        numbers
+    };
+    assert_eq!(pages("物流延迟", 50).await, newest_first(&|_| true));
+    assert_eq!(pages("SO-77", 2).await, newest_first(&|i| i % 50 == 7));
+    assert_eq!(pages("SO-77107", 50).await, newest_first(&|i| i == 107));
+    assert_eq!(
+        pages("物流延迟 SO-77", 3).await,
+        newest_first(&|i| i % 50 == 7)
+    );
+}
+
 /// A comment moved to another ticket by SQL of its own (as a merge does) is found on its new
 /// ticket only: the index follows whichever code writes.
 #[tokio::test]
