@@ -33,8 +33,10 @@ pub struct TurnClaim<'a> {
 impl TurnsInFlight {
     /// `None` while another request takes this message's turn.
     pub fn claim(&self, id: Uuid) -> Option<TurnClaim<'_>> {
-        let mut ids = self.ids.lock().ok()?;
-        ids.insert(id).then_some(TurnClaim { turns: self, id })
+        // The guard is released before a claim exists: a refused claim is never built, since
+        // dropping one takes the lock again (and would free the other request's id).
+        let inserted = self.ids.lock().ok()?.insert(id);
+        inserted.then(|| TurnClaim { turns: self, id })
     }
 }
 
@@ -473,5 +475,38 @@ fn plan(
                 best,
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::TurnsInFlight;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use uuid::Uuid;
+
+    #[test]
+    fn a_second_claim_of_a_message_is_refused_without_blocking_and_the_first_keeps_it() {
+        let turns = Arc::new(TurnsInFlight::default());
+        let id = Uuid::now_v7();
+        let first = turns.claim(id).unwrap();
+        let (sent, answer) = std::sync::mpsc::channel();
+        let racing = Arc::clone(&turns);
+        std::thread::spawn(move || {
+            let refused = racing.claim(id).is_none();
+            // The refused claim must not have freed the first one's id.
+            let still_held = racing.claim(id).is_none();
+            let _ = sent.send((refused, still_held));
+        });
+        let (refused, still_held) = answer
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a racing claim returns at once");
+        assert!(refused && still_held);
+        drop(first);
+        assert!(
+            turns.claim(id).is_some(),
+            "free again once the first is done"
+        );
     }
 }
