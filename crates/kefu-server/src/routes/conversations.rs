@@ -172,9 +172,9 @@ pub async fn list_conversations(
     Query(query): Query<ListConversations>,
 ) -> ApiResult<axum::Json<ListResponse<Conversation>>> {
     principal.require(Role::Agent, Scope::CustomersRead)?;
-    let statuses = super::parse_statuses(
+    let statuses = super::parse_list(
         query.status.as_deref(),
-        "conversation",
+        "conversation status",
         ConversationStatus::parse,
     )?;
     let assignee_id = super::parse_assignee(&principal, query.assignee.as_deref())?;

@@ -135,8 +135,9 @@ pub async fn post_to_conversation(
     Ok((status, axum::Json(posted.message)))
 }
 
-/// `status=a,b` of a list query: each name parsed by `parse`, or 400 naming the bad one.
-pub fn parse_statuses<T>(
+/// A comma-separated list in a query (`status=open,pending`): each name parsed by `parse`, or
+/// 400 naming the bad one. Empty names (`status=`, a trailing comma) ask for nothing.
+pub fn parse_list<T>(
     text: Option<&str>,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
@@ -144,9 +145,10 @@ pub fn parse_statuses<T>(
     text.iter()
         .flat_map(|s| s.split(','))
         .map(str::trim)
+        .filter(|name| !name.is_empty())
         .map(|name| {
             parse(name).ok_or_else(|| {
-                ApiError::bad_request("invalid_query", format!("unknown {what} status {name:?}"))
+                ApiError::bad_request("invalid_query", format!("unknown {what} {name:?}"))
             })
         })
         .collect()
@@ -166,5 +168,26 @@ pub fn parse_assignee(
             .parse::<Uuid>()
             .map(Some)
             .map_err(|_| ApiError::bad_request("invalid_query", "assignee is `me` or a user id")),
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::parse_list;
+    use kefu_core::ConversationStatus;
+
+    #[test]
+    fn a_list_skips_empty_names_and_names_the_unknown_one() {
+        let parse = |text| parse_list(text, "conversation status", ConversationStatus::parse);
+        assert!(parse(None).unwrap().is_empty());
+        assert!(parse(Some("")).unwrap().is_empty());
+        assert_eq!(
+            parse(Some(" queued, ,assigned,")).unwrap(),
+            [ConversationStatus::Queued, ConversationStatus::Assigned]
+        );
+        let err = parse(Some("queued,waiting")).unwrap_err();
+        assert_eq!(err.code, "invalid_query");
+        assert!(err.message.contains("\"waiting\""), "{}", err.message);
     }
 }

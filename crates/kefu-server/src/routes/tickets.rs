@@ -3,7 +3,7 @@
 //! transcript. Agents and tokens with `tickets:*` scopes; rules live in the store and core.
 
 use super::mails::CommentWithFiles;
-use super::{ListResponse, check_limit, decode_cursor};
+use super::{ListResponse, check_limit, decode_cursor, parse_list};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
@@ -129,23 +129,6 @@ const WITH_A_VIEW: [&str; 4] = ["view", "q", "limit", "cursor"];
 
 /// How far ahead "breaching soon" looks.
 const BREACHING_WITHIN: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-
-fn parse_list<T>(
-    text: Option<&str>,
-    what: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> ApiResult<Vec<T>> {
-    text.iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-        .map(|name| {
-            parse(name).ok_or_else(|| {
-                ApiError::bad_request("invalid_query", format!("unknown {what} {name:?}"))
-            })
-        })
-        .collect()
-}
 
 /// The view's filter for whoever looks: "me" and "mine" are the signed-in agent.
 pub(crate) fn ticket_filter(
