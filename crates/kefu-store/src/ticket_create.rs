@@ -55,10 +55,14 @@ pub(crate) async fn insert_tickets(
         .iter()
         .map(|creation| accept(creation, &defs))
         .collect();
-    let known = KnownReferences::load(&mut *conn, tenant_id, &verdicts).await?;
+    let named: Vec<Named> = verdicts
+        .iter()
+        .filter_map(|verdict| Some(Named::of(&verdict.as_ref().ok()?.creation.new)))
+        .collect();
+    let known = KnownReferences::load(&mut *conn, tenant_id, &named).await?;
     for verdict in &mut verdicts {
         if let Ok(accepted) = verdict
-            && let Err(refused) = known.check(&accepted.creation.new)
+            && let Err(refused) = known.check(&Named::of(&accepted.creation.new))
         {
             *verdict = Err(refused);
         }
@@ -303,9 +307,29 @@ async fn write_rows(
     record_all(&mut *conn, changes).await
 }
 
+/// The records one ticket write names.
+#[derive(Default)]
+pub(crate) struct Named {
+    pub(crate) requester: Option<Uuid>,
+    pub(crate) assignee: Option<Uuid>,
+    pub(crate) group: Option<Uuid>,
+    pub(crate) conversation: Option<Uuid>,
+}
+
+impl Named {
+    fn of(new: &NewTicket) -> Self {
+        Named {
+            requester: Some(new.requester_id),
+            assignee: new.assignee_id,
+            group: new.group_id,
+            conversation: new.conversation_id,
+        }
+    }
+}
+
 /// Which of the records a batch names exist in the tenant: one query per kind of reference.
 #[derive(Default)]
-struct KnownReferences {
+pub(crate) struct KnownReferences {
     customers: HashSet<Uuid>,
     users: HashSet<Uuid>,
     groups: HashSet<Uuid>,
@@ -313,57 +337,54 @@ struct KnownReferences {
 }
 
 impl KnownReferences {
-    async fn load(
+    pub(crate) async fn load(
         conn: &mut Conn<'_>,
         tenant_id: Uuid,
-        verdicts: &[Result<Accepted<'_>, StoreError>],
+        named: &[Named],
     ) -> Result<Self, StoreError> {
-        let named = |pick: fn(&NewTicket) -> Option<Uuid>| -> HashSet<Uuid> {
-            verdicts
-                .iter()
-                .filter_map(|verdict| pick(&verdict.as_ref().ok()?.creation.new))
-                .collect()
+        let ids = |pick: fn(&Named) -> Option<Uuid>| -> HashSet<Uuid> {
+            named.iter().filter_map(pick).collect()
         };
         Ok(KnownReferences {
             customers: found(
                 &mut *conn,
                 "SELECT id FROM customers WHERE merged_into IS NULL AND tenant_id = ",
                 tenant_id,
-                named(|new| Some(new.requester_id)),
+                ids(|n| n.requester),
             )
             .await?,
             users: found(
                 &mut *conn,
                 "SELECT id FROM users WHERE active AND tenant_id = ",
                 tenant_id,
-                named(|new| new.assignee_id),
+                ids(|n| n.assignee),
             )
             .await?,
             groups: found(
                 &mut *conn,
                 "SELECT id FROM service_groups WHERE tenant_id = ",
                 tenant_id,
-                named(|new| new.group_id),
+                ids(|n| n.group),
             )
             .await?,
             conversations: found(
                 &mut *conn,
                 "SELECT id FROM conversations WHERE tenant_id = ",
                 tenant_id,
-                named(|new| new.conversation_id),
+                ids(|n| n.conversation),
             )
             .await?,
         })
     }
 
     /// Unknown references are field errors, each named.
-    fn check(&self, new: &NewTicket) -> Result<(), StoreError> {
+    pub(crate) fn check(&self, named: &Named) -> Result<(), StoreError> {
         let mut errors = ValidationErrors::new();
         let checks = [
-            ("requester_id", Some(new.requester_id), &self.customers),
-            ("assignee_id", new.assignee_id, &self.users),
-            ("group_id", new.group_id, &self.groups),
-            ("conversation_id", new.conversation_id, &self.conversations),
+            ("requester_id", named.requester, &self.customers),
+            ("assignee_id", named.assignee, &self.users),
+            ("group_id", named.group, &self.groups),
+            ("conversation_id", named.conversation, &self.conversations),
         ];
         for (field, id, known) in checks {
             if let Some(id) = id

@@ -5,7 +5,7 @@
 use crate::events::{Actor, ActorKind, Change, record};
 use crate::page::{Page, clamp_limit};
 use crate::sql::Conn;
-use crate::ticket_create::{Creation, insert_tickets};
+use crate::ticket_create::{Creation, KnownReferences, Named, insert_tickets};
 use crate::ticket_followers::{FollowReason, follow_in, to_notify};
 use crate::{Store, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -354,51 +354,6 @@ pub(crate) async fn load_ticket(
     .try_into()
 }
 
-/// Checks that referenced records exist in this tenant: unknown ones are field errors.
-async fn check_references(
-    conn: &mut Conn<'_>,
-    tenant_id: Uuid,
-    requester_id: Option<Uuid>,
-    assignee_id: Option<Uuid>,
-    group_id: Option<Uuid>,
-    conversation_id: Option<Uuid>,
-) -> Result<(), StoreError> {
-    let mut errors = ValidationErrors::new();
-    let checks: [(&str, Option<Uuid>, &'static str); 4] = [
-        (
-            "requester_id",
-            requester_id,
-            "SELECT id FROM customers WHERE tenant_id = $1 AND id = $2 AND merged_into IS NULL",
-        ),
-        (
-            "assignee_id",
-            assignee_id,
-            "SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND active",
-        ),
-        (
-            "group_id",
-            group_id,
-            "SELECT id FROM service_groups WHERE tenant_id = $1 AND id = $2",
-        ),
-        (
-            "conversation_id",
-            conversation_id,
-            "SELECT id FROM conversations WHERE tenant_id = $1 AND id = $2",
-        ),
-    ];
-    for (field, id, sql) in checks {
-        let Some(id) = id else { continue };
-        if sql_scalar_optional!(Uuid, &mut *conn, sql, tenant_id, id)?.is_none() {
-            errors.push(
-                field,
-                "unknown_reference",
-                format!("no such {} in this tenant", &field[..field.len() - 3]),
-            );
-        }
-    }
-    Ok(errors.into_result()?)
-}
-
 /// Creates a ticket inside the caller's transaction (a mail being taken in, a split…).
 pub(crate) async fn insert_ticket(
     conn: &mut Conn<'_>,
@@ -744,15 +699,14 @@ async fn update_one(
     };
     errors.into_result()?;
     let before = load_ticket(&mut *conn, tenant_id, id).await?;
-    check_references(
-        &mut *conn,
-        tenant_id,
-        None,
-        patch.assignee_id.flatten(),
-        patch.group_id.flatten(),
-        None,
-    )
-    .await?;
+    let named = Named {
+        assignee: patch.assignee_id.flatten(),
+        group: patch.group_id.flatten(),
+        ..Named::default()
+    };
+    KnownReferences::load(&mut *conn, tenant_id, std::slice::from_ref(&named))
+        .await?
+        .check(&named)?;
     let assignee_id = patch.assignee_id.unwrap_or(before.assignee_id);
     let mut status = patch.status.unwrap_or(before.status);
     if patch.status.is_none() && before.status == TicketStatus::New && assignee_id.is_some() {
